@@ -1,0 +1,50 @@
+"""invictus-rules: victim needs assessment, referral and information rules as versioned YAML.
+
+Typical use::
+
+    from invictus_rules import load_ruleset
+    ruleset = load_ruleset("nl")
+    assessment = ruleset.evaluate({"safe_to_talk": True, "crime_type": "assault"}, language="en")
+    print(assessment.model_dump_json(indent=2))
+"""
+
+from ._version import __version__
+from .answers import Answers
+from .api import Ruleset, load_ruleset, load_ruleset_text
+from .errors import AnswersError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .evaluate import Outcome
+from .model import json_schema
+from .result import (
+    Assessment,
+    InformationResult,
+    PendingResult,
+    ReferralResult,
+    RulesetRef,
+    ScoreResult,
+    Trace,
+    TraceEntry,
+)
+
+__all__ = [
+    "__version__",
+    "Answers",
+    "AnswersError",
+    "Assessment",
+    "InformationResult",
+    "InvictusError",
+    "Location",
+    "Outcome",
+    "PendingResult",
+    "Problem",
+    "ReferralResult",
+    "Ruleset",
+    "RulesetError",
+    "RulesetNotFoundError",
+    "RulesetRef",
+    "ScoreResult",
+    "Trace",
+    "TraceEntry",
+    "json_schema",
+    "load_ruleset",
+    "load_ruleset_text",
+]

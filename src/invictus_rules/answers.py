@@ -1,0 +1,232 @@
+"""Case answers -> validated ``Answers``, or one ``AnswersError`` listing every problem.
+
+A case's answers are a JSON object keyed by question id. Each value is the answer, or one of the
+markers ``{"status": "declined"}`` (the victim chose not to answer) and ``{"status": "unknown"}``
+(the victim does not know). ``null`` means not answered yet. Problems name the question and the
+kind of value expected, never the value sent: answers are personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import AnswersError, Location, Problem
+from .expr.check import did_you_mean
+from .model import Question
+
+DECLINED = "declined"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Validated answers: values by question id, and the questions declined or not known."""
+
+    values: Mapping[str, Any]
+    declined: frozenset[str]
+    unknown: frozenset[str]
+
+
+def validate_answers(
+    answers: Any,
+    questions: Mapping[str, Question],
+    *,
+    file: str = "",
+    path_prefix: str = "$",
+) -> Answers:
+    """Check every answer against its question; raise AnswersError with all problems at once."""
+    if not isinstance(answers, Mapping):
+        raise AnswersError(
+            [
+                Problem(
+                    "answers-not-object",
+                    f"the answers must be an object keyed by question id, but {_kind(answers)} was given",
+                    'send e.g. {"safe_to_talk": true, "crime_type": "assault"}',
+                    Location(file),
+                    path_prefix,
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    declined: set[str] = set()
+    unknown: set[str] = set()
+    for key in sorted(answers, key=str):
+        raw = answers[key]
+        path = f"{path_prefix}.{key}" if isinstance(key, str) and key.isidentifier() else f"{path_prefix}[{str(key)[:40]!r}]"
+        question = questions.get(key) if isinstance(key, str) else None
+        if question is None:
+            hint = did_you_mean(str(key), questions) if isinstance(key, str) else ""
+            problems.append(
+                Problem(
+                    "unknown-question",
+                    f'"{str(key)[:64]}" is not a question of this ruleset',
+                    hint or "remove it, or check the ruleset version the case was made with",
+                    Location(file),
+                    path,
+                )
+            )
+            continue
+        if raw is None:
+            continue
+        if isinstance(raw, Mapping):
+            status = raw.get("status") if set(raw) == {"status"} else None
+            if status == DECLINED:
+                declined.add(key)
+                continue
+            if status == UNKNOWN:
+                unknown.add(key)
+                continue
+            problems.append(
+                Problem(
+                    "answer-marker",
+                    f'the answer to "{key}" is an object, but the only objects allowed are {{"status": "declined"}} and {{"status": "unknown"}}',
+                    "send the answer itself, or one of those two markers",
+                    Location(file),
+                    path,
+                )
+            )
+            continue
+        try:
+            values[key] = _CONVERTERS[question.type](question, raw)
+        except _Invalid as invalid:
+            problems.append(
+                Problem(
+                    invalid.code,
+                    f'the answer to "{key}" {invalid.expected}, but {invalid.given} was given',
+                    invalid.hint + " (the value sent is not shown, to protect the victim's data)",
+                    Location(file),
+                    path,
+                )
+            )
+    if problems:
+        raise AnswersError(problems)
+    return Answers(values, frozenset(declined), frozenset(unknown))
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, expected: str, given: str, hint: str):
+        self.code = code
+        self.expected = expected
+        self.given = given
+        self.hint = hint
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number" if math.isfinite(value) else "a non-finite number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    if value is None:
+        return "null"
+    return "a value of another kind"
+
+
+def _bounds_text(question: Question) -> str:
+    low, high = question.min, question.max
+    fmt = (lambda v: str(int(v)) if float(v).is_integer() else str(v))
+    if low is not None and high is not None:
+        return f" from {fmt(low)} to {fmt(high)}"
+    if low is not None:
+        return f" of at least {fmt(low)}"
+    if high is not None:
+        return f" of at most {fmt(high)}"
+    return ""
+
+
+def _boolean(question: Question, raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise _Invalid("answer-type", "must be true or false", _kind(raw), f'send e.g. "{question.id}": true')
+    return raw
+
+
+def _number(question: Question, raw: Any) -> int | float:
+    integer = question.type == "integer"
+    expected = f"must be a {'whole number' if integer else 'number'}{_bounds_text(question)}"
+    example = f'send e.g. "{question.id}": {int(question.min) if question.min is not None else 3}'
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _Invalid("answer-type", expected, _kind(raw), example)
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise _Invalid("answer-type", expected, "a non-finite number", example)
+    if integer and isinstance(raw, float):
+        if not raw.is_integer():
+            raise _Invalid("answer-type", expected, "a number with a fraction", example)
+        raw = int(raw)
+    if (question.min is not None and raw < question.min) or (question.max is not None and raw > question.max):
+        raise _Invalid("answer-range", expected, "a number outside that range", example)
+    return raw
+
+
+def _options(question: Question) -> list[str]:
+    return [option.value for option in question.options or ()]
+
+
+def _single(question: Question, raw: Any) -> str:
+    options = _options(question)
+    expected = "must be one of its options"
+    hint = f"options: {', '.join(options[:20])}"
+    if not isinstance(raw, str):
+        raise _Invalid("answer-type", expected, _kind(raw), hint)
+    if raw not in options:
+        raise _Invalid("answer-option", expected, "a value that is not an option", hint)
+    return raw
+
+
+def _multiple(question: Question, raw: Any) -> frozenset[str]:
+    options = _options(question)
+    expected = "must be a list of its options"
+    hint = f"options: {', '.join(options[:20])}"
+    if not isinstance(raw, (list, tuple)):
+        raise _Invalid("answer-type", expected, _kind(raw), hint)
+    if any(not isinstance(item, str) for item in raw):
+        raise _Invalid("answer-type", expected, "a list holding something other than text", hint)
+    if any(item not in options for item in raw):
+        raise _Invalid("answer-option", expected, "a list with a value that is not an option", hint)
+    if len(set(raw)) != len(raw):
+        raise _Invalid("answer-duplicate", expected, "a list with a value twice", "list each option once")
+    return frozenset(raw)
+
+
+def _date(question: Question, raw: Any) -> dt.date:
+    expected = "must be a date written YYYY-MM-DD"
+    hint = f'send e.g. "{question.id}": "2026-03-14"'
+    if not isinstance(raw, str):
+        raise _Invalid("answer-type", expected, _kind(raw), hint)
+    if len(raw) != 10:
+        raise _Invalid("answer-format", expected, "text of another form", hint)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise _Invalid("answer-format", expected, "text that is not a real date", hint) from None
+
+
+def _text(question: Question, raw: Any) -> str:
+    limit = question.max_length or 10_000
+    expected = f"must be text of at most {limit} characters"
+    if not isinstance(raw, str):
+        raise _Invalid("answer-type", expected, _kind(raw), f'send e.g. "{question.id}": "..."')
+    if len(raw) > limit:
+        raise _Invalid("answer-length", expected, "longer text", "shorten it")
+    return raw
+
+
+_CONVERTERS = {
+    "boolean": _boolean,
+    "integer": _number,
+    "number": _number,
+    "single_choice": _single,
+    "multiple_choice": _multiple,
+    "date": _date,
+    "text": _text,
+}

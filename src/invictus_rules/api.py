@@ -1,0 +1,158 @@
+"""The public façade: load a ruleset once, then evaluate many cases with it.
+
+This module only wires the pipeline stages together (load -> compile -> validate answers ->
+evaluate -> build assessment); each stage lives in its own module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from .answers import Answers, validate_answers
+from .compile import CompiledRuleset
+from .errors import InvictusError, Problem
+from .evaluate import Outcome, evaluate
+from .load import compile_file, compile_source, find_ruleset
+from .model import Question
+from .result import Assessment, RulesetRef, build_assessment, ruleset_ref
+
+DateLike = dt.date | str | None
+
+
+def to_date(value: DateLike, *, default: dt.date | None = None, what: str = "as_of") -> dt.date:
+    """A date from a date, an ISO string or None (``default``)."""
+    if value is None:
+        if default is None:
+            raise ValueError(f"{what} is required")
+        return default
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvictusError(
+            [Problem("invalid-date", f"{what} must be a date written YYYY-MM-DD", "e.g. 2026-03-14")]
+        ) from None
+
+
+class Ruleset:
+    """A compiled ruleset version. Immutable; safe to share between threads; evaluate many times."""
+
+    def __init__(self, compiled: CompiledRuleset):
+        self._compiled = compiled
+        self._questions = {q.spec.id: q.spec for q in compiled.questions}
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def compiled(self) -> CompiledRuleset:
+        """The compiled form, for tools (lint, diff, docs) that read conditions and trees."""
+        return self._compiled
+
+    @property
+    def ref(self) -> RulesetRef:
+        """Id, country, version, status, effective date and content hash."""
+        return ruleset_ref(self._compiled)
+
+    @property
+    def id(self) -> str:
+        return self._compiled.metadata.id
+
+    @property
+    def country(self) -> str:
+        return self._compiled.metadata.country
+
+    @property
+    def version(self) -> str:
+        return self._compiled.metadata.version
+
+    @property
+    def sha256(self) -> str:
+        return self._compiled.digest
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self._compiled.metadata.languages)
+
+    @property
+    def questions(self) -> list[Question]:
+        """The questionnaire in order."""
+        return [q.spec for q in self._compiled.questions]
+
+    def __repr__(self) -> str:
+        return f"<Ruleset {self.country}@{self.version} {self.sha256[:12]}>"
+
+    # -- evaluation -------------------------------------------------------------------------
+    def validate_answers(self, answers: Mapping[str, Any], *, file: str = "", path_prefix: str = "$") -> Answers:
+        """Check answers against the questionnaire; raises AnswersError listing every problem."""
+        return validate_answers(answers, self._questions, file=file, path_prefix=path_prefix)
+
+    def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
+        """Decisions only (scores, levels, which rules fire or are pending): the fast path."""
+        validated = answers if isinstance(answers, Answers) else self.validate_answers(answers)
+        return evaluate(self._compiled, validated, to_date(as_of, default=dt.date.today()))
+
+    def evaluate(
+        self,
+        answers: Mapping[str, Any] | Answers,
+        *,
+        as_of: DateLike = None,
+        language: str | None = None,
+        trace: bool = True,
+        trace_values: bool = False,
+    ) -> Assessment:
+        """Assess one case: validated answers in, explained Assessment out.
+
+        ``as_of`` defaults to today (the only place the clock is read); ``language`` to the
+        ruleset's default language. ``trace_values`` puts answer values in the trace: only ask for
+        it where the output is protected like the case itself.
+        """
+        outcome = self.decide(answers, as_of=as_of)
+        return build_assessment(
+            self._compiled,
+            outcome,
+            language=language or self._compiled.metadata.default_language,
+            trace=trace,
+            trace_values=trace_values,
+        )
+
+    def evaluate_many(
+        self, cases: Iterable[Mapping[str, Any]], *, as_of: DateLike = None, language: str | None = None, trace: bool = False
+    ) -> Iterator[Assessment]:
+        """Assess cases one after another, lazily (constant memory)."""
+        for answers in cases:
+            yield self.evaluate(answers, as_of=as_of, language=language, trace=trace)
+
+    def next_questions(self, answers: Mapping[str, Any] | Answers | None = None, *, as_of: DateLike = None) -> list[Question]:
+        """The questions still to ask, in order: asked (their ask_if is true) and not yet answered."""
+        outcome = self.decide(answers or {}, as_of=as_of)
+        return [self._questions[q] for q in outcome.next_questions]
+
+
+def load_ruleset(
+    reference: str | os.PathLike[str],
+    *,
+    as_of: DateLike = None,
+    version: str | None = None,
+    rulesets_dir: str | os.PathLike[str] | None = None,
+) -> Ruleset:
+    """Load and compile a ruleset.
+
+    ``reference`` is a file path, a country code (``"nl"``: the published version in force on
+    ``as_of``, default today) or ``"nl@2026.1"`` for an exact version. ``rulesets_dir`` points at a
+    deployment's own rulesets folder instead of the shipped one.
+    """
+    folder = Path(rulesets_dir) if rulesets_dir is not None else None
+    if isinstance(reference, os.PathLike):
+        return Ruleset(compile_file(reference))
+    path = find_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
+    return Ruleset(compile_file(path))
+
+
+def load_ruleset_text(text: str, *, file: str = "<string>") -> Ruleset:
+    """Compile a ruleset from YAML text (for editors, tests and services that hold rulesets in memory)."""
+    return Ruleset(compile_source(text, file))

@@ -1,0 +1,138 @@
+"""Read case files: JSON objects ``{"case_id": ..., "as_of": ..., "language": ..., "answers": {...}}``.
+
+Only ``answers`` is required. Parsing is strict (no duplicate keys, no NaN or infinite numbers) and
+errors say where the JSON is wrong without quoting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from .errors import CaseError, Location, Problem
+
+MAX_CASE_BYTES = 5 * 1024 * 1024
+CASE_KEYS = frozenset({"case_id", "as_of", "language", "answers"})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case as read from a file: answers plus optional id, date and language."""
+
+    answers: dict[str, Any]
+    case_id: str | None = None
+    as_of: dt.date | None = None
+    language: str | None = None
+    file: str = field(default="", compare=False)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number is too large")
+    return number
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f'the key "{key[:64]}" appears twice')
+        result[key] = value
+    return result
+
+
+def parse_json(data: bytes | str, file: str) -> Any:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity; errors give line and column only."""
+    if len(data) > MAX_CASE_BYTES:
+        raise CaseError([Problem("case-too-large", f"the case is larger than {MAX_CASE_BYTES:,} bytes", "send one case per file", Location(file))])
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CaseError([Problem("case-encoding", "the case is not valid UTF-8 text", "save or send it as UTF-8 JSON", Location(file))]) from None
+    else:
+        text = data
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise CaseError(
+            [Problem("case-json", f"the case is not valid JSON: {exc.msg}", "check commas, quotes and brackets", Location(file, exc.lineno, exc.colno))]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        text = str(exc)
+        readable = ("appears twice", "not allowed", "too large")
+        message = text if any(part in text for part in readable) else "a value cannot be read"
+        raise CaseError([Problem("case-json", f"the case is not valid JSON: {message}", "send plain JSON values", Location(file))]) from None
+
+
+def case_from_data(data: Any, file: str) -> Case:
+    """Check a parsed case object's shape."""
+    if not isinstance(data, dict) or "answers" not in data:
+        raise CaseError(
+            [
+                Problem(
+                    "case-shape",
+                    'a case must be a JSON object with an "answers" object',
+                    'e.g. {"case_id": "c-1", "answers": {"safe_to_talk": true}}',
+                    Location(file),
+                    "$",
+                )
+            ]
+        )
+    problems = []
+    unknown = sorted(set(data) - CASE_KEYS)
+    for key in unknown:
+        problems.append(Problem("case-key", f'"{key[:64]}" is not a key of a case', f"a case has {', '.join(sorted(CASE_KEYS))}", Location(file), f"$.{key[:64]}"))
+    as_of = None
+    if data.get("as_of") is not None:
+        try:
+            as_of = dt.date.fromisoformat(data["as_of"]) if isinstance(data["as_of"], str) and len(data["as_of"]) == 10 else None
+        except ValueError:
+            as_of = None
+        if as_of is None:
+            problems.append(Problem("case-date", "as_of must be a date written YYYY-MM-DD", 'e.g. "as_of": "2026-03-01"', Location(file), "$.as_of"))
+    for key in ("case_id", "language"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            problems.append(Problem("case-key", f"{key} must be text", "", Location(file), f"$.{key}"))
+    if not isinstance(data["answers"], dict):
+        problems.append(Problem("answers-not-object", "answers must be an object keyed by question id", "", Location(file), "$.answers"))
+    if problems:
+        raise CaseError(problems)
+    return Case(answers=data["answers"], case_id=data.get("case_id"), as_of=as_of, language=data.get("language"), file=file)
+
+
+def read_case(source: str | Path, stdin: IO[bytes] | None = None) -> Case:
+    """Read one case from a file path, or from ``stdin`` when the path is '-'."""
+    if str(source) == "-":
+        assert stdin is not None
+        data = stdin.read(MAX_CASE_BYTES + 1)
+        file = "<stdin>"
+    else:
+        file = str(source)
+        try:
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_CASE_BYTES + 1)
+        except OSError as exc:
+            raise CaseError([Problem("case-not-readable", f"cannot read the case file: {exc.strerror or exc}", "check the path", Location(file))]) from None
+    return case_from_data(parse_json(data, file), file)
+
+
+def iter_cases(path: Path) -> Iterator[Case]:
+    """Cases from a folder of JSON files (sorted by name) or a JSON Lines file, one at a time."""
+    if path.is_dir():
+        for child in sorted(path.glob("*.json")):
+            yield read_case(child)
+        return
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                yield case_from_data(parse_json(line, f"{path}:{number}"), f"{path}:{number}")

@@ -1,0 +1,259 @@
+"""The ``invictus-rules`` command: argument parsing and wiring only.
+
+``main(argv, stdout, stderr) -> int`` so that tests can run it with swapped streams.
+Exit codes: 0 ok, 1 invalid ruleset, case or failing check, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any, Callable, Sequence
+
+from ._version import __version__
+from .api import Ruleset, load_ruleset, to_date
+from .cases import Case, read_case
+from .errors import InvictusError, format_problems
+from .load import compile_file
+from .model import json_schema
+from .render import render_text
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Usage(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    stream: IO[str] | None = None
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if message:
+            (self.stream or sys.stdout).write(message)
+
+    def error(self, message: str) -> Any:  # argparse would exit; we return a code instead
+        raise _Usage(f"{self.prog}: error: {message}\n{self.format_usage().strip()}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:
+        raise _Exit(status, message or "")
+
+
+class _Exit(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+class IO_:
+    """The streams a command writes to."""
+
+    def __init__(self, stdout: IO[str], stderr: IO[str], stdin: IO[bytes] | None):
+        self.out = stdout
+        self.err = stderr
+        self.stdin = stdin
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def _report(error: InvictusError, io: IO_, fmt: str) -> int:
+    if fmt == "json":
+        io.out.write(json.dumps(error.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        io.err.write(format_problems(error.problems) + "\n")
+    return EXIT_INVALID
+
+
+def _load(reference: str, as_of: dt.date | None) -> Ruleset:
+    if Path(reference).suffix in (".yaml", ".yml") or "/" in reference or Path(reference).is_file():
+        return Ruleset(compile_file(reference))
+    return load_ruleset(reference, as_of=as_of)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_assess(args: argparse.Namespace, io: IO_) -> int:
+    case = read_case(args.case, io.stdin)
+    as_of = args.as_of or case.as_of or dt.date.today()
+    ruleset = _load(args.ruleset, as_of)
+    answers = ruleset.validate_answers(case.answers, file=case.file, path_prefix="$.answers")
+    assessment = ruleset.evaluate(
+        answers,
+        as_of=as_of,
+        language=args.language or case.language,
+        trace=not args.no_trace,
+        trace_values=args.trace_values,
+    )
+    if args.format == "json":
+        io.out.write(assessment.model_dump_json(indent=2) + "\n")
+    else:
+        io.out.write(render_text(assessment))
+    return EXIT_OK
+
+
+def cmd_questions(args: argparse.Namespace, io: IO_) -> int:
+    case: Case | None = read_case(args.case, io.stdin) if args.case else None
+    as_of = args.as_of or (case.as_of if case else None) or dt.date.today()
+    ruleset = _load(args.ruleset, as_of)
+    language = args.language or (case.language if case else None) or ruleset.compiled.metadata.default_language
+    if case is not None:
+        answers = ruleset.validate_answers(case.answers, file=case.file, path_prefix="$.answers")
+        questions = ruleset.next_questions(answers, as_of=as_of)
+    else:
+        questions = ruleset.questions
+    pick = lambda texts: (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")  # noqa: E731
+    asks = {q.spec.id: q.ask_if.text if q.ask_if else None for q in ruleset.compiled.questions}
+    if args.format == "json":
+        rows = [
+            {
+                "id": q.id,
+                "type": q.type,
+                "required": q.required,
+                "text": pick(q.text),
+                "help": pick(q.help) or None,
+                "options": [{"value": o.value, "label": pick(o.label)} for o in q.options or ()] or None,
+                "min": q.min,
+                "max": q.max,
+                "ask_if": asks[q.id],
+            }
+            for q in questions
+        ]
+        io.out.write(json.dumps({"ruleset": ruleset.ref.model_dump(mode="json"), "language": language, "questions": rows}, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    title = "Questions still to ask" if case is not None else "Questionnaire"
+    io.out.write(f"{title}: {ruleset.id} {ruleset.version} ({ruleset.country}), language {language}\n")
+    for number, q in enumerate(questions, 1):
+        flag = " (required)" if q.required else ""
+        io.out.write(f"\n{number}. {pick(q.text)}{flag}\n   id: {q.id}, type: {q.type}")
+        if q.min is not None or q.max is not None:
+            io.out.write(f", from {q.min if q.min is not None else '...'} to {q.max if q.max is not None else '...'}")
+        io.out.write("\n")
+        if asks[q.id] and case is None:
+            io.out.write(f"   asked if: {asks[q.id]}\n")
+        for option in q.options or ():
+            io.out.write(f"   - {option.value}: {pick(option.label)}\n")
+    if not questions:
+        io.out.write("\nNothing left to ask.\n")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, io: IO_) -> int:
+    failed = 0
+    results = []
+    for file in args.files:
+        try:
+            compiled = compile_file(file)
+        except InvictusError as error:
+            failed += 1
+            results.append({"file": file, "valid": False, "problems": [p.to_dict() for p in error.problems]})
+            if args.format == "text":
+                io.err.write(format_problems(error.problems) + "\n")
+            continue
+        meta = compiled.metadata
+        results.append({"file": file, "valid": True, "id": meta.id, "version": meta.version, "sha256": compiled.digest})
+        if args.format == "text":
+            io.out.write(f"ok: {file} ({meta.id} {meta.version}, {meta.status}, sha256 {compiled.digest[:12]})\n")
+    if args.format == "json":
+        io.out.write(json.dumps({"files": results}, ensure_ascii=False, indent=2) + "\n")
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace, io: IO_) -> int:
+    io.out.write(schema_text())
+    return EXIT_OK
+
+
+def schema_text() -> str:
+    """The JSON Schema exactly as committed in schema/ruleset.schema.json."""
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+Command = Callable[[argparse.Namespace, IO_], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="invictus-rules",
+        description="Assess crime victims' needs with versioned YAML rulesets (EU Directive 2012/29/EU).",
+        epilog="Exit codes: 0 ok, 1 invalid ruleset or case (or a failing check), 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"invictus-rules {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    assess = add("assess", cmd_assess, "assess one case against a ruleset and print the referrals, information and scores")
+    assess.add_argument("ruleset", metavar="RULESET", help="a country code (nl), cc@version (nl@2026.1) or a ruleset file")
+    assess.add_argument("case", metavar="CASE", help="a case JSON file, or - for standard input")
+    assess.add_argument("--language", help="language of the texts (default: the case's, else the ruleset's default)")
+    assess.add_argument("--as-of", type=_date_arg, help="assessment date YYYY-MM-DD (default: the case's, else today); also picks the ruleset version in force")
+    assess.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    assess.add_argument("--no-trace", action="store_true", help="leave the rule-by-rule trace out of the JSON output")
+    assess.add_argument("--trace-values", action="store_true", help="put answer values in the trace (personal data: only where the output is protected)")
+
+    questions = add("questions", cmd_questions, "print the questionnaire, or the questions still to ask for a partial case")
+    questions.add_argument("ruleset", metavar="RULESET", help="a country code, cc@version or a ruleset file")
+    questions.add_argument("case", metavar="CASE", nargs="?", help="a partial case JSON file, or - for standard input")
+    questions.add_argument("--language", help="language of the texts")
+    questions.add_argument("--as-of", type=_date_arg, help="date YYYY-MM-DD (picks the version in force)")
+    questions.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    validate = add("validate", cmd_validate, "check ruleset files; errors as file:line:col: error[code]: message")
+    validate.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
+    validate.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    add("schema", cmd_schema, "print the JSON Schema of the ruleset format (for editors)")
+
+    for extension in _EXTENSIONS:
+        extension(add)
+    return parser
+
+
+_EXTENSIONS: list[Callable[[Callable[[str, Command, str], argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:
+    io = IO_(stdout or sys.stdout, stderr or sys.stderr, stdin if stdin is not None else sys.stdin.buffer)
+    parser = build_parser()
+    _Parser.stream = io.out
+    try:
+        args = parser.parse_args(argv)
+    except _Usage as usage:
+        io.err.write(usage.message + "\n")
+        return EXIT_USAGE
+    except _Exit as done:
+        (io.err if done.status else io.out).write(done.message)
+        return EXIT_OK if done.status == 0 else EXIT_USAGE
+    if not getattr(args, "handler", None):
+        io.out.write(parser.format_help())
+        return EXIT_USAGE
+    fmt = getattr(args, "format", "text")
+    try:
+        return args.handler(args, io)
+    except InvictusError as error:
+        return _report(error, io, fmt if fmt in ("text", "json") else "text")
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        io.err.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Evaluation: a pure function of (compiled ruleset, validated answers, as-of date).
+
+No I/O, no clock, no globals: the same inputs always give the same ``Outcome``. The outcome holds
+decisions only (tuples of results per rule); turning it into an explained, rendered ``Assessment``
+is :mod:`invictus_rules.result`'s job, so callers that need decisions alone pay for nothing else.
+
+Semantics (see README, "Unanswered questions"):
+- a question whose ``ask_if`` is false is *not asked*: its answer is ignored and every test on it is
+  false; a question whose ``ask_if`` is unknown counts its answer if one was given (an answer shows it
+  was asked) and is unknown otherwise;
+- declined and "don't know" answers are unknown in the logic;
+- a score over unknown indicators is a range; its level is decided when the range allows only one;
+- a professional override raises a level, never lowers it, and counts only when answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from .answers import Answers
+from .compile import CompiledRuleset
+from .expr.compile import ABSENT, Env, Interval, make_number
+
+IGNORED_NOT_ASKED = "not_asked"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreOutcome:
+    """A score's points and critical count as (min, max), and its level as ranks (min, max)."""
+
+    points: tuple[float, float]
+    critical: tuple[int, int]
+    level: tuple[int, int] | None
+    computed_level: tuple[int, int] | None
+    override: int | None
+    items: tuple[bool | None, ...]
+    levels: tuple[bool | None, ...]
+
+    @property
+    def decided(self) -> bool:
+        return self.level is not None and self.level[0] == self.level[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Every decision of one evaluation, positionally aligned with the compiled ruleset."""
+
+    as_of: dt.date
+    values: dict[str, Any]
+    asked: tuple[bool | None, ...]
+    scores: tuple[ScoreOutcome, ...]
+    referrals: tuple[bool | None, ...]
+    information: tuple[bool | None, ...]
+    ignored: tuple[tuple[str, str], ...]
+    next_questions: tuple[str, ...]
+    declined: frozenset[str]
+    unknown: frozenset[str]
+
+
+def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:
+    """Decide every rule of ``ruleset`` for validated ``answers`` on the date ``as_of``."""
+    given = answers.values
+    values: dict[str, Any] = dict(given)
+    env = Env(values, answers.declined, as_of)
+
+    asked: dict[str, bool | None] = {}
+    ignored: list[tuple[str, str]] = []
+    by_id = {q.spec.id: q for q in ruleset.questions}
+    for question_id in ruleset.ask_order:
+        question = by_id[question_id]
+        if question.ask_if is None:
+            asked[question_id] = True
+            continue
+        result = question.ask_if.fn(env)
+        asked[question_id] = result
+        if result is False:
+            if question_id in given or question_id in answers.declined or question_id in answers.unknown:
+                ignored.append((question_id, IGNORED_NOT_ASKED))
+            values[question_id] = ABSENT
+
+    scores = tuple(_score(compiled, env) for compiled in ruleset.scores)
+    referrals = tuple(rule.condition.fn(env) for rule in ruleset.referrals)
+    information = tuple(item.condition.fn(env) for item in ruleset.information)
+
+    not_answered = answers.declined | answers.unknown
+    next_questions = tuple(
+        q.spec.id
+        for q in ruleset.questions
+        if asked[q.spec.id] is True and q.spec.id not in given and q.spec.id not in not_answered
+    )
+    order = {q.spec.id: i for i, q in enumerate(ruleset.questions)}
+    return Outcome(
+        as_of=as_of,
+        values=values,
+        asked=tuple(asked[q.spec.id] for q in ruleset.questions),
+        scores=scores,
+        referrals=referrals,
+        information=information,
+        ignored=tuple(sorted(ignored, key=lambda pair: order[pair[0]])),
+        next_questions=next_questions,
+        declined=answers.declined,
+        unknown=answers.unknown,
+    )
+
+
+def _score(compiled: Any, env: Env) -> ScoreOutcome:
+    score_id = compiled.spec.id
+    low = high = 0.0
+    critical_low = critical_high = 0
+    results = []
+    for item in compiled.items:
+        result = item.condition.fn(env)
+        results.append(result)
+        points = item.spec.points
+        if result is True:
+            low += points
+            high += points
+            if item.spec.critical:
+                critical_low += 1
+                critical_high += 1
+        elif result is None:
+            if points >= 0:
+                high += points
+            else:
+                low += points
+            if item.spec.critical:
+                critical_high += 1
+    env.scores[score_id] = make_number(_tidy(low), _tidy(high))
+    env.criticals[score_id] = make_number(critical_low, critical_high)
+
+    level_results = tuple(condition.fn(env) if condition is not None else True for _, condition in compiled.levels)
+    computed = _level_range(level_results)
+    override_rank = None
+    level = computed
+    if compiled.override_question is not None:
+        chosen = env.values.get(compiled.override_question)
+        if isinstance(chosen, str) and chosen in compiled.level_ids:
+            override_rank = compiled.level_ids.index(chosen)
+            if level is None:
+                level = (override_rank, override_rank)
+            else:
+                level = (max(level[0], override_rank), max(level[1], override_rank))
+    env.levels[score_id] = ABSENT if level is None else make_number(*level)
+    return ScoreOutcome(
+        points=(_tidy(low), _tidy(high)),
+        critical=(critical_low, critical_high),
+        level=level,
+        computed_level=computed,
+        override=override_rank,
+        items=tuple(results),
+        levels=level_results,
+    )
+
+
+def _tidy(number: float) -> float:
+    return int(number) if float(number).is_integer() else number
+
+
+def _level_range(results: tuple[bool | None, ...]) -> tuple[int, int] | None:
+    """The ranks a score's level may take: the highest true level up to the highest unknown above it."""
+    highest_true = max((rank for rank, result in enumerate(results) if result is True), default=None)
+    possible = [rank for rank, result in enumerate(results) if result is None and (highest_true is None or rank > highest_true)]
+    if highest_true is None and not possible:
+        return None
+    low = highest_true if highest_true is not None else min(possible)
+    high = max(possible) if possible else low
+    return (low, high)
+
+
+__all__ = ["Outcome", "ScoreOutcome", "evaluate", "Interval"]

@@ -1,0 +1,1 @@
+"""The condition language: nodes, parser, type checker and compiler."""

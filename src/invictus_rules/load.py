@@ -1,0 +1,318 @@
+"""Find and read ruleset files: by path, or by country and date among the shipped versions.
+
+Reading goes YAML text -> plain data with positions (``_yaml``) -> validated document (``model``)
+-> compiled ruleset (``compile``). Every error on the way is a positioned :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from ._yaml import SourceMap, read_yaml
+from .compile import CompiledRuleset, compile_document, content_digest
+from .errors import Location, Problem, RulesetError, RulesetNotFoundError
+from .expr.check import did_you_mean
+from .model import RulesetDocument
+
+RULESETS_ENV = "INVICTUS_RULESETS"
+MANIFEST = "manifest.json"
+_COUNTRY_REF = re.compile(r"^(?P<country>[a-z]{2})(?:@(?P<version>\d{4}\.\d+))?$")
+
+
+def shipped_rulesets_dir() -> Path:
+    """The folder of shipped rulesets: inside the installed package, or the source checkout's."""
+    override = os.environ.get(RULESETS_ENV)
+    if override:
+        return Path(override)
+    packaged = Path(__file__).resolve().parent / "rulesets"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rulesets"
+
+
+def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, SourceMap, str]:
+    """Parse and validate a ruleset's structure; return the document, its source map and digest."""
+    raw, source = read_yaml(data, file)
+    if not isinstance(raw, dict):
+        raise RulesetError(
+            [
+                Problem(
+                    "not-a-ruleset",
+                    "the file does not hold a ruleset: expected a mapping with format, metadata and questions",
+                    "start from an existing ruleset under rulesets/",
+                    Location(file, 1, 1),
+                )
+            ]
+        )
+    try:
+        document = RulesetDocument.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise RulesetError(source.problems + _translate(exc, raw, source)) from None
+    return document, source, content_digest(raw)
+
+
+def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
+    """Read, validate and compile ruleset text, reporting every problem found on the way at once."""
+    document, source, digest = read_document(data, file)
+    try:
+        compiled = compile_document(document, source, digest)
+    except RulesetError as error:
+        raise RulesetError(source.problems + error.problems) from None
+    if source.problems:
+        raise RulesetError(source.problems)
+    return compiled
+
+
+def compile_file(path: str | os.PathLike[str]) -> CompiledRuleset:
+    """Read, validate and compile a ruleset file."""
+    return compile_source(_read_bytes(Path(path)), display_path(Path(path)))
+
+
+def display_path(path: Path) -> str:
+    """A path as users typed it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(20 * 1024 * 1024 + 1)
+    except OSError as exc:
+        raise RulesetNotFoundError(
+            [Problem("file-not-readable", f"cannot read the file: {exc.strerror or exc}", "check the path", Location(str(path)))]
+        ) from None
+    return data
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One ruleset file of a country, as listed without compiling it."""
+
+    path: Path
+    country: str
+    version: str
+    status: str
+    effective_from: dt.date
+    effective_until: dt.date | None
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.status == "published" and self.effective_from <= on and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+
+def list_versions(country: str, rulesets_dir: Path | None = None) -> list[VersionInfo]:
+    """Every ruleset file of a country, oldest version first."""
+    folder = (rulesets_dir or shipped_rulesets_dir()) / country
+    versions = []
+    for path in sorted(folder.glob("*.yaml")):
+        document, _, _ = read_document(_read_bytes(path), display_path(path))
+        meta = document.metadata
+        versions.append(VersionInfo(path, meta.country, meta.version, meta.status, meta.effective_from, meta.effective_until))
+    return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split(".")))
+
+
+def list_countries(rulesets_dir: Path | None = None) -> list[str]:
+    folder = rulesets_dir or shipped_rulesets_dir()
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name)) if folder.is_dir() else []
+
+
+def is_country_reference(reference: str) -> bool:
+    return bool(_COUNTRY_REF.match(reference))
+
+
+def find_ruleset(
+    reference: str,
+    *,
+    as_of: dt.date,
+    version: str | None = None,
+    rulesets_dir: Path | None = None,
+) -> Path:
+    """The file a reference names: a path, ``cc`` (version in force on ``as_of``) or ``cc@YYYY.N``."""
+    match = _COUNTRY_REF.match(reference)
+    if not match:
+        return Path(reference)
+    country = match["country"]
+    version = match["version"] or version
+    folder = rulesets_dir or shipped_rulesets_dir()
+    countries = list_countries(folder)
+    if country not in countries:
+        raise RulesetNotFoundError(
+            [
+                Problem(
+                    "unknown-country",
+                    f'there is no ruleset for the country "{country}"',
+                    did_you_mean(country, countries) or f"shipped countries: {', '.join(countries) or '(none)'}",
+                )
+            ]
+        )
+    versions = list_versions(country, folder)
+    if version is not None:
+        for info in versions:
+            if info.version == version:
+                return info.path
+        raise RulesetNotFoundError(
+            [
+                Problem(
+                    "unknown-version",
+                    f'there is no version "{version}" of the {country} ruleset',
+                    f"versions: {', '.join(v.version for v in versions)}",
+                )
+            ]
+        )
+    in_force = [info for info in versions if info.in_force(as_of)]
+    if not in_force:
+        published = [f"{v.version} (from {v.effective_from}{' to ' + str(v.effective_until) if v.effective_until else ''})" for v in versions if v.status == "published"]
+        raise RulesetNotFoundError(
+            [
+                Problem(
+                    "no-version-in-force",
+                    f"no published {country} ruleset is in force on {as_of.isoformat()}",
+                    f"published versions: {', '.join(published) or '(none)'}",
+                )
+            ]
+        )
+    return max(in_force, key=lambda v: v.effective_from).path
+
+
+def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
+    """The checked-in digests of published versions, by path relative to the rulesets folder."""
+    path = (rulesets_dir or shipped_rulesets_dir()) / MANIFEST
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data.get("published", {}))
+
+
+# -- turning pydantic's errors into positioned problems ----------------------------------------
+
+_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
+
+
+def _translate(exc: pydantic.ValidationError, raw: Any, source: SourceMap) -> list[Problem]:
+    problems: dict[tuple[Any, ...], Problem] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        path, consumed_all = _real_path(raw, error["loc"])
+        key = (path, error["type"] if consumed_all else "union")
+        if not consumed_all and path in {k[0] for k in problems}:
+            continue
+        problem = _problem(error, path, consumed_all, raw, source)
+        problems.setdefault(key, problem)
+    by_path: dict[tuple[Any, ...], Problem] = {}
+    for (path, _), problem in problems.items():
+        by_path.setdefault((path, problem.code, problem.message), problem)
+    return list(by_path.values())
+
+
+def _real_path(raw: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
+    """Drop union tags from pydantic's location, keeping the keys that exist in the data."""
+    path: list[Any] = []
+    node = raw
+    consumed_all = True
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and (part in node or not _UNION_TAGS.match(part)):
+            path.append(part)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and _UNION_TAGS.match(part):
+            consumed_all = False
+            continue
+        else:
+            path.append(part)
+            node = None
+    return tuple(path), consumed_all
+
+
+def _fields_at(path: tuple[Any, ...]) -> list[str]:
+    model: Any = RulesetDocument
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        model = next((t for t in _flatten(inner) if hasattr(t, "model_fields")), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _flatten(types: Any) -> list[Any]:
+    found = []
+    for item in types:
+        args = getattr(item, "__args__", None)
+        found.extend(_flatten(args) if args else [item])
+    return found
+
+
+def _problem(error: Any, path: tuple[Any, ...], consumed_all: bool, raw: Any, source: SourceMap) -> Problem:
+    kind = error["type"]
+    where = ".".join(str(p) for p in path)
+    if not consumed_all and ("when" in path or "ask_if" in path or "all" in path or "any" in path or "not" in path):
+        return source.problem(
+            path,
+            "condition-shape",
+            "a condition must be text, true/false, or a mapping with one of all:, any:, not:",
+            'e.g. when: crime_type == "stalking"   or   when: {any: [strangulation, threat_to_kill]}',
+        )
+    if kind == "extra_forbidden":
+        name = str(path[-1])
+        allowed = _fields_at(path[:-1])
+        hint = did_you_mean(name, allowed) or (f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it")
+        return source.problem(path, "unknown-key", f"'{name}' is not a known key here", hint, key=True)
+    if kind == "missing":
+        name = str(path[-1])
+        return source.problem(path[:-1], "missing-key", f"'{name}' is required here", f"add '{name}:'", key=False)
+    if kind == "string_pattern_mismatch":
+        name = str(path[-1]) if path else ""
+        hint = {
+            "version": 'write a calendar version in quotes, e.g. "2026.1"',
+            "country": "use a two-letter lower-case country code, e.g. nl",
+            "url": "write the full address starting with https://",
+        }.get(name, "ids use lower-case letters a-z, digits and '_', starting with a letter, e.g. safe_to_talk")
+        return source.problem(path, "invalid-value", f"the value of '{where}' does not have the expected form", hint)
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        options = re.findall(r"'([^']*)'", expected)
+        value = _value_at(raw, path)
+        hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+        return source.problem(path, "invalid-value", f"'{where}' must be one of {expected}", hint or "choose one of the listed values")
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    hint = {
+        "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
+        "date_parsing": "write dates as YYYY-MM-DD",
+        "date_type": "write dates as YYYY-MM-DD",
+        "dict_type": "write a mapping of language code to text, e.g. {nl: ..., en: ...}" if path and path[-1] in ("text", "label", "title", "name", "body", "reason", "help", "description", "hours") else "write a mapping (key: value lines)",
+        "list_type": "write a list (lines starting with '- ')",
+        "string_type": "put the value in quotes",
+        "bool_type": "write true or false",
+        "too_short": "add at least one entry",
+    }.get(kind, "")
+    return source.problem(path, "invalid-value", f"'{where}': {message[0].lower() + message[1:]}", hint)
+
+
+def _value_at(raw: Any, path: tuple[Any, ...]) -> Any:
+    node = raw
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node

@@ -1,0 +1,347 @@
+"""The ruleset format, v1, as pydantic models.
+
+These models are the single source of truth for the format: the loader validates YAML against them,
+the JSON Schema that editors use is generated from them (``invictus-rules schema``), and the README's
+format reference describes them. Semantic checks that need the whole ruleset (conditions, references
+between elements, templates) happen in :mod:`invictus_rules.compile`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+FORMAT_VERSION = "invictus-rules/v1"
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$"),
+    Field(
+        description="An identifier: lower-case ASCII letters, digits and underscores, starting with a letter.",
+        examples=["crime_type"],
+    ),
+]
+LanguageCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}$"),
+    Field(description="An ISO 639 language code in lower case.", examples=["nl", "en"]),
+]
+Text = Annotated[
+    dict[LanguageCode, str],
+    Field(
+        description="A text per language: a mapping from language code to the text in that language.",
+        examples=[{"nl": "Bent u op dit moment veilig?", "en": "Are you safe right now?"}],
+    ),
+]
+TemplateText = Annotated[
+    dict[LanguageCode, str],
+    Field(
+        description=(
+            "A text per language that may use jinja2 template syntax, e.g. "
+            "'{{ services.slachtofferhulp.phone }}'. Rendered in a sandbox with the answers, services and scores."
+        ),
+        examples=[{"en": "Call {{ services.veilig_thuis.name }} on {{ services.veilig_thuis.phone }}."}],
+    ),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class AllCondition(_Model):
+    """True when every listed condition is true."""
+
+    all: list[Condition] = Field(
+        min_length=1,
+        description="Conditions that must all be true.",
+        examples=[["crime_type == \"domestic_violence\"", "lives_with_offender"]],
+    )
+
+
+class AnyCondition(_Model):
+    """True when at least one listed condition is true."""
+
+    any: list[Condition] = Field(
+        min_length=1,
+        description="Conditions of which at least one must be true.",
+        examples=[["strangulation", "threat_to_kill"]],
+    )
+
+
+class NotCondition(_Model):
+    """True when the inner condition is false."""
+
+    not_: Condition = Field(
+        alias="not",
+        description="A condition that must be false.",
+        examples=["safe_to_talk"],
+    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Condition = Annotated[
+    Union[str, bool, AllCondition, AnyCondition, NotCondition],
+    Field(
+        description=(
+            "A condition in the expression language, e.g. 'crime_type in [\"domestic_violence\", \"stalking\"] "
+            "and level(dv_risk) == \"high\"', or a YAML 'all:' / 'any:' / 'not:' over such conditions."
+        ),
+        examples=['crime_type == "domestic_violence" and not safe_to_talk'],
+    ),
+]
+AllCondition.model_rebuild()
+AnyCondition.model_rebuild()
+NotCondition.model_rebuild()
+
+
+class ChangelogEntry(_Model):
+    """What changed in one version, in words an auditor can read."""
+
+    version: str = Field(
+        pattern=r"^\d{4}\.\d+$", description="The version this entry describes.", examples=["2026.1"]
+    )
+    date: dt.date = Field(description="When the change was decided.", examples=["2025-11-15"])
+    changes: list[str] = Field(
+        min_length=1,
+        description="One line per change.",
+        examples=[["Lowered the high-risk threshold from 14 to 12 points."]],
+    )
+
+
+class Metadata(_Model):
+    """Which ruleset this is, for which country, and when it is in force."""
+
+    id: Identifier = Field(description="A stable identifier of the ruleset, the same across versions.", examples=["nl_victim_assessment"])
+    country: str = Field(pattern=r"^[a-z]{2}$", description="ISO 3166 country code in lower case.", examples=["nl"])
+    version: str = Field(
+        pattern=r"^\d{4}\.\d+$",
+        description="Calendar version YYYY.N, written in quotes so YAML keeps it as text.",
+        examples=["2026.1"],
+    )
+    effective_from: dt.date = Field(description="First day this version is in force.", examples=["2026-01-01"])
+    effective_until: dt.date | None = Field(
+        default=None,
+        description="Last day this version is in force; empty while it has no successor.",
+        examples=["2026-06-30"],
+    )
+    status: Literal["draft", "published"] = Field(
+        description="Drafts are never picked by date; published versions are immutable.", examples=["published"]
+    )
+    languages: list[LanguageCode] = Field(
+        min_length=1, description="Languages the texts are written in.", examples=[["nl", "en"]]
+    )
+    default_language: LanguageCode = Field(
+        description="Language used when a text is missing in the requested language.", examples=["nl"]
+    )
+    title: Text = Field(description="The ruleset's name as people say it.")
+    description: Text | None = Field(default=None, description="What the ruleset is for and who uses it.")
+    legal_basis: list[str] = Field(
+        default_factory=list,
+        description="Laws and regulations the ruleset implements.",
+        examples=[["Directive 2012/29/EU Art. 22", "Wetboek van Strafvordering art. 51aa"]],
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Where the content comes from (instruments, guidance, service directories).",
+        examples=[["https://www.slachtofferhulp.nl/"]],
+    )
+    changelog: list[ChangelogEntry] = Field(
+        default_factory=list, description="What changed, newest first. A published version needs an entry for itself."
+    )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: object) -> object:
+        if isinstance(value, float):
+            raise ValueError("write the version in quotes, e.g. version: \"2026.1\", so YAML keeps it as text")
+        return value
+
+
+class Option(_Model):
+    """One choice of a single- or multiple-choice question."""
+
+    value: Identifier = Field(description="The value stored in a case and used in conditions.", examples=["domestic_violence"])
+    label: Text = Field(description="What the caseworker or victim reads.")
+
+
+QuestionType = Literal["boolean", "integer", "number", "single_choice", "multiple_choice", "date", "text"]
+
+
+class Question(_Model):
+    """One question of the needs assessment."""
+
+    id: Identifier = Field(description="The question's identifier, used in cases and conditions.", examples=["safe_to_talk"])
+    type: QuestionType = Field(description="What kind of answer the question takes.", examples=["boolean"])
+    text: Text = Field(description="The question as it is asked.")
+    help: Text | None = Field(default=None, description="Guidance for the caseworker asking it.")
+    section: Identifier | None = Field(
+        default=None, description="A group the question belongs to, for display.", examples=["safety"]
+    )
+    required: bool = Field(
+        default=False, description="Whether the assessment is incomplete without an answer.", examples=[True]
+    )
+    options: list[Option] | None = Field(
+        default=None, description="The choices, for single_choice and multiple_choice questions."
+    )
+    min: float | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
+    max: float | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
+    max_length: int | None = Field(
+        default=None, ge=1, le=100_000, description="Longest allowed answer in characters, for text questions.", examples=[500]
+    )
+    ask_if: Condition | None = Field(
+        default=None,
+        description="Ask the question only when this condition is true; otherwise its answer is ignored.",
+        examples=['crime_type in ["domestic_violence", "stalking"]'],
+    )
+
+
+class ScoreItem(_Model):
+    """A weighted indicator: when its condition is true, it adds its points to the score."""
+
+    id: Identifier = Field(description="The indicator's identifier.", examples=["strangulation"])
+    label: Text = Field(description="What the indicator means, in words.")
+    when: Condition = Field(description="When the indicator is present.")
+    points: float = Field(description="Points added when the indicator is present.", examples=[3])
+    critical: bool = Field(
+        default=False,
+        description="Whether the indicator is critical; levels can count critical indicators with critical(score).",
+        examples=[True],
+    )
+
+
+class Level(_Model):
+    """A named level of a score. Levels are listed from lowest to highest."""
+
+    id: Identifier = Field(description="The level's identifier.", examples=["high"])
+    label: Text = Field(description="The level's name as people read it.")
+    when: Condition | None = Field(
+        default=None,
+        description=(
+            "When the score reaches this level. The score's level is the highest listed level whose condition "
+            "is true; the first (lowest) level may leave it out to mean 'otherwise'."
+        ),
+        examples=["score(dv_risk) >= 14 or critical(dv_risk) >= 2"],
+    )
+
+
+class Override(_Model):
+    """A professional-judgement question that can raise a score's level but never lower it."""
+
+    question: Identifier = Field(
+        description="A single_choice question whose option values are this score's level ids.",
+        examples=["professional_judgement"],
+    )
+
+
+class Score(_Model):
+    """A risk or needs score: weighted indicators and the levels they lead to."""
+
+    id: Identifier = Field(description="The score's identifier, used in score(), level() and critical().", examples=["dv_risk"])
+    title: Text = Field(description="The score's name.")
+    description: Text | None = Field(default=None, description="What the score measures and how to read it.")
+    basis: str | None = Field(
+        default=None,
+        description="Where the score's structure comes from, and a caution that thresholds are not validated cut-offs.",
+        examples=["Themes common to published intimate-partner risk checklists, paraphrased; example thresholds."],
+    )
+    items: list[ScoreItem] = Field(min_length=1, description="The weighted indicators.")
+    levels: list[Level] = Field(min_length=1, description="The levels, lowest first.")
+    override: Override | None = Field(default=None, description="Professional judgement that may raise the level.")
+
+
+ServiceCategory = Literal[
+    "general_support",
+    "helpline",
+    "domestic_violence",
+    "sexual_violence",
+    "child_protection",
+    "trafficking",
+    "hate_crime",
+    "compensation",
+    "legal_aid",
+    "case_information",
+    "police",
+    "emergency",
+    "health",
+    "shelter",
+    "other",
+]
+
+
+class Service(_Model):
+    """An organisation a victim can be referred to."""
+
+    id: Identifier = Field(description="The service's identifier, used by referrals and templates.", examples=["veilig_thuis"])
+    category: ServiceCategory = Field(description="What kind of service it is, for comparison across countries.", examples=["domestic_violence"])
+    name: Text = Field(description="The organisation's name.")
+    description: Text | None = Field(default=None, description="What the service does for a victim.")
+    phone: str | None = Field(default=None, description="The number to call, as it is dialled in the country.", examples=["0800-2000"])
+    url: str | None = Field(default=None, pattern=r"^https://\S+$", description="The service's website (https).", examples=["https://veiligthuis.nl"])
+    email: str | None = Field(default=None, description="An e-mail address, where one is published.")
+    hours: Text | None = Field(default=None, description="When the service can be reached.")
+    free_of_charge: bool | None = Field(default=None, description="Whether calling or using the service is free.")
+    languages: list[LanguageCode] = Field(default_factory=list, description="Languages the service works in.", examples=[["nl", "en"]])
+    notes: str | None = Field(default=None, description="Sources and caveats for maintainers (not shown to victims).")
+
+
+Priority = Literal["immediate", "urgent", "standard"]
+ReferralMode = Literal["inform_only", "opt_in", "opt_out"]
+
+
+class Referral(_Model):
+    """A rule that recommends referring the victim to a service."""
+
+    id: Identifier = Field(description="The rule's identifier.", examples=["dv_to_veilig_thuis"])
+    service: Identifier = Field(description="The service referred to.", examples=["veilig_thuis"])
+    when: Condition = Field(description="When the referral is recommended.")
+    priority: Priority = Field(description="How soon: immediate (now), urgent (within days) or standard.", examples=["urgent"])
+    mode: ReferralMode = Field(
+        description=(
+            "inform_only: give the victim the contact; opt_in: refer with the victim's consent; "
+            "opt_out: refer unless the victim declines."
+        ),
+        examples=["opt_in"],
+    )
+    reason: TemplateText = Field(description="Why, in plain words, for the victim and the caseworker.")
+
+
+class Information(_Model):
+    """An information item a victim is entitled to (Directive 2012/29/EU Art. 4)."""
+
+    id: Identifier = Field(description="The item's identifier.", examples=["compensation"])
+    legal_basis: list[str] = Field(
+        min_length=1,
+        description="The provisions that give the right, e.g. 'Directive 2012/29/EU Art. 4(1)(e)'.",
+        examples=[["Directive 2012/29/EU Art. 4(1)(e)"]],
+    )
+    when: Condition = Field(
+        description="When the item is given; write 'true' for every victim.",
+        examples=["true"],
+    )
+    title: TemplateText = Field(description="The item's heading.")
+    body: TemplateText = Field(description="The information itself.")
+
+
+class RulesetDocument(_Model):
+    """A ruleset file: metadata, the questionnaire, scores, services, referral rules and information items."""
+
+    format: Literal["invictus-rules/v1"] = Field(
+        description="The format version of this file.", examples=[FORMAT_VERSION]
+    )
+    metadata: Metadata
+    questions: list[Question] = Field(min_length=1, description="The questionnaire, in the order it is asked.")
+    scores: list[Score] = Field(default_factory=list, description="Risk and needs scores.")
+    services: list[Service] = Field(default_factory=list, description="The catalogue of services.")
+    referrals: list[Referral] = Field(default_factory=list, description="Referral rules.")
+    information: list[Information] = Field(default_factory=list, description="Information items.")
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of the ruleset format, for editors and external validators."""
+    schema = RulesetDocument.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "invictus-rules ruleset (format v1)"
+    return schema

@@ -1,0 +1,418 @@
+"""The Assessment: decisions explained, texts rendered, serialised deterministically.
+
+``build_assessment`` turns an :class:`~invictus_rules.evaluate.Outcome` into the public pydantic
+model. Output order is stable and documented:
+- scores, information items and pending items in ruleset order;
+- referrals by priority (immediate, urgent, standard), then by the ruleset order of their first rule;
+  several rules for one service merge into one referral (highest priority; every reason kept; the
+  mode of the highest-priority rule, the first listed on a tie);
+- next questions in questionnaire order.
+The trace never holds answer values unless ``trace_values`` is asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._version import __version__
+from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
+from .evaluate import Outcome
+from .expr.compile import ABSENT
+from .templates import RenderError, render
+
+ASSESSMENT_FORMAT = "invictus-rules/assessment/v1"
+TRACE_FORMAT = "invictus-rules/trace/v1"
+
+Tri = Literal["true", "false", "unknown"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RulesetRef(_Result):
+    """Exactly which ruleset produced an assessment."""
+
+    id: str
+    country: str
+    version: str
+    status: str
+    effective_from: dt.date
+    sha256: str = Field(description="sha256 of the ruleset's canonical JSON form")
+
+
+class ScoreResult(_Result):
+    id: str
+    title: str
+    points: float | None = Field(description="the points, when decided; else null and see points_min/points_max")
+    points_min: float
+    points_max: float
+    critical_min: int
+    critical_max: int
+    level: str | None = Field(description="the level, when decided")
+    level_label: str | None
+    possible_levels: list[str] = Field(description="every level still possible, lowest first")
+    overridden: bool = Field(description="true when professional judgement raised the level")
+    present: list[str] = Field(description="indicators present")
+    undecided: list[str] = Field(description="indicators that depend on unanswered questions")
+
+
+class ReferralReason(_Result):
+    rule: str
+    text: str
+
+
+class ReferralResult(_Result):
+    service: str
+    name: str
+    category: str
+    phone: str | None
+    url: str | None
+    hours: str | None
+    priority: Literal["immediate", "urgent", "standard"]
+    mode: Literal["inform_only", "opt_in", "opt_out"]
+    reasons: list[ReferralReason]
+
+
+class InformationResult(_Result):
+    id: str
+    legal_basis: list[str]
+    title: str
+    body: str
+
+
+class PendingResult(_Result):
+    """A rule that unanswered questions keep undecided."""
+
+    kind: Literal["referral", "information", "level"]
+    id: str
+    service: str | None = None
+    questions: list[str] = Field(description="unanswered questions that would decide it, in questionnaire order")
+    declined_or_unknown: list[str] = Field(description="questions it depends on that were declined or not known")
+
+
+class IgnoredAnswer(_Result):
+    question: str
+    reason: Literal["not_asked"]
+
+
+class Notice(_Result):
+    code: str
+    message: str
+
+
+class TraceEntry(_Result):
+    kind: Literal["question", "score_item", "level", "referral", "information"]
+    id: str
+    condition: str
+    result: Tri
+    read: list[str] = Field(description="questions the condition reads")
+    uses: list[str] = Field(description="scores the condition uses")
+    values: dict[str, Any] | None = None
+
+
+class Trace(_Result):
+    format: Literal["invictus-rules/trace/v1"] = TRACE_FORMAT
+    entries: list[TraceEntry]
+
+
+class Assessment(_Result):
+    """The result of assessing one case against one ruleset version."""
+
+    format: Literal["invictus-rules/assessment/v1"] = ASSESSMENT_FORMAT
+    ruleset: RulesetRef
+    engine_version: str
+    as_of: dt.date
+    language: str
+    complete: bool = Field(description="true when no rule is pending and no required question is unanswered")
+    scores: list[ScoreResult]
+    referrals: list[ReferralResult]
+    information: list[InformationResult]
+    pending: list[PendingResult]
+    next_questions: list[str]
+    declined: list[str]
+    unknown: list[str]
+    ignored_answers: list[IgnoredAnswer]
+    warnings: list[Notice]
+    trace: Trace | None
+
+
+def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
+    meta = ruleset.metadata
+    return RulesetRef(
+        id=meta.id,
+        country=meta.country,
+        version=meta.version,
+        status=meta.status,
+        effective_from=meta.effective_from,
+        sha256=ruleset.digest,
+    )
+
+
+class _Texts:
+    """Picks a text in the requested language, falling back to the default and noting it."""
+
+    def __init__(self, language: str, default: str):
+        self.language = language
+        self.default = default
+        self.fallbacks: list[str] = []
+
+    def pick(self, texts: Mapping[str, Any] | None, where: str) -> Any:
+        if not texts:
+            return None
+        if self.language in texts and texts[self.language] != "":
+            return texts[self.language]
+        self.fallbacks.append(where)
+        if self.default in texts:
+            return texts[self.default]
+        return next(iter(texts.values()))
+
+
+def build_assessment(
+    ruleset: CompiledRuleset,
+    outcome: Outcome,
+    *,
+    language: str,
+    trace: bool = True,
+    trace_values: bool = False,
+) -> Assessment:
+    """Explain and render an outcome in ``language``."""
+    meta = ruleset.metadata
+    warnings: list[Notice] = []
+    if language not in meta.languages:
+        warnings.append(
+            Notice(
+                code="language-not-offered",
+                message=f'the ruleset has no texts in "{language}"; texts are in "{meta.default_language}"',
+            )
+        )
+        language = meta.default_language
+    texts = _Texts(language, meta.default_language)
+    context = _template_context(ruleset, outcome, texts, language)
+
+    scores = [_score_result(ruleset, index, outcome, texts) for index in range(len(ruleset.scores))]
+    referrals, referral_pending = _referrals(ruleset, outcome, texts, context, warnings)
+    information: list[InformationResult] = []
+    pending: list[PendingResult] = []
+    for index, score in enumerate(ruleset.scores):
+        score_outcome = outcome.scores[index]
+        if not score_outcome.decided and score_outcome.level is not None:
+            pending.append(_pending("level", score.spec.id, None, score.depends_on, outcome))
+    pending.extend(referral_pending)
+    for index, item in enumerate(ruleset.information):
+        result = outcome.information[index]
+        if result is True:
+            information.append(
+                InformationResult(
+                    id=item.spec.id,
+                    legal_basis=list(item.spec.legal_basis),
+                    title=_render(item.title, texts, context, f"information {item.spec.id} title", warnings),
+                    body=_render(item.body, texts, context, f"information {item.spec.id} body", warnings),
+                )
+            )
+        elif result is None:
+            pending.append(_pending("information", item.spec.id, None, item.condition.depends_on, outcome))
+
+    for where in dict.fromkeys(texts.fallbacks):
+        warnings.append(
+            Notice(code="translation-missing", message=f'{where} has no "{language}" text; shown in "{meta.default_language}"')
+        )
+    required_missing = any(
+        q.spec.required and outcome.asked[i] is True and q.spec.id not in outcome.declined and q.spec.id not in outcome.unknown and q.spec.id in outcome.next_questions
+        for i, q in enumerate(ruleset.questions)
+    )
+    return Assessment(
+        ruleset=ruleset_ref(ruleset),
+        engine_version=__version__,
+        as_of=outcome.as_of,
+        language=language,
+        complete=not pending and not required_missing,
+        scores=scores,
+        referrals=referrals,
+        information=information,
+        pending=pending,
+        next_questions=list(outcome.next_questions),
+        declined=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.declined],
+        unknown=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.unknown],
+        ignored_answers=[IgnoredAnswer(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
+        warnings=warnings,
+        trace=Trace(entries=_trace(ruleset, outcome, trace_values)) if trace else None,
+    )
+
+
+def _template_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str) -> dict[str, Any]:
+    services = {}
+    for service in ruleset.services.values():
+        services[service.id] = {
+            "name": texts.pick(service.name, f"service {service.id} name"),
+            "description": texts.pick(service.description, f"service {service.id} description"),
+            "phone": service.phone,
+            "url": service.url,
+            "email": service.email,
+            "hours": texts.pick(service.hours, f"service {service.id} hours"),
+            "category": service.category,
+        }
+    answers = {
+        key: _json_value(value)
+        for key, value in outcome.values.items()
+        if value is not None and value is not ABSENT
+    }
+    scores = {}
+    for index, score in enumerate(ruleset.scores):
+        result = outcome.scores[index]
+        decided = result.decided and result.level is not None
+        level_id = score.level_ids[result.level[0]] if decided and result.level else None
+        level_spec = next((lv for lv in score.spec.levels if lv.id == level_id), None)
+        scores[score.spec.id] = {
+            "points": result.points[0] if result.points[0] == result.points[1] else None,
+            "level": level_id,
+            "level_label": texts.pick(level_spec.label, f"level {level_id} label") if level_spec else None,
+            "title": texts.pick(score.spec.title, f"score {score.spec.id} title"),
+        }
+    return {"answers": answers, "services": services, "scores": scores, "as_of": outcome.as_of.isoformat(), "language": language}
+
+
+def _render(templates: Mapping[str, Any], texts: _Texts, context: Mapping[str, Any], where: str, warnings: list[Notice]) -> str:
+    template = texts.pick(templates, where)
+    if template is None:
+        return ""
+    try:
+        return render(template, context)
+    except RenderError as exc:
+        warnings.append(Notice(code="text-not-rendered", message=f"{where} could not be rendered ({exc}); check the ruleset text"))
+        return ""
+
+
+def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts) -> ScoreResult:
+    score = ruleset.scores[index]
+    result = outcome.scores[index]
+    low, high = result.points
+    possible = list(score.level_ids[result.level[0] : result.level[1] + 1]) if result.level else []
+    level_id = possible[0] if len(possible) == 1 else None
+    level_spec = next((lv for lv in score.spec.levels if lv.id == level_id), None)
+    computed_top = result.computed_level[1] if result.computed_level else -1
+    return ScoreResult(
+        id=score.spec.id,
+        title=texts.pick(score.spec.title, f"score {score.spec.id} title"),
+        points=low if low == high else None,
+        points_min=low,
+        points_max=high,
+        critical_min=result.critical[0],
+        critical_max=result.critical[1],
+        level=level_id,
+        level_label=texts.pick(level_spec.label, f"level {level_id} label") if level_spec else None,
+        possible_levels=possible,
+        overridden=result.override is not None and result.override > computed_top,
+        present=[item.spec.id for item, r in zip(score.items, result.items) if r is True],
+        undecided=[item.spec.id for item, r in zip(score.items, result.items) if r is None],
+    )
+
+
+def _referrals(
+    ruleset: CompiledRuleset,
+    outcome: Outcome,
+    texts: _Texts,
+    context: Mapping[str, Any],
+    warnings: list[Notice],
+) -> tuple[list[ReferralResult], list[PendingResult]]:
+    merged: dict[str, dict[str, Any]] = {}
+    pending: list[PendingResult] = []
+    for index, rule in enumerate(ruleset.referrals):
+        result = outcome.referrals[index]
+        spec = rule.spec
+        if result is None:
+            pending.append(_pending("referral", spec.id, spec.service, rule.condition.depends_on, outcome))
+            continue
+        if result is not True:
+            continue
+        reason = ReferralReason(rule=spec.id, text=_render(rule.reason, texts, context, f"referral {spec.id} reason", warnings))
+        entry = merged.get(spec.service)
+        if entry is None:
+            merged[spec.service] = {"first": index, "priority": spec.priority, "mode": spec.mode, "reasons": [reason]}
+            continue
+        entry["reasons"].append(reason)
+        if PRIORITY_RANK[spec.priority] < PRIORITY_RANK[entry["priority"]]:
+            entry["priority"] = spec.priority
+            entry["mode"] = spec.mode
+    ordered = sorted(merged.items(), key=lambda pair: (PRIORITY_RANK[pair[1]["priority"]], pair[1]["first"]))
+    referrals = []
+    for service_id, entry in ordered:
+        service = ruleset.services[service_id]
+        service_text = context["services"][service_id]
+        referrals.append(
+            ReferralResult(
+                service=service_id,
+                name=service_text["name"],
+                category=service.category,
+                phone=service.phone,
+                url=service.url,
+                hours=service_text["hours"],
+                priority=entry["priority"],
+                mode=entry["mode"],
+                reasons=entry["reasons"],
+            )
+        )
+    return referrals, pending
+
+
+def _pending(kind: str, rule_id: str, service: str | None, depends_on: tuple[str, ...], outcome: Outcome) -> PendingResult:
+    not_answered = outcome.declined | outcome.unknown
+    return PendingResult(
+        kind=kind,  # type: ignore[arg-type]
+        id=rule_id,
+        service=service,
+        questions=[q for q in depends_on if outcome.values.get(q) is None and q not in not_answered],
+        declined_or_unknown=[q for q in depends_on if q in not_answered],
+    )
+
+
+def _tri(value: Any) -> Tri:
+    return "true" if value is True else "unknown" if value is None else "false"
+
+
+def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
+    entries: list[TraceEntry] = []
+
+    def add(kind: str, rule_id: str, condition: CompiledCondition | None, result: Any) -> None:
+        reads = list(condition.reads) if condition else []
+        values = None
+        if with_values:
+            values = {q: _json_value(outcome.values.get(q)) for q in reads}
+        entries.append(
+            TraceEntry(
+                kind=kind,  # type: ignore[arg-type]
+                id=rule_id,
+                condition=condition.text if condition else "true",
+                result=_tri(result),
+                read=reads,
+                uses=list(condition.scores) if condition else [],
+                values=values,
+            )
+        )
+
+    for index, question in enumerate(ruleset.questions):
+        if question.ask_if is not None:
+            add("question", question.spec.id, question.ask_if, outcome.asked[index])
+    for score, result in zip(ruleset.scores, outcome.scores):
+        for item, item_result in zip(score.items, result.items):
+            add("score_item", f"{score.spec.id}.{item.spec.id}", item.condition, item_result)
+        for (level_id, condition), level_result in zip(score.levels, result.levels):
+            add("level", f"{score.spec.id}.{level_id}", condition, level_result)
+    for rule, result in zip(ruleset.referrals, outcome.referrals):
+        add("referral", rule.spec.id, rule.condition, result)
+    for item, result in zip(ruleset.information, outcome.information):
+        add("information", item.spec.id, item.condition, result)
+    return entries
+
+
+def _json_value(value: Any) -> Any:
+    if value is ABSENT:
+        return "(not asked)"
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

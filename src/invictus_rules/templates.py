@@ -1,0 +1,238 @@
+"""The one jinja2 environment for ruleset texts: sandboxed, allow-listed, checked at load time.
+
+Texts are data written by policy staff, so templates are treated as untrusted:
+- they run in jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``;
+- at load time their syntax tree is checked against an allow-list of node types and filters:
+  no function or method calls, no arithmetic that can multiply sizes, no imports, macros or
+  assignments, so no template can reach Python objects, loop forever or build huge strings;
+- every variable must be one of the context names, and every service, question or score it names
+  must exist in the ruleset;
+- rendered output is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+MAX_OUTPUT = 20_000
+
+SERVICE_FIELDS = frozenset({"name", "description", "phone", "url", "email", "hours", "category"})
+SCORE_FIELDS = frozenset({"points", "level", "level_label", "title"})
+CONTEXT_NAMES = ("answers", "services", "scores", "as_of", "language")
+
+_ALLOWED_FILTERS = frozenset(
+    {
+        "capitalize",
+        "default",
+        "d",
+        "first",
+        "join",
+        "last",
+        "length",
+        "lower",
+        "upper",
+        "title",
+        "trim",
+        "sort",
+        "unique",
+        "list",
+        "string",
+        "round",
+        "int",
+    }
+)
+_ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Concat,
+    nodes.For,
+    nodes.List,
+    nodes.Tuple,
+    nodes.Keyword,
+)
+
+
+@dataclass(frozen=True)
+class TemplateIssue:
+    """A problem in one template; ``line`` is 1-based inside the template text."""
+
+    code: str
+    message: str
+    hint: str
+    line: int = 1
+
+
+class _Environment(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**", "//", "/", "%", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "+" and isinstance(left, str) and isinstance(right, str):
+            result = left + right
+            if len(result) > MAX_OUTPUT:
+                raise jinja2.exceptions.SecurityError("text too long")
+            return result
+        raise jinja2.exceptions.SecurityError(f"the operator {operator} is not allowed in texts")
+
+
+def _environment() -> SandboxedEnvironment:
+    env = _Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.clear()
+    env.filters = {name: env.filters[name] for name in _ALLOWED_FILTERS}
+    env.tests = {name: env.tests[name] for name in ("defined", "undefined", "none", "number", "string", "true", "false")}
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jinja2.Template | None, list[TemplateIssue]]:
+    """Parse and check one template. ``known`` maps 'services', 'answers', 'scores' to their ids."""
+    try:
+        tree = ENVIRONMENT.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        return None, [
+            TemplateIssue(
+                "template-syntax",
+                f"the text's template syntax is wrong: {exc.message}",
+                "check that every '{{' has its '}}' and every '{% if %}' its '{% endif %}'",
+                exc.lineno or 1,
+            )
+        ]
+    issues = list(_check_tree(tree, {name: frozenset(ids) for name, ids in known.items()}))
+    if issues:
+        return None, issues
+    return ENVIRONMENT.from_string(tree), []
+
+
+def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
+    loop_names: set[str] = set()
+    for node in tree.find_all(nodes.For):
+        targets = [node.target, *node.target.find_all(nodes.Name)]
+        loop_names.update(n.name for n in targets if isinstance(n, nodes.Name))
+    for node in _walk(tree):
+        line = getattr(node, "lineno", 1) or 1
+        if not isinstance(node, _ALLOWED_NODES):
+            yield TemplateIssue(
+                "template-unsafe",
+                f"'{type(node).__name__}' is not allowed in ruleset texts",
+                "texts may show values, use if/else, loop over lists and apply simple filters such as upper or join",
+                line,
+            )
+            continue
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            if node.name not in CONTEXT_NAMES and node.name not in loop_names:
+                yield TemplateIssue(
+                    "template-variable",
+                    f"the text uses '{node.name}', which is not available",
+                    f"texts can use {', '.join(CONTEXT_NAMES)}",
+                    line,
+                )
+        elif isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            yield from _check_access(node, known, line)
+        elif isinstance(node, nodes.Filter) and node.name not in _ALLOWED_FILTERS:
+            yield TemplateIssue(
+                "template-unsafe",
+                f"the filter '{node.name}' is not allowed in ruleset texts",
+                f"allowed filters: {', '.join(sorted(_ALLOWED_FILTERS))}",
+                line,
+            )
+        elif isinstance(node, nodes.Test) and node.name not in ENVIRONMENT.tests:
+            yield TemplateIssue("template-unsafe", f"the test '{node.name}' is not allowed in ruleset texts", "use 'is defined' or 'is none'", line)
+
+
+def _walk(node: nodes.Node) -> Iterable[nodes.Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.iter_child_nodes())
+
+
+def _attribute(node: nodes.Getattr | nodes.Getitem) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        return node.arg.value
+    return None
+
+
+def _check_access(node: nodes.Getattr | nodes.Getitem, known: Mapping[str, frozenset[str]], line: int) -> Iterable[TemplateIssue]:
+    attribute = _attribute(node)
+    if attribute is None:
+        return
+    if attribute.startswith("_"):
+        yield TemplateIssue(
+            "template-unsafe",
+            f"'{attribute}' starts with an underscore, which is not allowed in ruleset texts",
+            "use the names of services, questions and scores only",
+            line,
+        )
+        return
+    target = node.node
+    if isinstance(target, nodes.Name) and target.name in known:
+        ids = known[target.name]
+        if attribute not in ids:
+            from .expr.check import did_you_mean
+
+            kind = {"services": "service", "answers": "question", "scores": "score"}[target.name]
+            yield TemplateIssue(
+                "template-reference",
+                f"the text uses {target.name}.{attribute}, but there is no {kind} '{attribute}'",
+                did_you_mean(attribute, ids) or f"check the {kind} ids",
+                line,
+            )
+    elif isinstance(target, (nodes.Getattr, nodes.Getitem)) and isinstance(target.node, nodes.Name):
+        fields = {"services": SERVICE_FIELDS, "scores": SCORE_FIELDS}.get(target.node.name)
+        if fields is not None and attribute not in fields:
+            yield TemplateIssue(
+                "template-reference",
+                f"'{attribute}' is not a field of {target.node.name[:-1]}",
+                f"the fields are {', '.join(sorted(fields))}",
+                line,
+            )
+
+
+class RenderError(Exception):
+    """A template failed while rendering (e.g. it printed an answer that was not given)."""
+
+
+def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render a checked template; raise RenderError instead of any jinja2 or sandbox error."""
+    try:
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise RenderError("the text is too long")
+            parts.append(chunk)
+        return "".join(parts).strip()
+    except RenderError:
+        raise
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+        raise RenderError(type(exc).__name__) from None

@@ -1,0 +1,52 @@
+"""Shared fixtures and the --run-slow option for long fuzz runs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from invictus_rules import Ruleset, load_ruleset
+from invictus_rules.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="run the long fuzz and soak tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long run: use --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mini() -> Ruleset:
+    return load_ruleset(FIXTURES / "mini.yaml")
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code = code
+        self.out = out
+        self.err = err
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    """Run the CLI in-process with captured streams, as ``cli("assess", "nl", "case.json")``."""
+
+    def run(*argv: str, stdin: bytes = b"") -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), stdout=out, stderr=err, stdin=io.BytesIO(stdin))
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run

@@ -1,0 +1,132 @@
+"""Evaluation semantics through the public API, on the small fixture ruleset."""
+
+from __future__ import annotations
+
+import copy
+
+from invictus_rules import load_ruleset_text
+
+from .conftest import FIXTURES
+
+AS_OF = "2026-02-01"
+DV = {"safe_to_talk": True, "crime_type": "domestic_violence"}
+
+
+def level(assessment, score_id="dv_risk"):
+    return next(s for s in assessment.scores if s.id == score_id)
+
+
+def test_unanswered_indicators_give_a_range_and_a_pending_level(mini):
+    """With indicators unanswered, points are a range and the level is undecided."""
+    result = mini.evaluate(DV, as_of=AS_OF)
+    score = level(result)
+    assert (score.points, score.points_min, score.points_max) == (None, 0, 8)
+    assert score.level is None and score.possible_levels == ["standard", "high"]
+    pending = {(p.kind, p.id): p.questions for p in result.pending}
+    assert pending[("level", "dv_risk")] == ["strangulation", "threats"]
+    assert pending[("referral", "high_risk")] == ["strangulation", "threats"]
+    assert not result.complete
+
+
+def test_a_critical_indicator_decides_the_level_despite_unknowns(mini):
+    """true or unknown is true: strangulation alone makes the level high."""
+    result = mini.evaluate({**DV, "strangulation": True}, as_of=AS_OF)
+    assert level(result).level == "high"
+    assert [r.service for r in result.referrals] == ["helpline"]
+
+
+def test_declined_never_counts_as_no_and_never_blocks(mini):
+    """A declined indicator keeps the range open; other answers still decide."""
+    declined = mini.evaluate({**DV, "strangulation": {"status": "declined"}, "threats": False}, as_of=AS_OF)
+    assert level(declined).possible_levels == ["standard", "high"]
+    assert declined.declined == ["strangulation"]
+    assert next(p for p in declined.pending if p.id == "high_risk").declined_or_unknown == ["strangulation"]
+    decided = mini.evaluate({**DV, "strangulation": {"status": "declined"}, "threats": True, "judgement": "high"}, as_of=AS_OF)
+    assert level(decided).level == "high"
+
+
+def test_override_raises_but_never_lowers(mini):
+    """Professional judgement can raise the level and cannot lower it."""
+    raised = mini.evaluate({**DV, "strangulation": False, "threats": False, "judgement": "high"}, as_of=AS_OF)
+    assert level(raised).level == "high" and level(raised).overridden
+    kept = mini.evaluate({**DV, "strangulation": True, "threats": False, "judgement": "standard"}, as_of=AS_OF)
+    assert level(kept).level == "high" and not level(kept).overridden
+
+
+def test_answers_to_questions_not_asked_are_ignored(mini):
+    """A hidden question's answer is ignored, listed, and never counts."""
+    result = mini.evaluate({"safe_to_talk": True, "crime_type": "robbery", "strangulation": True}, as_of=AS_OF)
+    assert [a.question for a in result.ignored_answers] == ["strangulation"]
+    assert level(result).level == "standard" and level(result).points == 0
+    assert "strangulation" not in result.next_questions
+
+
+def test_referrals_to_one_service_merge(mini):
+    """Two rules for one service give one referral: highest priority, every reason."""
+    result = mini.evaluate({**DV, "strangulation": True, "threats": True}, as_of=AS_OF, language="en")
+    [referral] = result.referrals
+    assert referral.priority == "immediate" and referral.mode == "opt_in"
+    assert [r.rule for r in referral.reasons] == ["everyone", "high_risk"]
+    assert referral.reasons[0].text == "Everyone can get support: call 116 006."
+
+
+def test_next_questions_follow_the_questionnaire(mini):
+    """Questions still to ask come in order, hidden ones left out."""
+    assert [q.id for q in mini.next_questions({})] == ["safe_to_talk", "crime_type", "age"]
+    assert [q.id for q in mini.next_questions(DV)] == ["strangulation", "threats", "age", "judgement"]
+
+
+def test_translation_fallback_is_reported():
+    """A missing translation falls back to the default language, with a warning."""
+    text = (FIXTURES / "mini.yaml").read_text().replace(
+        "title: {en: Support, nl: Steun}", "title: {en: Support}"
+    )
+    result = load_ruleset_text(text).evaluate({}, as_of=AS_OF, language="nl")
+    support = next(i for i in result.information if i.id == "support")
+    assert support.title == "Support"
+    assert any(w.code == "translation-missing" and "support" in w.message for w in result.warnings)
+
+
+def test_unknown_language_falls_back_with_a_warning(mini):
+    """Asking for a language the ruleset lacks gives the default language and says so."""
+    result = mini.evaluate({}, as_of=AS_OF, language="fi")
+    assert result.language == "en"
+    assert result.warnings[0].code == "language-not-offered"
+
+
+def test_assessment_identifies_its_ruleset(mini):
+    """The assessment names ruleset, version, hash, engine version, date and language."""
+    result = mini.evaluate({}, as_of=AS_OF, language="nl")
+    assert (result.ruleset.id, result.ruleset.version, result.ruleset.sha256) == ("mini", "2026.1", mini.sha256)
+    assert result.as_of.isoformat() == AS_OF and result.language == "nl" and result.engine_version
+
+
+def test_json_is_deterministic_and_input_untouched(mini):
+    """Same input, same bytes; the answers dict is not modified."""
+    answers = {**DV, "strangulation": True, "age": 15}
+    before = copy.deepcopy(answers)
+    first = mini.evaluate(answers, as_of=AS_OF).model_dump_json()
+    second = mini.evaluate(dict(reversed(list(answers.items()))), as_of=AS_OF).model_dump_json()
+    assert first == second and answers == before
+
+
+def test_trace_explains_every_rule_without_values(mini):
+    """The trace lists each rule with its result and what it read; values only on request."""
+    result = mini.evaluate({**DV, "age": 15}, as_of=AS_OF)
+    entries = {(e.kind, e.id): e for e in result.trace.entries}
+    assert entries[("information", "minors")].result == "true"
+    assert entries[("information", "minors")].read == ["age"]
+    assert entries[("level", "dv_risk.high")].uses == ["dv_risk"]
+    assert entries[("referral", "high_risk")].result == "unknown"
+    assert all(e.values is None for e in result.trace.entries)
+    with_values = mini.evaluate({**DV, "age": 15}, as_of=AS_OF, trace_values=True)
+    minors = next(e for e in with_values.trace.entries if e.id == "minors")
+    assert minors.values == {"age": 15}
+
+
+def test_results_do_not_depend_on_tracing(mini):
+    """Turning the trace off changes nothing else."""
+    answers = {**DV, "strangulation": True}
+    traced = mini.evaluate(answers, as_of=AS_OF).model_dump(exclude={"trace"})
+    untraced = mini.evaluate(answers, as_of=AS_OF, trace=False).model_dump(exclude={"trace"})
+    assert traced == untraced

@@ -1,0 +1,82 @@
+"""Loading rulesets: every broken fixture gives exactly its stored message; files, countries, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from invictus_rules import RulesetError, RulesetNotFoundError, load_ruleset, load_ruleset_text
+from invictus_rules.errors import format_problems
+from invictus_rules.load import compile_source, find_ruleset
+
+from .conftest import FIXTURES
+
+BAD = Path(__file__).resolve().parent / "bad_rulesets"
+BAD_FILES = sorted(BAD.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=[p.stem for p in BAD_FILES])
+def test_broken_ruleset_gives_its_stored_message(path: Path):
+    """Each tiny broken ruleset fails with exactly the message stored beside it."""
+    with pytest.raises(RulesetError) as info:
+        compile_source(path.read_bytes(), f"tests/bad_rulesets/{path.name}")
+    expected = path.with_suffix(".expected").read_text(encoding="utf-8").rstrip("\n")
+    assert format_problems(info.value.problems) == expected
+
+
+def test_all_problems_are_reported_at_once():
+    """A duplicate key, an unknown question, a type mismatch and a template error come together."""
+    with pytest.raises(RulesetError) as info:
+        compile_source((BAD / "several_problems.yaml").read_bytes(), "several.yaml")
+    found = {(p.code, p.location.line) for p in info.value.problems}
+    assert {code for code, _ in found} == {"duplicate-key", "unknown-question", "type-mismatch", "template-syntax"}
+    assert all(line > 0 for _, line in found)
+
+
+def test_option_called_no_is_text(mini):
+    """An option spelled no (unquoted) stays the text 'no'."""
+    text = (FIXTURES / "mini.yaml").read_text().replace('- value: "no"', "- value: no")
+    ruleset = load_ruleset_text(text)
+    options = [o.value for o in ruleset.questions[1].options]
+    assert options == ["domestic_violence", "robbery", "no"]
+    assert ruleset.evaluate({"crime_type": "no"}, as_of="2026-02-01").referrals
+
+
+def test_digest_ignores_layout_and_comments(mini):
+    """The content hash is of the canonical form: comments and layout do not change it."""
+    text = (FIXTURES / "mini.yaml").read_text()
+    reformatted = "# a new comment\n" + text.replace("title: {en: Mini ruleset, nl: Mini-regelset}", "title:\n    en: Mini ruleset\n    nl: Mini-regelset")
+    assert load_ruleset_text(reformatted).sha256 == mini.sha256
+    assert load_ruleset_text(text.replace("points: 5", "points: 6")).sha256 != mini.sha256
+
+
+def test_loading_by_country_picks_the_version_in_force(tmp_path: Path):
+    """A country code picks the published version in force on the date; drafts are never picked."""
+    base = (FIXTURES / "mini.yaml").read_text().replace("status: draft", "status: published")
+    folder = tmp_path / "xx"
+    folder.mkdir()
+    (folder / "2025.1.yaml").write_text(
+        base.replace('version: "2026.1"', 'version: "2025.1"').replace("effective_from: 2026-01-01", "effective_from: 2025-01-01\n  effective_until: 2025-12-31")
+    )
+    (folder / "2026.1.yaml").write_text(base)
+    (folder / "2026.2.yaml").write_text(base.replace('version: "2026.1"', 'version: "2026.2"').replace("status: published", "status: draft"))
+    assert load_ruleset("xx", as_of="2025-06-01", rulesets_dir=tmp_path).version == "2025.1"
+    assert load_ruleset("xx", as_of=dt.date(2026, 6, 1), rulesets_dir=tmp_path).version == "2026.1"
+    assert load_ruleset("xx@2026.2", rulesets_dir=tmp_path).version == "2026.2"
+    with pytest.raises(RulesetNotFoundError) as info:
+        load_ruleset("xx", as_of="2024-01-01", rulesets_dir=tmp_path)
+    assert info.value.problems[0].code == "no-version-in-force"
+    with pytest.raises(RulesetNotFoundError) as info:
+        find_ruleset("yy", as_of=dt.date(2026, 1, 1), rulesets_dir=tmp_path)
+    assert info.value.problems[0].code == "unknown-country"
+    with pytest.raises(RulesetNotFoundError):
+        load_ruleset("xx@2030.1", rulesets_dir=tmp_path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path):
+    """A path that does not exist is an error naming the file, not a traceback."""
+    with pytest.raises(RulesetNotFoundError) as info:
+        load_ruleset(tmp_path / "nope.yaml")
+    assert info.value.problems[0].code == "file-not-readable"

@@ -1,0 +1,95 @@
+"""Properties over every shipped ruleset and the fixture: no crash, determinism, monotonic risk."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from invictus_rules import AnswersError, Assessment, Ruleset, load_ruleset
+from invictus_rules.expr.nodes import Name
+from invictus_rules.load import list_countries, list_versions
+
+from .conftest import FIXTURES
+from .strategies import any_answers, valid_answers
+
+AS_OF = dt.date(2026, 3, 1)
+
+
+def _rulesets() -> list[Ruleset]:
+    found = [load_ruleset(FIXTURES / "mini.yaml")]
+    for country in list_countries():
+        for version in list_versions(country):
+            found.append(load_ruleset(version.path))
+    return found
+
+
+RULESETS = _rulesets()
+IDS = [f"{r.country}@{r.version}" for r in RULESETS]
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=IDS)
+@PROPERTY
+@given(data=st.data())
+def test_evaluate_returns_an_assessment_or_the_answers_error(ruleset, data):
+    """For any answers dict, evaluate returns an Assessment or raises AnswersError: nothing else."""
+    answers = data.draw(any_answers(ruleset))
+    try:
+        result = ruleset.evaluate(answers, as_of=AS_OF)
+    except AnswersError as error:
+        assert error.problems
+    else:
+        assert isinstance(result, Assessment)
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=IDS)
+@PROPERTY
+@given(data=st.data())
+def test_valid_answers_never_fail_and_are_deterministic(ruleset, data):
+    """Validated answers always evaluate; the result does not depend on dict order; input untouched."""
+    answers = data.draw(valid_answers(ruleset))
+    language = data.draw(st.sampled_from(ruleset.languages))
+    before = copy.deepcopy(answers)
+    first = ruleset.evaluate(answers, as_of=AS_OF, language=language).model_dump_json()
+    shuffled = dict(data.draw(st.permutations(list(answers.items()))))
+    assert ruleset.evaluate(shuffled, as_of=AS_OF, language=language).model_dump_json() == first
+    assert answers == before
+
+
+def _indicator_questions(ruleset: Ruleset) -> list[tuple[str, str]]:
+    """(score, question) for positively weighted items that are a bare yes/no question."""
+    pairs = []
+    for score in ruleset.compiled.scores:
+        for item in score.items:
+            if isinstance(item.condition.node, Name) and item.spec.points > 0:
+                pairs.append((score.spec.id, item.condition.node.id))
+    return pairs
+
+
+def _ranks(ruleset: Ruleset, answers: dict, score_id: str) -> tuple[int, int]:
+    outcome = ruleset.decide(answers, as_of=AS_OF)
+    index = [s.spec.id for s in ruleset.compiled.scores].index(score_id)
+    level = outcome.scores[index].level
+    return level if level is not None else (-1, -1)
+
+
+@pytest.mark.parametrize("ruleset", [r for r in RULESETS if _indicator_questions(r)], ids=[i for r, i in zip(RULESETS, IDS) if _indicator_questions(r)])
+@PROPERTY
+@given(data=st.data())
+def test_a_yes_never_lowers_a_risk_level(ruleset, data):
+    """Answering yes to a positively weighted indicator never lowers the level, compared with no,
+    declined or unknown; declined or unknown never give a lower level than no."""
+    score_id, question = data.draw(st.sampled_from(_indicator_questions(ruleset)))
+    answers = data.draw(valid_answers(ruleset))
+    with_yes = _ranks(ruleset, {**answers, question: True}, score_id)
+    with_no = _ranks(ruleset, {**answers, question: False}, score_id)
+    declined = _ranks(ruleset, {**answers, question: {"status": "declined"}}, score_id)
+    unknown = _ranks(ruleset, {**answers, question: {"status": "unknown"}}, score_id)
+    for other in (with_no, declined, unknown):
+        assert with_yes[0] >= other[0] and with_yes[1] >= other[1]
+    for other in (declined, unknown):
+        assert other[0] >= with_no[0] and other[1] >= with_no[1]
