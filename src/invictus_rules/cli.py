@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from ._version import __version__
 from .api import Ruleset, load_ruleset, to_date
 from .cases import Case, read_case
 from .errors import InvictusError, format_problems
-from .load import compile_file
+from .load import compile_file, shipped_rulesets_dir
 from .model import json_schema
 from .render import render_text
 
@@ -169,6 +170,83 @@ def cmd_validate(args: argparse.Namespace, io: IO_) -> int:
     return EXIT_INVALID if failed else EXIT_OK
 
 
+def cmd_test(args: argparse.Namespace, io: IO_) -> int:
+    from .tools.testing import Runner, find_test_files, format_coverage, format_result
+
+    files = find_test_files(args.paths or [shipped_rulesets_dir()])
+    if not files:
+        io.err.write("no test files found (they live in rulesets/<cc>/tests/*.yaml)\n")
+        return EXIT_INVALID
+    runner = Runner()
+    results = [result for path in files for result in runner.run_file(path)]
+    failed = [r for r in results if not r.passed]
+    if args.format == "json":
+        payload = {
+            "passed": len(results) - len(failed),
+            "failed": len(failed),
+            "cases": [
+                {
+                    "file": r.file,
+                    "line": r.line,
+                    "name": r.name,
+                    "ruleset": r.ruleset,
+                    "passed": r.passed,
+                    "mismatches": [{"what": m.what, "expected": m.expected, "actual": m.actual} for m in r.mismatches],
+                    "problems": [p.to_dict() for p in r.error.problems] if r.error else [],
+                }
+                for r in results
+            ],
+        }
+        if args.coverage:
+            payload["coverage"] = {
+                f"{c.ruleset.country}@{c.ruleset.version}": {"percent": round(c.percent(), 1), "cases": c.cases, "gaps": [{"kind": k, "id": i, "missing": w} for k, i, w in c.gaps()]}
+                for c in runner.coverage.values()
+            }
+        io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for result in results:
+            if args.verbose or not result.passed:
+                io.out.write(format_result(result) + "\n")
+        if args.coverage:
+            io.out.write(format_coverage(runner.coverage) + "\n")
+        io.out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
+    incomplete = args.coverage and any(c.gaps() for c in runner.coverage.values())
+    return EXIT_INVALID if failed or incomplete else EXIT_OK
+
+
+def cmd_lint(args: argparse.Namespace, io: IO_) -> int:
+    from .tools.lint import is_clean, lint_file
+
+    results = {}
+    for file in args.files:
+        results[file] = lint_file(Path(file))
+    every = [p for problems in results.values() for p in problems]
+    if args.format == "json":
+        payload = {"clean": is_clean(every), "files": [{"file": f, "clean": is_clean(ps), "problems": [p.to_dict() for p in ps]} for f, ps in results.items()]}
+        io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for file, problems in results.items():
+            if problems:
+                io.out.write(format_problems(problems) + "\n")
+            else:
+                io.out.write(f"clean: {file}\n")
+    return EXIT_OK if is_clean(every) else EXIT_INVALID
+
+
+def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
+    from .tools.manifest import verify
+
+    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    problems = verify(folder)
+    if args.format == "json":
+        io.out.write(json.dumps({"ok": not problems, "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=2) + "\n")
+    elif problems:
+        io.err.write(format_problems(problems) + "\n")
+    else:
+        io.out.write(f"ok: every published ruleset in {folder} matches the manifest\n")
+    return EXIT_INVALID if problems else EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace, io: IO_) -> int:
     io.out.write(schema_text())
     return EXIT_OK
@@ -220,12 +298,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("schema", cmd_schema, "print the JSON Schema of the ruleset format (for editors)")
 
-    for extension in _EXTENSIONS:
-        extension(add)
+    lint = add("lint", cmd_lint, "find mistakes schema validation cannot: dead or always-true rules, level gaps, unused questions and services, translations, versions")
+    lint.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
+    lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    verify = add("verify", cmd_verify, "check that every published ruleset file matches the hash in the manifest")
+    verify.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
+    verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml)")
+    test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
+    test.add_argument("--coverage", action="store_true", help="report rules no test makes true or false; exit 1 unless every rule is covered")
+    test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+    test.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+
+    for module_name in TOOL_MODULES:
+        importlib.import_module(module_name).add_commands(add)
     return parser
 
 
-_EXTENSIONS: list[Callable[[Callable[[str, Command, str], argparse.ArgumentParser]], None]] = []
+# Tools that bring their own commands: each module has add_commands(add), where
+# add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
+TOOL_MODULES: list[str] = []
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:

@@ -245,7 +245,7 @@ class _Builder:
     def check_texts(self) -> None:
         languages = set(self.document.metadata.languages)
         data = self.document.model_dump(by_alias=True)
-        for path, text in _texts(data):
+        for path, text in iter_texts(data):
             for language in text:
                 if language not in languages:
                     self.problem(
@@ -492,17 +492,17 @@ class _Dependencies:
 _TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body"}
 
 
-def _texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str]]]:
+def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str]]]:
     """Every per-language text in the document data, with its path."""
     if isinstance(data, dict):
         for key, value in data.items():
             if key in _TEXT_KEYS and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
                 yield path + (key,), value
             else:
-                yield from _texts(value, path + (key,))
+                yield from iter_texts(value, path + (key,))
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _texts(value, path + (index,))
+            yield from iter_texts(value, path + (index,))
 
 
-__all__ = ["CompiledRuleset", "compile_document", "content_digest", "PRIORITY_RANK", "SERVICE_FIELDS"]
+__all__ = ["CompiledRuleset", "compile_document", "content_digest", "iter_texts", "PRIORITY_RANK"]

@@ -61,6 +61,11 @@ def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, Source
 
 def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
     """Read, validate and compile ruleset text, reporting every problem found on the way at once."""
+    return compile_with_source(data, file)[0]
+
+
+def compile_with_source(data: bytes | str, file: str = "<string>") -> tuple[CompiledRuleset, SourceMap]:
+    """Like ``compile_source``, also returning the positions (for tools that point into the file)."""
     document, source, digest = read_document(data, file)
     try:
         compiled = compile_document(document, source, digest)
@@ -68,12 +73,12 @@ def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset
         raise RulesetError(source.problems + error.problems) from None
     if source.problems:
         raise RulesetError(source.problems)
-    return compiled
+    return compiled, source
 
 
 def compile_file(path: str | os.PathLike[str]) -> CompiledRuleset:
     """Read, validate and compile a ruleset file."""
-    return compile_source(_read_bytes(Path(path)), display_path(Path(path)))
+    return compile_source(read_bytes(Path(path)), display_path(Path(path)))
 
 
 def display_path(path: Path) -> str:
@@ -84,7 +89,7 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
             data = handle.read(20 * 1024 * 1024 + 1)
@@ -117,7 +122,7 @@ def list_versions(country: str, rulesets_dir: Path | None = None) -> list[Versio
     folder = (rulesets_dir or shipped_rulesets_dir()) / country
     versions = []
     for path in sorted(folder.glob("*.yaml")):
-        document, _, _ = read_document(_read_bytes(path), display_path(path))
+        document, _, _ = read_document(read_bytes(path), display_path(path))
         meta = document.metadata
         versions.append(VersionInfo(path, meta.country, meta.version, meta.status, meta.effective_from, meta.effective_until))
     return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split(".")))

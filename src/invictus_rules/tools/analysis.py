@@ -1,0 +1,190 @@
+"""Static analysis of conditions: which results (true, false, unknown) can a condition take?
+
+Decided exactly, not by sampling, for the cases the language allows: every question a condition
+reads is given a finite set of representative values that covers every region the condition can
+tell apart: for a choice, each option; for a number, its bounds and each constant it is compared
+with and its neighbours; for a multiple choice, every subset of the options it tests; for a date,
+the dates at each day or year count it is compared with; for a score, every total its indicators can
+add up to; and for every question, *not answered*, *declined* and, when it has an ``ask_if``, *not
+asked*. The condition is run on every combination. Questions are treated as independent, so the set
+found may be larger than what real cases reach, never smaller: "never true" and "always true" are
+only claimed when they are certain.
+
+Conditions that do arithmetic between two answers are not analysed (their regions are not given by
+constants), nor are conditions whose combinations exceed ``MAX_COMBINATIONS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..compile import CompiledCondition, CompiledRuleset, CompiledScore
+from ..expr.compile import ABSENT, Env, Interval
+from ..expr.nodes import Arith, Call, Literal, Name, walk
+from ..model import Question
+
+MAX_COMBINATIONS = 150_000
+AS_OF = dt.date(2026, 1, 1)
+_DECLINED = object()
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """The results a condition can take. ``exact`` is False when the analysis was skipped."""
+
+    can_be_true: bool
+    can_be_false: bool
+    can_be_unknown: bool
+    exact: bool = True
+
+    @property
+    def never_true(self) -> bool:
+        return self.exact and not self.can_be_true
+
+    @property
+    def always_true(self) -> bool:
+        return self.exact and self.can_be_true and not self.can_be_false and not self.can_be_unknown
+
+
+SKIPPED = Outcomes(True, True, True, exact=False)
+
+
+class Analyzer:
+    """Analyses conditions of one compiled ruleset."""
+
+    def __init__(self, ruleset: CompiledRuleset):
+        self.ruleset = ruleset
+        self.questions = {q.spec.id: q for q in ruleset.questions}
+        self.scores = {s.spec.id: s for s in ruleset.scores}
+
+    def outcomes(self, condition: CompiledCondition, *, fixed_scores: dict[str, Any] | None = None) -> Outcomes:
+        node = condition.node
+        if any(isinstance(n, Arith) and not (isinstance(n.left, Literal) or isinstance(n.right, Literal)) for n in walk(node)):
+            return SKIPPED
+        numbers = sorted({n.value for n in walk(node) if isinstance(n, Literal) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)})
+        dates = sorted({n.value for n in walk(node) if isinstance(n, Literal) and isinstance(n.value, dt.date)})
+        literals = {n.value for n in walk(node) if isinstance(n, Literal) and isinstance(n.value, str)}
+        axes: list[tuple[str, str, list[Any]]] = []
+        for question_id in condition.reads:
+            axes.append(("q", question_id, self.question_values(self.questions[question_id].spec, numbers, dates, literals, self.questions[question_id].ask_if is not None)))
+        fixed = fixed_scores or {}
+        for score_id in condition.scores:
+            if score_id in fixed:
+                continue
+            score = self.scores[score_id]
+            used = {n.function for n in walk(node) if isinstance(n, Call) and n.args and isinstance(n.args[0], Name) and n.args[0].id == score_id}
+            if "score" in used:
+                axes.append(("score", score_id, score_values(score)))
+            if "critical" in used:
+                critical = sum(1 for item in score.items if item.spec.critical)
+                axes.append(("critical", score_id, list(range(critical + 1)) + ([Interval(0, critical)] if critical else [])))
+            if "level" in used:
+                count = len(score.level_ids)
+                levels: list[Any] = list(range(count)) + [Interval(0, count - 1)]
+                if score.levels[0][1] is not None:
+                    levels.append(ABSENT)
+                axes.append(("level", score_id, levels))
+        total = 1
+        for _, _, values in axes:
+            total *= max(len(values), 1)
+        if total > MAX_COMBINATIONS:
+            return SKIPPED
+        seen: set[Any] = set()
+        for combination in itertools.product(*(values for _, _, values in axes)):
+            env = Env({}, frozenset(), AS_OF)
+            declined = set()
+            for (kind, key, _), value in zip(axes, combination):
+                if kind == "q":
+                    if value is _DECLINED:
+                        declined.add(key)
+                    elif value is not None:
+                        env.values[key] = value
+                elif kind == "score":
+                    env.scores[key] = value
+                elif kind == "critical":
+                    env.criticals[key] = value
+                else:
+                    env.levels[key] = value
+            for key, value in fixed.items():
+                env.scores[key] = value
+            env.declined = frozenset(declined)
+            seen.add(condition.fn(env))
+            if len(seen) == 3:
+                break
+        return Outcomes(True in seen, False in seen, None in seen)
+
+    def question_values(self, question: Question, numbers: list[Any], dates: list[dt.date], literals: set[str], hideable: bool) -> list[Any]:
+        base: list[Any] = [None, _DECLINED] + ([ABSENT] if hideable else [])
+        kind = question.type
+        if kind == "boolean":
+            return base + [True, False]
+        if kind in ("integer", "number"):
+            return base + number_values(question, numbers)
+        options = [o.value for o in question.options or ()]
+        if kind == "single_choice":
+            return base + options
+        if kind == "multiple_choice":
+            return base + subset_values(options, literals)
+        if kind == "date":
+            return base + date_values(numbers, dates)
+        return base + ["text"]
+
+
+def number_values(question: Question, constants: Iterable[Any]) -> list[Any]:
+    low = question.min if question.min is not None else -1e9
+    high = question.max if question.max is not None else 1e9
+    step = 1 if question.type == "integer" else 0.5
+    points = {low, high}
+    for constant in constants:
+        points.update((constant - step, constant, constant + step))
+    clipped = sorted(p for p in points if low <= p <= high)
+    if question.type == "integer":
+        return sorted({int(p) for p in clipped if float(p).is_integer()})
+    return clipped
+
+
+def subset_values(options: list[str], tested: set[str]) -> list[frozenset[str]]:
+    if len(options) <= 10:
+        return [frozenset(c) for r in range(len(options) + 1) for c in itertools.combinations(options, r)]
+    used = [o for o in options if o in tested]
+    others = [o for o in options if o not in tested]
+    subsets = []
+    for r in range(len(used) + 1):
+        for combination in itertools.combinations(used, r):
+            for extra in range(len(others) + 1):
+                subsets.append(frozenset(combination) | frozenset(others[:extra]))
+    return subsets
+
+
+def date_values(numbers: list[Any], dates: list[dt.date]) -> list[dt.date]:
+    found = {AS_OF, AS_OF - dt.timedelta(days=365 * 120)}
+    for number in numbers:
+        if isinstance(number, int) or float(number).is_integer():
+            days = int(number)
+            for delta in (days - 1, days, days + 1):
+                if 0 <= delta < 365 * 150:
+                    found.add(AS_OF - dt.timedelta(days=delta))
+            for years in (days - 1, days, days + 1):
+                if 0 <= years < 150:
+                    anniversary = AS_OF.replace(year=AS_OF.year - years)
+                    found.update((anniversary, anniversary + dt.timedelta(days=1), anniversary - dt.timedelta(days=1)))
+    for literal in dates:
+        found.update((literal - dt.timedelta(days=1), literal, literal + dt.timedelta(days=1)))
+    return sorted(found)
+
+
+def score_values(score: CompiledScore, cap: int = 5_000) -> list[Any]:
+    """Every total the score's indicators can add up to, and the range when some are unknown."""
+    totals = {0.0}
+    for item in score.items:
+        totals |= {total + item.spec.points for total in totals}
+        if len(totals) > cap:
+            break
+    values: list[Any] = sorted(int(t) if float(t).is_integer() else t for t in totals)
+    low = sum(item.spec.points for item in score.items if item.spec.points < 0)
+    high = sum(item.spec.points for item in score.items if item.spec.points > 0)
+    values.append(Interval(low, high))
+    return values

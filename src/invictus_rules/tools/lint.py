@@ -1,0 +1,304 @@
+"""Lint: what schema validation cannot catch, each finding positioned, with a code and a hint.
+
+Checks are generators in a table (``CHECKS``): each yields problems for one concern; the runner
+collects them all. Severities: ``error`` (the ruleset must not be published like this), ``warning``
+(almost certainly a mistake), ``info`` (worth a look). A ruleset is lint-clean when it has no errors
+and no warnings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from jinja2 import nodes as jinja_nodes
+
+from .._yaml import Path as YamlPath
+from .._yaml import SourceMap
+from ..compile import CompiledCondition, CompiledRuleset, iter_texts
+from ..errors import InvictusError, Problem, sort_problems
+from ..expr.compile import Env
+from ..expr.nodes import Literal
+from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
+from ..templates import ENVIRONMENT
+from . import manifest
+from .analysis import AS_OF, Analyzer, score_values
+
+
+@dataclass
+class LintContext:
+    compiled: CompiledRuleset
+    source: SourceMap
+    path: Path
+    analyzer: Analyzer
+    rulesets_dir: Path | None
+    _template_refs: dict[str, set[str]] | None = field(default=None)
+
+    def problem(self, path: YamlPath, code: str, message: str, hint: str, severity: str = "warning", *, key: bool = False) -> Problem:
+        return self.source.problem(path, code, message, hint, key=key, severity=severity)
+
+    def template_references(self) -> dict[str, set[str]]:
+        """Services, answers and scores named in any template: they count as used."""
+        if self._template_refs is None:
+            found: dict[str, set[str]] = {"services": set(), "answers": set(), "scores": set()}
+            doc = self.compiled.document
+            texts = [t for r in doc.referrals for t in r.reason.values()]
+            texts += [t for i in doc.information for t in (*i.title.values(), *i.body.values())]
+            for text in texts:
+                try:
+                    tree = ENVIRONMENT.parse(text)
+                except Exception:  # compile already reported template syntax
+                    continue
+                for node in tree.find_all(jinja_nodes.Getattr):
+                    if isinstance(node.node, jinja_nodes.Name) and node.node.name in found:
+                        found[node.node.name].add(node.attr)
+            self._template_refs = found
+        return self._template_refs
+
+
+Check = Callable[[LintContext], Iterator[Problem]]
+
+
+def _conditions(compiled: CompiledRuleset) -> Iterator[tuple[str, str, YamlPath, CompiledCondition]]:
+    """(kind, id, path, condition) for every condition in the ruleset."""
+    for index, question in enumerate(compiled.questions):
+        if question.ask_if is not None:
+            yield "ask_if", question.spec.id, ("questions", index, "ask_if"), question.ask_if
+    for s_index, score in enumerate(compiled.scores):
+        for i_index, item in enumerate(score.items):
+            yield "score_item", f"{score.spec.id}.{item.spec.id}", ("scores", s_index, "items", i_index, "when"), item.condition
+        for l_index, (level_id, condition) in enumerate(score.levels):
+            if condition is not None:
+                yield "level", f"{score.spec.id}.{level_id}", ("scores", s_index, "levels", l_index, "when"), condition
+    for index, rule in enumerate(compiled.referrals):
+        yield "referral", rule.spec.id, ("referrals", index, "when"), rule.condition
+    for index, item in enumerate(compiled.information):
+        yield "information", item.spec.id, ("information", index, "when"), item.condition
+
+
+_NEVER = {
+    "ask_if": ("question-never-asked", 'the question "{id}" can never be asked: its ask_if is never true', "fix the ask_if, or remove the question"),
+    "score_item": ("indicator-never-present", 'the indicator "{id}" can never be present', "fix its condition: it contradicts the questions' options or bounds"),
+    "level": ("level-unreachable", 'the level "{id}" can never be reached', "fix its condition: no score the indicators can add up to meets it"),
+    "referral": ("referral-never-fires", 'the referral "{id}" can never be made', "fix its condition: it contradicts the questions' options or bounds"),
+    "information": ("information-never-given", 'the information item "{id}" can never be given', "fix its condition"),
+}
+
+
+def check_conditions(ctx: LintContext) -> Iterator[Problem]:
+    """Conditions that can never be true, or are always true, given types, options and bounds."""
+    for kind, rule_id, path, condition in _conditions(ctx.compiled):
+        outcomes = ctx.analyzer.outcomes(condition)
+        if outcomes.never_true:
+            code, message, hint = _NEVER[kind]
+            yield ctx.problem(path, code, message.format(id=rule_id), hint, "warning")
+        elif outcomes.always_true and not isinstance(condition.node, Literal):
+            yield ctx.problem(
+                path,
+                "condition-always-true",
+                f'the condition of {kind.replace("_", " ")} "{rule_id}" is always true, even when nothing is answered',
+                "write 'true' if that is meant, or fix the condition",
+                "warning",
+            )
+
+
+def check_levels(ctx: LintContext) -> Iterator[Problem]:
+    """Score levels that leave a gap (some totals get no level, or a lower one) or overlap as ranges."""
+    for s_index, score in enumerate(ctx.compiled.scores):
+        conditions = [c for _, c in score.levels]
+        if any(c is not None and c.reads for c in conditions):
+            continue  # levels that read answers besides the score are not checked for ranges
+        totals = [t for t in score_values(score) if not hasattr(t, "lo")]
+        critical_max = sum(1 for item in score.items if item.spec.critical)
+        path: YamlPath = ("scores", s_index, "levels")
+        reported: set[str] = set()
+        for critical in range(critical_max + 1):
+            chosen: list[tuple[float, int | None]] = []
+            holds: list[list[int]] = []
+            for total in totals:
+                true_levels = [rank for rank, c in enumerate(conditions) if c is None or _run_level(c, score.spec.id, total, critical)]
+                holds.append(true_levels)
+                chosen.append((total, max(true_levels) if true_levels else None))
+            gaps = [t for t, rank in chosen if rank is None]
+            if gaps and "gap" not in reported:
+                reported.add("gap")
+                yield ctx.problem(path, "level-gap", f'the score "{score.spec.id}" has no level for {_totals(gaps)} points' + (f" with {critical} critical indicators" if critical_max else ""), "give the lowest level no condition, or cover every total", "warning")
+            for (t1, r1), (t2, r2) in zip(chosen, chosen[1:]):
+                if r1 is not None and r2 is not None and r2 < r1 and "drop" not in reported:
+                    reported.add("drop")
+                    yield ctx.problem(path, "level-gap", f'the score "{score.spec.id}" gives {score.level_ids[r2]} at {t2:g} points but {score.level_ids[r1]} at {t1:g}: a higher score gets a lower level', "make each level's condition a lower bound (score >= N) so that higher scores never fall back", "warning")
+            for index, true_levels in enumerate(holds):
+                for rank in true_levels:
+                    higher = [r for r in true_levels if r > rank]
+                    if not higher or conditions[rank] is None:
+                        continue
+                    later_false = any(rank not in later for later in holds[index + 1 :])
+                    if later_false and f"overlap{rank}" not in reported:
+                        reported.add(f"overlap{rank}")
+                        yield ctx.problem(
+                            ("scores", s_index, "levels", rank, "when"),
+                            "level-overlap",
+                            f'the levels "{score.level_ids[rank]}" and "{score.level_ids[higher[-1]]}" of "{score.spec.id}" both hold at {totals[index]:g} points',
+                            "the highest level wins; let ranges meet without overlapping, or write only lower bounds",
+                            "warning",
+                        )
+
+
+def _run_level(condition: CompiledCondition, score_id: str, total: float, critical: int) -> bool:
+    env = Env({}, frozenset(), AS_OF)
+    env.scores[score_id] = total
+    env.criticals[score_id] = critical
+    return condition.fn(env) is True
+
+
+def _totals(values: list[float]) -> str:
+    shown = ", ".join(f"{v:g}" for v in values[:6])
+    return shown + (" ..." if len(values) > 6 else "")
+
+
+def check_ask_if_order(ctx: LintContext) -> Iterator[Problem]:
+    """ask_if conditions that read a question asked later."""
+    order = {q.spec.id: i for i, q in enumerate(ctx.compiled.questions)}
+    for index, question in enumerate(ctx.compiled.questions):
+        if question.ask_if is None:
+            continue
+        later = [q for q in question.ask_if.reads if order[q] >= index]
+        if later:
+            yield ctx.problem(
+                ("questions", index, "ask_if"),
+                "ask-if-forward",
+                f'the question "{question.spec.id}" is asked only depending on {", ".join(later)}, which come{"s" if len(later) == 1 else ""} later in the questionnaire',
+                "move the question after the ones its ask_if reads",
+                "warning",
+            )
+
+
+def check_unused(ctx: LintContext) -> Iterator[Problem]:
+    """Questions no rule reads, and services no referral or text names."""
+    compiled = ctx.compiled
+    read: set[str] = set()
+    for _, _, _, condition in _conditions(compiled):
+        read.update(condition.reads)
+    read.update(s.override_question for s in compiled.scores if s.override_question)
+    refs = ctx.template_references()
+    read.update(refs["answers"])
+    for index, question in enumerate(compiled.questions):
+        if question.spec.id not in read:
+            yield ctx.problem(
+                ("questions", index, "id"),
+                "question-unused",
+                f'no rule, score or text uses the answer to "{question.spec.id}"',
+                "use it in a condition, or remove it if the assessment does not need it",
+                "info" if question.spec.type == "text" else "warning",
+            )
+    referred = {r.spec.service for r in compiled.referrals} | refs["services"]
+    for index, service in enumerate(compiled.document.services):
+        if service.id not in referred:
+            yield ctx.problem(("services", index, "id"), "service-unused", f'no referral or text mentions the service "{service.id}"', "refer to it, mention it in an information text, or remove it", "warning")
+
+
+_SKIP_IDENTICAL = {"name"}
+
+
+def check_translations(ctx: LintContext) -> Iterator[Problem]:
+    """Missing, empty or copied translations."""
+    languages = ctx.compiled.metadata.languages
+    for path, text in iter_texts(ctx.compiled.document.model_dump(by_alias=True)):
+        for language in languages:
+            if language not in text:
+                yield ctx.problem(path, "translation-missing", f'the text has no "{language}" translation', f"add {language}: ... (until then the {ctx.compiled.metadata.default_language} text is shown)", "warning")
+            elif not text[language].strip():
+                yield ctx.problem(path + (language,), "translation-empty", f'the "{language}" text is empty', "write the text", "warning")
+        if path[-1] in _SKIP_IDENTICAL:
+            continue
+        present = [(lang, value.strip()) for lang, value in text.items() if value.strip()]
+        for (lang_a, a), (lang_b, b) in zip(present, present[1:]):
+            if a == b and re.search(r"[^\W\d_]{3,}\s+[^\W\d_]{3,}", a):
+                yield ctx.problem(path + (lang_b,), "translation-identical", f'the "{lang_b}" text is the same as the "{lang_a}" text', "translate it", "warning")
+
+
+def check_implicit_defaults(ctx: LintContext) -> Iterator[Problem]:
+    """Defaults that change what a rule means, left implicit."""
+    for s_index, score in enumerate(ctx.compiled.scores):
+        uses_critical = any(
+            condition is not None and "critical(" in condition.text for _, condition in score.levels
+        ) or any("critical(" in r.condition.text for r in ctx.compiled.referrals)
+        if not uses_critical:
+            continue
+        for i_index, item in enumerate(score.items):
+            path = ("scores", s_index, "items", i_index, "critical")
+            if path not in ctx.source.keys:
+                yield ctx.problem(
+                    ("scores", s_index, "items", i_index, "id"),
+                    "implicit-default",
+                    f'the indicator "{item.spec.id}" does not say whether it is critical, and levels of "{score.spec.id}" count critical indicators',
+                    "write critical: true or critical: false",
+                    "warning",
+                )
+
+
+def check_versions(ctx: LintContext) -> Iterator[Problem]:
+    """Changelog, overlapping dates of published versions, and the manifest."""
+    meta = ctx.compiled.metadata
+    if not any(entry.version == meta.version for entry in meta.changelog):
+        yield ctx.problem(
+            ("metadata", "changelog"),
+            "changelog-missing",
+            f"the changelog has no entry for version {meta.version}",
+            f'add an entry: - {{version: "{meta.version}", date: ..., changes: [...]}}',
+            "error" if meta.status == "published" else "warning",
+        )
+    if ctx.rulesets_dir is None or meta.status != "published":
+        return
+    for other in list_versions(meta.country, ctx.rulesets_dir):
+        if other.path.resolve() == ctx.path.resolve() or other.status != "published":
+            continue
+        starts_before_end = other.effective_until is None or meta.effective_from <= other.effective_until
+        ends_after_start = meta.effective_until is None or other.effective_from <= meta.effective_until
+        if starts_before_end and ends_after_start:
+            yield ctx.problem(
+                ("metadata", "effective_from"),
+                "effective-overlap",
+                f"this version is in force on dates when version {other.version} is too",
+                f"set effective_until of {other.version} to the day before this version's effective_from (in a new version of it if it is published)",
+                "error",
+            )
+    for problem in manifest.verify(ctx.rulesets_dir):
+        if Path(problem.location.file).resolve() == ctx.path.resolve():
+            yield ctx.problem(("metadata", "status"), problem.code, problem.message, problem.hint, "error")
+
+
+CHECKS: dict[str, Check] = {
+    "conditions": check_conditions,
+    "levels": check_levels,
+    "ask-if-order": check_ask_if_order,
+    "unused": check_unused,
+    "translations": check_translations,
+    "implicit-defaults": check_implicit_defaults,
+    "versions": check_versions,
+}
+
+
+def _rulesets_dir_of(path: Path) -> Path | None:
+    """The rulesets folder a file sits in (``<dir>/<cc>/<version>.yaml``), if it looks like one."""
+    country_dir = path.resolve().parent
+    if re.fullmatch(r"[a-z]{2}", country_dir.name) and (country_dir.parent / MANIFEST).exists():
+        return country_dir.parent
+    return None
+
+
+def lint_file(path: Path, rulesets_dir: Path | None = None) -> list[Problem]:
+    """Every finding for one ruleset file, sorted by position."""
+    try:
+        compiled, source = compile_with_source(read_bytes(path), display_path(path))
+    except InvictusError as error:
+        return sort_problems(error.problems)
+    ctx = LintContext(compiled, source, path, Analyzer(compiled), rulesets_dir or _rulesets_dir_of(path))
+    problems = [problem for check in CHECKS.values() for problem in check(ctx)]
+    return sort_problems(problems)
+
+
+def is_clean(problems: list[Problem]) -> bool:
+    return not any(p.severity in ("error", "warning") for p in problems)

@@ -1,0 +1,326 @@
+"""Ruleset tests written in YAML by policy staff, and rule coverage.
+
+A test file (``rulesets/<cc>/tests/*.yaml``, format in docs/ruleset-tests.md) holds named cases with
+answers and expectations. One runner serves the ``invictus-rules test`` command and the pytest plugin.
+A failure reads like a diff: each expectation that did not hold, expected against actual.
+Coverage records, per ruleset, which score items, levels, referral rules and information items some
+test made true and some test made false.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._yaml import SourceMap, format_path, read_yaml
+from ..api import Ruleset, load_ruleset
+from ..errors import InvictusError, Location, Problem, RulesetError
+from ..load import is_country_reference
+from ..result import Assessment
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expectations(_Strict):
+    """What must come out of a case; only what is written is checked."""
+
+    levels: dict[str, str] = Field(default_factory=dict)
+    possible_levels: dict[str, list[str]] = Field(default_factory=dict)
+    points: dict[str, float] = Field(default_factory=dict)
+    referrals: list[str] = Field(default_factory=list)
+    no_referrals: list[str] = Field(default_factory=list)
+    priorities: dict[str, str] = Field(default_factory=dict)
+    modes: dict[str, str] = Field(default_factory=dict)
+    information: list[str] = Field(default_factory=list)
+    no_information: list[str] = Field(default_factory=list)
+    pending: list[str] = Field(default_factory=list)
+    not_pending: list[str] = Field(default_factory=list)
+    next_questions: list[str] = Field(default_factory=list)
+    complete: bool | None = None
+
+
+class TestCase(_Strict):
+    name: str = Field(min_length=1)
+    as_of: dt.date | None = None
+    language: str | None = None
+    ruleset: str | None = None
+    answers: dict[str, Any]
+    expect: Expectations
+
+
+class TestFile(_Strict):
+    ruleset: str | None = None
+    as_of: dt.date | None = None
+    language: str | None = None
+    description: str | None = None
+    cases: list[TestCase] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation that did not hold."""
+
+    what: str
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: expected {self.expected}, got {self.actual}"
+
+
+@dataclass
+class CaseResult:
+    file: str
+    line: int
+    name: str
+    ruleset: str = ""
+    mismatches: list[Mismatch] = field(default_factory=list)
+    error: InvictusError | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Coverage:
+    """For one ruleset: the results each rule took across all cases."""
+
+    ruleset: Ruleset
+    seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    cases: int = 0
+
+    def record(self, assessment: Assessment) -> None:
+        self.cases += 1
+        assert assessment.trace is not None
+        for entry in assessment.trace.entries:
+            if entry.kind != "question":
+                self.seen.setdefault((entry.kind, entry.id), set()).add(entry.result)
+
+    def gaps(self) -> list[tuple[str, str, str]]:
+        """(kind, id, 'never true' | 'never false') for every rule a test has not made both ways."""
+        missing = []
+        for kind, rule_id in self.rules():
+            results = self.seen.get((kind, rule_id), set())
+            for outcome in ("true", "false"):
+                if outcome not in results:
+                    missing.append((kind, rule_id, f"never {outcome}"))
+        return missing
+
+    def rules(self) -> Iterator[tuple[str, str]]:
+        compiled = self.ruleset.compiled
+        for score in compiled.scores:
+            for item in score.items:
+                yield "score_item", f"{score.spec.id}.{item.spec.id}"
+            for level_id, condition in score.levels:
+                if condition is not None:
+                    yield "level", f"{score.spec.id}.{level_id}"
+        for rule in compiled.referrals:
+            yield "referral", rule.spec.id
+        for item in compiled.information:
+            yield "information", item.spec.id
+
+    def percent(self) -> float:
+        total = sum(1 for _ in self.rules()) * 2
+        return 100.0 if total == 0 else 100.0 * (total - len(self.gaps())) / total
+
+
+class TestFileError(InvictusError):
+    """A test file cannot be read."""
+
+    code = "invalid-test-file"
+
+
+def find_test_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Test files under the given files or folders (a rulesets folder, a country, a tests folder)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.yaml") if p.parent.name == "tests"))
+    return sorted(dict.fromkeys(found))
+
+
+@dataclass
+class LoadedCase:
+    case: TestCase
+    line: int
+    path: tuple[Any, ...]
+
+
+def read_test_file(path: Path) -> tuple[TestFile, list[LoadedCase], SourceMap]:
+    try:
+        raw, source = read_yaml(path.read_bytes(), str(path))
+    except OSError as exc:
+        raise TestFileError([Problem("file-not-readable", f"cannot read the test file: {exc.strerror}", "", Location(str(path)))]) from None
+    if source.problems:
+        raise TestFileError(source.problems)
+    try:
+        parsed = TestFile.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = tuple(error["loc"])
+            hint = "see docs/ruleset-tests.md for the keys a test case may have"
+            problems.append(source.problem(loc, "invalid-test", f"{format_path(loc)}: {error['msg']}", hint, key=error["type"] == "extra_forbidden"))
+        raise TestFileError(problems) from None
+    cases = []
+    for index, case in enumerate(parsed.cases):
+        mark = source.mark(("cases", index))
+        cases.append(LoadedCase(case, mark.line if mark else 0, ("cases", index)))
+    return parsed, cases, source
+
+
+class Runner:
+    """Runs test files, keeping compiled rulesets and coverage for the run (no global state)."""
+
+    def __init__(self) -> None:
+        self._rulesets: dict[tuple[str, str], Ruleset] = {}
+        self.coverage: dict[str, Coverage] = {}
+
+    def ruleset_for(self, test_path: Path, reference: str | None, as_of: dt.date) -> Ruleset:
+        rulesets_dir = test_path.resolve().parent.parent.parent
+        country_dir = test_path.resolve().parent.parent
+        if reference is None:
+            reference = country_dir.name
+        if is_country_reference(reference):
+            key = (str(rulesets_dir), f"{reference}|{as_of.isoformat() if '@' not in reference else ''}")
+            if key not in self._rulesets:
+                self._rulesets[key] = load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets_dir)
+        else:
+            target = (test_path.parent / reference).resolve()
+            key = (str(target), "")
+            if key not in self._rulesets:
+                self._rulesets[key] = load_ruleset(target)
+        return self._rulesets[key]
+
+    def run_file(self, path: Path) -> list[CaseResult]:
+        try:
+            parsed, cases, _ = read_test_file(path)
+        except InvictusError as error:
+            return [CaseResult(str(path), error.problems[0].location.line, "(test file)", error=error)]
+        return [self.run_case(path, parsed, loaded) for loaded in cases]
+
+    def run_case(self, path: Path, parsed: TestFile, loaded: LoadedCase) -> CaseResult:
+        case = loaded.case
+        result = CaseResult(str(path), loaded.line, case.name)
+        as_of = case.as_of or parsed.as_of
+        if as_of is None:
+            result.error = TestFileError(
+                [Problem("missing-as-of", f'the case "{case.name}" has no as_of date', "add as_of: YYYY-MM-DD to the case or the file", Location(str(path), loaded.line, 1))]
+            )
+            return result
+        try:
+            ruleset = self.ruleset_for(path, case.ruleset or parsed.ruleset, as_of)
+            result.ruleset = f"{ruleset.country}@{ruleset.version}"
+            assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language)
+        except InvictusError as error:
+            result.error = error
+            return result
+        coverage = self.coverage.setdefault(ruleset.sha256, Coverage(ruleset))
+        coverage.record(assessment)
+        result.mismatches = check_expectations(case.expect, assessment, ruleset)
+        return result
+
+
+def _listing(values: Iterable[str]) -> str:
+    values = list(values)
+    return ", ".join(values) if values else "(none)"
+
+
+def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ruleset) -> list[Mismatch]:
+    """Every expectation that does not hold, as expected-versus-actual."""
+    out: list[Mismatch] = []
+    scores = {s.id: s for s in assessment.scores}
+    known_scores = {s.spec.id for s in ruleset.compiled.scores}
+    for score_id, level in expect.levels.items():
+        if score_id not in known_scores:
+            out.append(Mismatch(f"levels.{score_id}", f"a score {score_id}", f"no such score (scores: {_listing(known_scores)})"))
+            continue
+        score = scores[score_id]
+        actual = score.level or (f"undecided ({' or '.join(score.possible_levels)})" if score.possible_levels else "no level")
+        if score.level != level:
+            out.append(Mismatch(f"levels.{score_id}", level, actual))
+    for score_id, levels in expect.possible_levels.items():
+        actual_levels = scores[score_id].possible_levels if score_id in scores else []
+        if actual_levels != levels:
+            out.append(Mismatch(f"possible_levels.{score_id}", _listing(levels), _listing(actual_levels)))
+    for score_id, points in expect.points.items():
+        score = scores.get(score_id)
+        actual = "no such score" if score is None else (str(score.points) if score.points is not None else f"{score.points_min} to {score.points_max}")
+        if score is None or score.points != points:
+            out.append(Mismatch(f"points.{score_id}", f"{points:g}", actual))
+    referred = {r.service: r for r in assessment.referrals}
+    for service in expect.referrals:
+        if service not in referred:
+            out.append(Mismatch("referrals", f"a referral to {service}", f"referrals to {_listing(referred)}"))
+    for service in expect.no_referrals:
+        if service in referred:
+            reasons = _listing(r.rule for r in referred[service].reasons)
+            out.append(Mismatch("no_referrals", f"no referral to {service}", f"a referral by rule(s) {reasons}"))
+    for service, priority in expect.priorities.items():
+        actual = referred[service].priority if service in referred else "no referral"
+        if actual != priority:
+            out.append(Mismatch(f"priorities.{service}", priority, actual))
+    for service, mode in expect.modes.items():
+        actual = referred[service].mode if service in referred else "no referral"
+        if actual != mode:
+            out.append(Mismatch(f"modes.{service}", mode, actual))
+    given = [i.id for i in assessment.information]
+    for item in expect.information:
+        if item not in given:
+            out.append(Mismatch("information", f"the item {item}", f"items {_listing(given)}"))
+    for item in expect.no_information:
+        if item in given:
+            out.append(Mismatch("no_information", f"no item {item}", "it was given"))
+    pending = [p.id for p in assessment.pending]
+    for rule in expect.pending:
+        if rule not in pending:
+            out.append(Mismatch("pending", f"{rule} to be pending", f"pending: {_listing(pending)}"))
+    for rule in expect.not_pending:
+        if rule in pending:
+            questions = next(p.questions for p in assessment.pending if p.id == rule)
+            out.append(Mismatch("not_pending", f"{rule} decided", f"pending on {_listing(questions)}"))
+    for question in expect.next_questions:
+        if question not in assessment.next_questions:
+            out.append(Mismatch("next_questions", f"{question} among the questions to ask", _listing(assessment.next_questions)))
+    if expect.complete is not None and expect.complete != assessment.complete:
+        out.append(Mismatch("complete", str(expect.complete).lower(), str(assessment.complete).lower()))
+    return out
+
+
+def format_result(result: CaseResult) -> str:
+    status = "PASS" if result.passed else ("ERROR" if result.error else "FAIL")
+    head = f"{status} {result.where} {result.name}" + (f" [{result.ruleset}]" if result.ruleset else "")
+    if result.error is not None:
+        body = "\n".join("    " + line for line in str(result.error).splitlines())
+        return f"{head}\n{body}"
+    if result.mismatches:
+        return head + "\n" + "\n".join(f"    {m}" for m in result.mismatches)
+    return head
+
+
+def format_coverage(coverage: dict[str, Coverage]) -> str:
+    lines = ["", "Rule coverage (each rule made true and false by some test):"]
+    for item in sorted(coverage.values(), key=lambda c: (c.ruleset.country, c.ruleset.version)):
+        gaps = item.gaps()
+        lines.append(f"  {item.ruleset.country}@{item.ruleset.version}: {item.percent():.0f}% of {sum(1 for _ in item.rules())} rules, {item.cases} cases")
+        for kind, rule_id, what in gaps:
+            lines.append(f"    {kind} {rule_id}: {what}")
+    return "\n".join(lines)
+
+
+__all__ = ["Runner", "CaseResult", "Coverage", "find_test_files", "format_result", "format_coverage", "RulesetError"]
