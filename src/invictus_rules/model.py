@@ -186,8 +186,8 @@ class Question(_Model):
     options: list[Option] | None = Field(
         default=None, description="The choices, for single_choice and multiple_choice questions."
     )
-    min: float | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
-    max: float | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
+    min: int | float | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
+    max: int | float | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
     max_length: int | None = Field(
         default=None, ge=1, le=100_000, description="Longest allowed answer in characters, for text questions.", examples=[500]
     )
@@ -204,7 +204,7 @@ class ScoreItem(_Model):
     id: Identifier = Field(description="The indicator's identifier.", examples=["strangulation"])
     label: Text = Field(description="What the indicator means, in words.")
     when: Condition = Field(description="When the indicator is present.")
-    points: float = Field(description="Points added when the indicator is present.", examples=[3])
+    points: int | float = Field(description="Points added when the indicator is present.", examples=[3])
     critical: bool = Field(
         default=False,
         description="Whether the indicator is critical; levels can count critical indicators with critical(score).",

@@ -290,7 +290,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     score = ruleset.scores[index]
     result = outcome.scores[index]
     low, high = result.points
-    possible = list(score.level_ids[result.level[0] : result.level[1] + 1]) if result.level else []
+    possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
     level_id = possible[0] if len(possible) == 1 else None
     level_spec = next((lv for lv in score.spec.levels if lv.id == level_id), None)
     computed_top = result.computed_level[1] if result.computed_level else -1
@@ -309,6 +309,18 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         present=[item.spec.id for item, r in zip(score.items, result.items) if r is True],
         undecided=[item.spec.id for item, r in zip(score.items, result.items) if r is None],
     )
+
+
+def _possible_ranks(result: Any) -> list[int]:
+    """Levels still possible: the highest level that holds, and each higher one still undecided,
+    raised to the professional override where one was given."""
+    if result.level is None:
+        return []
+    low, high = result.computed_level if result.computed_level is not None else result.level
+    ranks = [rank for rank in range(low, high + 1) if rank == low or result.levels[rank] is None]
+    if result.override is not None:
+        ranks = sorted({max(rank, result.override) for rank in ranks} if result.computed_level else {result.override})
+    return ranks
 
 
 def _referrals(

@@ -188,3 +188,81 @@ def score_values(score: CompiledScore, cap: int = 5_000) -> list[Any]:
     high = sum(item.spec.points for item in score.items if item.spec.points > 0)
     values.append(Interval(low, high))
     return values
+
+
+def compare_conditions(old: CompiledCondition, old_ruleset: CompiledRuleset, new: CompiledCondition, new_ruleset: CompiledRuleset) -> str:
+    """How the set of cases where a condition is true changed: 'equivalent', 'broader', 'narrower',
+    'neither', or 'undecided' when the conditions cannot be analysed exactly.
+
+    Both conditions are run on the same representative values of everything either reads; scores
+    and levels are treated as inputs, so a changed threshold on a score is judged on the score.
+    """
+    nodes = list(walk(old.node)) + list(walk(new.node))
+    if any(isinstance(n, Arith) and not (isinstance(n.left, Literal) or isinstance(n.right, Literal)) for n in nodes):
+        return "undecided"
+    numbers = sorted({n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)})
+    dates = sorted({n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, dt.date)})
+    literals = {n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, str)}
+    questions = {q.spec.id: q for q in old_ruleset.questions}
+    questions.update({q.spec.id: q for q in new_ruleset.questions})
+    axes: list[tuple[str, str, list[Any]]] = []
+    for question_id in dict.fromkeys(old.reads + new.reads):
+        question = questions[question_id]
+        values = Analyzer(new_ruleset).question_values(question.spec, numbers, dates, literals, question.ask_if is not None)
+        axes.append(("q", question_id, values))
+    old_scores = {s.spec.id: s for s in old_ruleset.scores}
+    new_scores = {s.spec.id: s for s in new_ruleset.scores}
+    for score_id in dict.fromkeys(old.scores + new.scores):
+        sides = [s for s in (old_scores.get(score_id), new_scores.get(score_id)) if s is not None]
+        totals: set[Any] = set()
+        for score in sides:
+            totals.update(t for t in score_values(score) if not isinstance(t, Interval))
+        small = {int(n) for n in numbers if float(n).is_integer() and 0 <= n <= 50}
+        totals.update(v for n in numbers for v in (n - 1, n, n + 1))
+        most_critical = max(sum(1 for i in score.items if i.spec.critical) for score in sides)
+        criticals = set(range(most_critical + 1)) | {v for n in small for v in (n - 1, n, n + 1) if v >= 0}
+        names = list(dict.fromkeys(level for score in sides for level in score.level_ids))
+        axes.append(("score", score_id, sorted(totals)))
+        axes.append(("critical", score_id, sorted(criticals)))
+        axes.append(("level", score_id, names))
+    total = 1
+    for _, _, values in axes:
+        total *= max(len(values), 1)
+    if total > MAX_COMBINATIONS:
+        return "undecided"
+
+    def rank(scores: dict[str, CompiledScore], score_id: str, name: str) -> Any:
+        score = scores.get(score_id)
+        return score.level_ids.index(name) if score is not None and name in score.level_ids else ABSENT
+
+    gained = lost = False
+    for combination in itertools.product(*(values for _, _, values in axes)):
+        env_old = Env({}, frozenset(), AS_OF)
+        env_new = Env(env_old.values, frozenset(), AS_OF)
+        env_new.scores, env_new.criticals = env_old.scores, env_old.criticals
+        declined = set()
+        for (kind, key, _), value in zip(axes, combination):
+            if kind == "q":
+                if value is _DECLINED:
+                    declined.add(key)
+                elif value is not None:
+                    env_old.values[key] = value
+            elif kind == "score":
+                env_old.scores[key] = value
+            elif kind == "critical":
+                env_old.criticals[key] = value
+            else:
+                env_old.levels[key] = rank(old_scores, key, value)
+                env_new.levels[key] = rank(new_scores, key, value)
+        env_old.declined = env_new.declined = frozenset(declined)
+        before = old.fn(env_old) is True
+        after = new.fn(env_new) is True
+        gained = gained or (after and not before)
+        lost = lost or (before and not after)
+        if gained and lost:
+            return "neither"
+    if gained:
+        return "broader"
+    if lost:
+        return "narrower"
+    return "equivalent"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._yaml import SourceMap, format_path, read_yaml
 from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
+from ..expr.nodes import Literal
 from ..load import is_country_reference
 from ..result import Assessment
 
@@ -111,29 +112,37 @@ class Coverage:
     def gaps(self) -> list[tuple[str, str, str]]:
         """(kind, id, 'never true' | 'never false') for every rule a test has not made both ways."""
         missing = []
-        for kind, rule_id in self.rules():
+        for kind, rule_id, always in self.rules():
             results = self.seen.get((kind, rule_id), set())
-            for outcome in ("true", "false"):
+            for outcome in ("true",) if always else ("true", "false"):
                 if outcome not in results:
                     missing.append((kind, rule_id, f"never {outcome}"))
         return missing
 
-    def rules(self) -> Iterator[tuple[str, str]]:
+    def rules(self) -> Iterator[tuple[str, str, bool]]:
+        """(kind, id, written as always true) of every rule; a rule written 'true' cannot be made false."""
         compiled = self.ruleset.compiled
         for score in compiled.scores:
             for item in score.items:
-                yield "score_item", f"{score.spec.id}.{item.spec.id}"
+                yield "score_item", f"{score.spec.id}.{item.spec.id}", _always(item.condition)
             for level_id, condition in score.levels:
                 if condition is not None:
-                    yield "level", f"{score.spec.id}.{level_id}"
+                    yield "level", f"{score.spec.id}.{level_id}", _always(condition)
         for rule in compiled.referrals:
-            yield "referral", rule.spec.id
+            yield "referral", rule.spec.id, _always(rule.condition)
         for item in compiled.information:
-            yield "information", item.spec.id
+            yield "information", item.spec.id, _always(item.condition)
+
+    def outcomes_needed(self) -> int:
+        return sum(1 if always else 2 for _, _, always in self.rules())
 
     def percent(self) -> float:
-        total = sum(1 for _ in self.rules()) * 2
+        total = self.outcomes_needed()
         return 100.0 if total == 0 else 100.0 * (total - len(self.gaps())) / total
+
+
+def _always(condition: Any) -> bool:
+    return isinstance(condition.node, Literal) and condition.node.value is True
 
 
 class TestFileError(InvictusError):

@@ -1,0 +1,194 @@
+"""Commands of the auditor's and policy officer's tools, wired onto the ``invictus-rules`` CLI."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from ..api import Ruleset, load_ruleset
+from ..cases import iter_cases, read_case
+from ..load import compile_file, is_country_reference
+from .files import write_atomic
+
+EXIT_OK, EXIT_INVALID = 0, 1
+
+
+def _load(reference: str, rulesets: str | None = None, as_of: dt.date | None = None) -> Ruleset:
+    if is_country_reference(reference):
+        return load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets)
+    return Ruleset(compile_file(reference))
+
+
+def _reference_for_workers(reference: str) -> str:
+    return reference if is_country_reference(reference) else str(Path(reference).resolve())
+
+
+def _emit(io: Any, text: str, out: str | None) -> None:
+    if out:
+        write_atomic(out, text)
+        io.err.write(f"wrote {out}\n")
+    else:
+        io.out.write(text)
+
+
+# -- diff ---------------------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace, io: Any) -> int:
+    from .diff import RENDERERS, diff_rulesets, render_text
+
+    old, new = _load(args.old, args.rulesets), _load(args.new, args.rulesets)
+    report = diff_rulesets(old.compiled, new.compiled)
+    if args.format == "text":
+        colour = args.colour == "always" or (args.colour == "auto" and hasattr(io.out, "isatty") and io.out.isatty())
+        text = render_text(report, colour=colour)
+    else:
+        text = RENDERERS[args.format](report)
+    _emit(io, text, args.out)
+    return EXIT_INVALID if args.exit_code and report.changed else EXIT_OK
+
+
+# -- impact -------------------------------------------------------------------------------------
+
+
+def _case_stream(path: Path, as_of: dt.date) -> Iterator[tuple[str, dict[str, Any], str]]:
+    for number, case in enumerate(iter_cases(path), 1):
+        yield case.case_id or f"case-{number}", case.answers, (case.as_of or as_of).isoformat()
+
+
+def _progress(io: Any) -> Callable[[int], None] | None:
+    if not (hasattr(io.err, "isatty") and io.err.isatty()):
+        return None
+    return lambda done: io.err.write(f"\r{done:,} cases assessed under both versions")
+
+
+def run_impact_for(args: argparse.Namespace, io: Any, old: Ruleset, new: Ruleset) -> tuple[Any, str]:
+    from .diff import diff_rulesets
+    from .impact import generate_cases, run_impact
+
+    as_of = args.as_of or dt.date.today()
+    if args.cases:
+        cases: Any = _case_stream(Path(args.cases), as_of)
+        source = f"from {args.cases}"
+    else:
+        focus = diff_rulesets(old.compiled, new.compiled).changed_conditions()
+        cases = generate_cases(old, new, args.generate, args.seed, as_of, focus)
+        source = f"{args.generate} generated with seed {args.seed}, plus boundary cases for {len(focus)} changed conditions"
+    progress = _progress(io)
+    report = run_impact(_reference_for_workers(args.old), _reference_for_workers(args.new), cases, workers=args.workers, rulesets_dir=args.rulesets, progress=progress)
+    if progress:
+        io.err.write("\n")
+    return report, source
+
+
+def cmd_impact(args: argparse.Namespace, io: Any) -> int:
+    from .impact import RENDERERS
+
+    if not args.cases and not args.generate:
+        io.err.write("impact needs --cases PATH or --generate N\n")
+        return 2
+    old, new = _load(args.old, args.rulesets), _load(args.new, args.rulesets)
+    report, _ = run_impact_for(args, io, old, new)
+    _emit(io, RENDERERS[args.format](report), args.out)
+    return EXIT_OK
+
+
+def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
+    from .audit import render_audit_report
+    from .diff import diff_rulesets
+
+    old, new = _load(args.old, args.rulesets), _load(args.new, args.rulesets)
+    diff = diff_rulesets(old.compiled, new.compiled)
+    impact, source = (None, "")
+    if args.cases or args.generate:
+        impact, source = run_impact_for(args, io, old, new)
+    html = render_audit_report(old.compiled, new.compiled, diff, impact, impact_source=source, generated=dt.date.today())
+    write_atomic(args.out, html)
+    io.out.write(f"wrote {args.out}\n")
+    return EXIT_OK
+
+
+# -- replay -------------------------------------------------------------------------------------
+
+
+def cmd_replay(args: argparse.Namespace, io: Any) -> int:
+    from ..cases import parse_json
+    from .replay import read_assessment, render_text, replay
+
+    data = Path(args.assessment).read_bytes() if args.assessment != "-" else io.stdin.read()
+    recorded = read_assessment(parse_json(data, args.assessment), args.assessment)
+    case = read_case(args.case, io.stdin)
+    result = replay(recorded, case, Path(args.rulesets) if args.rulesets else None)
+    if args.format == "json":
+        payload = {
+            "identical": result.identical,
+            "hash_matches": result.hash_matches,
+            "recorded_sha256": recorded.ruleset.sha256,
+            "current_sha256": result.ruleset.sha256,
+            "engine_versions": {"recorded": result.engine_versions[0], "current": result.engine_versions[1]},
+            "differences": [path for path, _, _ in result.differences],
+        }
+        io.out.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        io.out.write(render_text(result))
+    return EXIT_OK if result.identical else EXIT_INVALID
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def _impact_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cases", metavar="PATH", help="a folder of case JSON files or a JSON Lines file")
+    parser.add_argument("--generate", metavar="N", type=int, default=0, help="without a corpus: generate N cases from the questionnaire")
+    parser.add_argument("--seed", type=int, default=1, help="seed for --generate (default 1), so runs are reproducible")
+    parser.add_argument("--as-of", type=_date, help="date for cases without one (default today)")
+    parser.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+
+
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    refs = "a ruleset file, cc@version (e.g. nl@2025.1) or a country code (version in force today)"
+
+    diff = add("diff", cmd_diff, "show what changed in meaning between two ruleset versions")
+    diff.add_argument("old", metavar="OLD", help=refs)
+    diff.add_argument("new", metavar="NEW", help=refs)
+    diff.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text", help="output format (default text)")
+    diff.add_argument("--colour", "--color", choices=("auto", "always", "never"), default="auto", help="colour the text output (default: when writing to a terminal)")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed, for scripts")
+    diff.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of standard output")
+    diff.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
+
+    impact = add("impact", cmd_impact, "count how outcomes change for a corpus of cases between two versions")
+    impact.add_argument("old", metavar="OLD", help=refs)
+    impact.add_argument("new", metavar="NEW", help=refs)
+    _impact_options(impact)
+    impact.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    impact.add_argument("--out", metavar="FILE", help="write to a file (atomically)")
+    impact.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
+
+    audit = add("audit-report", cmd_audit_report, "write one self-contained HTML audit report: identities, changelogs, diff and impact")
+    audit.add_argument("old", metavar="OLD", help=refs)
+    audit.add_argument("new", metavar="NEW", help=refs)
+    _impact_options(audit)
+    audit.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
+    audit.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
+
+    replay = add("replay", cmd_replay, "re-run a recorded assessment on its ruleset version and report whether it is identical")
+    replay.add_argument("assessment", metavar="ASSESSMENT", help="an assessment JSON written by 'assess --format json'")
+    replay.add_argument("case", metavar="CASE", help="the case JSON it was made from")
+    replay.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    replay.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
+
+
+__all__ = ["add_commands"]
+
