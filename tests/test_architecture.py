@@ -9,7 +9,7 @@ import invictus_rules
 
 PACKAGE = Path(invictus_rules.__file__).resolve().parent
 ORDER = [
-    "errors", "_version", "model", "_yaml", "expr", "templates", "compile", "load", "answers",
+    "errors", "_version", "model", "_yaml", "expr", "templates", "outcome", "fastpath", "compile", "load", "answers",
     "evaluate", "result", "render", "cases", "api", "tools", "cli", "__init__", "__main__",
 ]
 

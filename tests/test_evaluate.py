@@ -130,3 +130,21 @@ def test_results_do_not_depend_on_tracing(mini):
     traced = mini.evaluate(answers, as_of=AS_OF).model_dump(exclude={"trace"})
     untraced = mini.evaluate(answers, as_of=AS_OF, trace=False).model_dump(exclude={"trace"})
     assert traced == untraced
+
+
+def test_complete_cases_take_the_fast_path_with_the_same_result(mini):
+    """A case with every read answer known is decided by the generated code, identically."""
+    import datetime as dt
+
+    from invictus_rules.evaluate import evaluate_three_valued
+
+    answers = mini.validate_answers({**DV, "strangulation": False, "threats": True, "age": 30, "judgement": "high"})
+    day = dt.date(2026, 2, 1)
+    assert mini.compiled.fast(answers.values, answers.declined, answers.unknown, day) == evaluate_three_valued(mini.compiled, answers, day)
+    partial = mini.validate_answers(DV)
+    try:
+        mini.compiled.fast(partial.values, partial.declined, partial.unknown, day)
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("an unanswered indicator must send the case to the three-valued path")

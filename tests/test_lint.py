@@ -99,7 +99,7 @@ def _published_folder(tmp_path: Path, *, overlap: bool, hashed: bool) -> Path:
     (folder / "xx").mkdir(parents=True)
     current = MINI.replace("status: draft", "status: published")
     (folder / "xx" / "2026.1.yaml").write_text(current)
-    older = current.replace('version: "2026.1"', 'version: "2025.1"').replace("effective_from: 2026-01-01", "effective_from: 2025-01-01" + ("" if overlap else "\n  effective_until: 2025-12-31"))
+    older = current.replace('version: "2026.1"', 'version: "2025.1"').replace("effective_from: 2026-01-01", "effective_from: 2025-01-01\n  effective_until: " + ("2026-06-30" if overlap else "2025-12-31"))
     older = older.replace('  changelog:\n    - version: "2026.1"', '  changelog:\n    - version: "2025.1"')
     (folder / "xx" / "2025.1.yaml").write_text(older)
     entries = {}

@@ -14,7 +14,7 @@ from invictus_rules.expr.nodes import Name
 from invictus_rules.load import list_countries, list_versions
 
 from .conftest import FIXTURES
-from .strategies import any_answers, valid_answers
+from .strategies import any_answers, valid_answer, valid_answers
 
 AS_OF = dt.date(2026, 3, 1)
 
@@ -93,3 +93,21 @@ def test_a_yes_never_lowers_a_risk_level(ruleset, data):
         assert with_yes[0] >= other[0] and with_yes[1] >= other[1]
     for other in (declined, unknown):
         assert other[0] >= with_no[0] and other[1] >= with_no[1]
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=IDS)
+@PROPERTY
+@given(data=st.data())
+def test_fast_path_agrees_with_three_valued_path(ruleset, data):
+    """Where the generated fast path applies, it decides exactly what the three-valued path decides."""
+    from invictus_rules.evaluate import evaluate_three_valued
+
+    complete = {q.id: data.draw(st.sampled_from([True, False]) if q.type == "boolean" else valid_answer(q)) for q in ruleset.questions}
+    dropped = data.draw(st.lists(st.sampled_from(sorted(complete)), max_size=3, unique=True))
+    answers = ruleset.validate_answers({k: v for k, v in complete.items() if k not in dropped})
+    slow = evaluate_three_valued(ruleset.compiled, answers, AS_OF)
+    try:
+        fast = ruleset.compiled.fast(answers.values, answers.declined, answers.unknown, AS_OF)
+    except KeyError:
+        return
+    assert fast == slow

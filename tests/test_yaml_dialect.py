@@ -23,9 +23,9 @@ def test_only_true_and_false_are_booleans():
 
 
 def test_no_octal_sexagesimal_or_implicit_dates():
-    """012 is twelve, 1:30 is text, a date stays text for the model to parse."""
-    value, _ = read_yaml("a: 012\nb: 1:30\nc: 2026-01-01\nd: 0o17\ne: 1.5e3\n")
-    assert value == {"a": 12, "b": "1:30", "c": "2026-01-01", "d": 15, "e": 1500.0}
+    """1:30 is text, a date stays text for the model to parse; 012 and 0o17 are rejected (see below)."""
+    value, _ = read_yaml("b: 1:30\nc: 2026-01-01\ne: 1.5e3\nf: 12\n")
+    assert value == {"b": "1:30", "c": "2026-01-01", "e": 1500.0, "f": 12}
 
 
 def test_positions_are_one_based_for_values_and_keys():
@@ -56,6 +56,8 @@ def test_duplicate_key_is_reported_with_both_lines():
         ("a: .nan\n", "non-finite-number"),
         ("a: .inf\n", "non-finite-number"),
         ("a: " + "9" * 40 + "\n", "number-too-large"),
+        ("a: 012\n", "octal-number"),
+        ("a: 0o17\n", "octal-number"),
         ("a:\n\t- 1\n", "yaml-syntax"),
         (b"a: \xff\xfe\n", "encoding"),
         ("a: [" * (MAX_DEPTH + 5), "too-deep"),

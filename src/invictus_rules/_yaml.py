@@ -35,6 +35,7 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _INT_OCT = re.compile(r"^0o[0-7]+$")
 _INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")  # octal in YAML 1.1 (010 = 8), decimal in YAML 1.2
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _STANDARD_TAGS = {
@@ -139,6 +140,8 @@ def read_yaml(data: bytes | str, file: str = "<string>") -> tuple[Any, SourceMap
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         message = (exc.problem or exc.context or "invalid YAML").strip()
+        if "nesting depth" in message:  # libyaml stops at 1000 flow levels before our own limit is seen
+            raise RulesetError([_too_deep(file, line, column, source.line_text(line))]) from None
         hint = "check indentation (use spaces, not tabs), colons after keys and matching quotes"
         if "\t" in message or "tab" in message or "\t" in source.line_text(line)[: max(column, 1)]:
             hint = "YAML does not allow tabs for indentation: use spaces"
@@ -160,16 +163,30 @@ def read_yaml(data: bytes | str, file: str = "<string>") -> tuple[Any, SourceMap
     return value, source
 
 
+def _too_deep(file: str, line: int, column: int, source_line: str) -> Problem:
+    return Problem(
+        "too-deep",
+        f"the file nests more than {MAX_DEPTH} levels deep",
+        "flatten the structure; long conditions can use 'all:' and 'any:' lists",
+        Location(file, line, column),
+        source_line=source_line,
+    )
+
+
 def _decode(data: bytes | str, file: str) -> str:
-    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
-    if size > MAX_BYTES:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        head = raw[:MAX_BYTES]
+        line_start = head.rfind(b"\n") + 1
+        line = head.count(b"\n") + 1
+        column = len(head[line_start:].decode("utf-8", "replace")) + 1
         raise RulesetError(
             [
                 Problem(
                     "file-too-large",
-                    f"the file is {size:,} bytes; rulesets are limited to {MAX_BYTES:,} bytes",
+                    f"the file is {len(raw):,} bytes; rulesets are limited to {MAX_BYTES:,} bytes, a limit passed on line {line:,}",
                     "split the file or remove repeated content",
-                    Location(file),
+                    Location(file, line, column),
                 )
             ]
         )
@@ -284,12 +301,8 @@ class _Builder:
             mark = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
-                    self.fail(
-                        event,
-                        "too-deep",
-                        f"the file nests more than {MAX_DEPTH} levels deep",
-                        "flatten the structure; long conditions can use 'all:' and 'any:' lists",
-                    )
+                    line = event.start_mark.line + 1
+                    raise _Stop(_too_deep(self.source.file, line, event.start_mark.column + 1, self.source.line_text(line)))
                 self.source.values[path] = mark
                 container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
                 stack.append(_Frame(container, path))
@@ -380,9 +393,16 @@ class _Builder:
             return None
         if tag in (None, "tag:yaml.org,2002:bool") and text in _BOOL:
             return _BOOL[text]
-        if tag in (None, "tag:yaml.org,2002:int") and (
-            _INT.match(text) or _INT_OCT.match(text) or _INT_HEX.match(text)
-        ):
+        if tag in (None, "tag:yaml.org,2002:int") and (_INT_OCT.match(text) or _LEADING_ZERO.match(text)):
+            self.fail(
+                event,
+                "octal-number",
+                f"'{text}' is read differently by YAML tools: as an octal number by some, as "
+                + ("text" if _INT_OCT.match(text) else "a decimal number")
+                + " by others",
+                "write the number without leading zeros (e.g. 120), or in quotes if it is text such as a phone number",
+            )
+        if tag in (None, "tag:yaml.org,2002:int") and (_INT.match(text) or _INT_HEX.match(text)):
             digits = text.lstrip("+-")
             if len(digits) > MAX_INT_DIGITS:
                 self.fail(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -19,6 +20,17 @@ from .model import Question
 
 DECLINED = "declined"
 UNKNOWN = "unknown"
+MAX_NUMBER = 10**15
+"""The largest magnitude a number answer may have, bounds or not: conditions compute with it exactly."""
+
+_ID_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def shown_key(key: object) -> str | None:
+    """A key as it may be shown in a message: only when it looks like an id, since a key that does
+    not is more likely a victim's data sent in the wrong place than a misspelt question id."""
+    return key if isinstance(key, str) and _ID_LIKE.fullmatch(key) else None
 
 
 @dataclass(frozen=True)
@@ -54,22 +66,26 @@ def validate_answers(
     values: dict[str, Any] = {}
     declined: set[str] = set()
     unknown: set[str] = set()
+    positions = {key: number for number, key in enumerate(answers, 1)}
     for key in sorted(answers, key=str):
         raw = answers[key]
-        path = f"{path_prefix}.{key}" if isinstance(key, str) and key.isidentifier() else f"{path_prefix}[{str(key)[:40]!r}]"
         question = questions.get(key) if isinstance(key, str) else None
         if question is None:
-            hint = did_you_mean(str(key), questions) if isinstance(key, str) else ""
+            shown = shown_key(key)
+            hint = did_you_mean(shown, questions) if shown else ""
             problems.append(
                 Problem(
                     "unknown-question",
-                    f'"{str(key)[:64]}" is not a question of this ruleset',
+                    f'"{shown}" is not a question of this ruleset'
+                    if shown
+                    else f"key number {positions[key]} is not a question id (it is not shown: it may hold the victim's data)",
                     hint or "remove it, or check the ruleset version the case was made with",
                     Location(file),
-                    path,
+                    f"{path_prefix}.{shown}" if shown else f"{path_prefix}[key {positions[key]}]",
                 )
             )
             continue
+        path = f"{path_prefix}.{key}"
         if raw is None:
             continue
         if isinstance(raw, Mapping):
@@ -159,6 +175,8 @@ def _number(question: Question, raw: Any) -> int | float:
         raise _Invalid("answer-type", expected, _kind(raw), example)
     if isinstance(raw, float) and not math.isfinite(raw):
         raise _Invalid("answer-type", expected, "a non-finite number", example)
+    if not -MAX_NUMBER <= raw <= MAX_NUMBER:
+        raise _Invalid("answer-range", expected, f"a number beyond {MAX_NUMBER:,}", example)
     if integer and isinstance(raw, float):
         if not raw.is_integer():
             raise _Invalid("answer-type", expected, "a number with a fraction", example)
@@ -203,7 +221,7 @@ def _date(question: Question, raw: Any) -> dt.date:
     hint = f'send e.g. "{question.id}": "2026-03-14"'
     if not isinstance(raw, str):
         raise _Invalid("answer-type", expected, _kind(raw), hint)
-    if len(raw) != 10:
+    if not _DATE.fullmatch(raw):
         raise _Invalid("answer-format", expected, "text of another form", hint)
     try:
         return dt.date.fromisoformat(raw)

@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from .answers import shown_key
 from .errors import CaseError, Location, Problem
 
 MAX_CASE_BYTES = 5 * 1024 * 1024
 CASE_KEYS = frozenset({"case_id", "as_of", "language", "answers"})
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f'the key "{key[:64]}" appears twice')
+            shown = shown_key(key)
+            raise ValueError(f'the key "{shown}" appears twice' if shown else "a key appears twice in the same object")
         result[key] = value
     return result
 
@@ -90,12 +94,14 @@ def case_from_data(data: Any, file: str) -> Case:
         )
     problems = []
     unknown = sorted(set(data) - CASE_KEYS)
-    for key in unknown:
-        problems.append(Problem("case-key", f'"{key[:64]}" is not a key of a case', f"a case has {', '.join(sorted(CASE_KEYS))}", Location(file), f"$.{key[:64]}"))
+    for number, key in enumerate(unknown, 1):
+        shown = shown_key(key)
+        message = f'"{shown}" is not a key of a case' if shown else "a key that is not a key of a case was sent (it is not shown: it may hold the victim's data)"
+        problems.append(Problem("case-key", message, f"a case has {', '.join(sorted(CASE_KEYS))}", Location(file), f"$.{shown}" if shown else f"$[unknown key {number}]"))
     as_of = None
     if data.get("as_of") is not None:
         try:
-            as_of = dt.date.fromisoformat(data["as_of"]) if isinstance(data["as_of"], str) and len(data["as_of"]) == 10 else None
+            as_of = dt.date.fromisoformat(data["as_of"]) if isinstance(data["as_of"], str) and _DATE.fullmatch(data["as_of"]) else None
         except ValueError:
             as_of = None
         if as_of is None:

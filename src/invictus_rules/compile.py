@@ -22,6 +22,8 @@ from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
 from .expr.compile import Fn, compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
+from .fastpath import FastDecide
+from .fastpath import generate as generate_fast_path
 from .model import Condition, Information, Metadata, Question, Referral, RulesetDocument, Score, Service
 from .templates import SERVICE_FIELDS, TemplateIssue, check_template
 
@@ -90,6 +92,7 @@ class CompiledRuleset:
     services: dict[str, Service]
     referrals: tuple[CompiledReferral, ...]
     information: tuple[CompiledInformation, ...]
+    fast: FastDecide = field(repr=False, compare=False)
 
     @property
     def metadata(self) -> Metadata:
@@ -198,6 +201,7 @@ class _Builder:
             services=services,
             referrals=tuple(referrals),
             information=tuple(information),
+            fast=generate_fast_path(questions, ask_order, scores, referrals, information),
         )
 
     # -- metadata and ids -------------------------------------------------------------------
@@ -212,7 +216,7 @@ class _Builder:
             )
         if len(set(meta.languages)) != len(meta.languages):
             self.problem(("metadata", "languages"), "duplicate-id", "a language is listed twice", "list each language once")
-        if meta.effective_until and meta.effective_until < meta.effective_from:
+        if meta.effective_until and meta.effective_from and meta.effective_until < meta.effective_from:
             self.problem(
                 ("metadata", "effective_until"),
                 "date-order",

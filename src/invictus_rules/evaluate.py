@@ -16,51 +16,30 @@ Semantics (see README, "Unanswered questions"):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
+from .outcome import Outcome, ScoreOutcome
 
 IGNORED_NOT_ASKED = "not_asked"
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreOutcome:
-    """A score's points and critical count as (min, max), and its level as ranks (min, max)."""
-
-    points: tuple[float, float]
-    critical: tuple[int, int]
-    level: tuple[int, int] | None
-    computed_level: tuple[int, int] | None
-    override: int | None
-    items: tuple[bool | None, ...]
-    levels: tuple[bool | None, ...]
-
-    @property
-    def decided(self) -> bool:
-        return self.level is not None and self.level[0] == self.level[1]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """Every decision of one evaluation, positionally aligned with the compiled ruleset."""
-
-    as_of: dt.date
-    values: dict[str, Any]
-    asked: tuple[bool | None, ...]
-    scores: tuple[ScoreOutcome, ...]
-    referrals: tuple[bool | None, ...]
-    information: tuple[bool | None, ...]
-    ignored: tuple[tuple[str, str], ...]
-    next_questions: tuple[str, ...]
-    declined: frozenset[str]
-    unknown: frozenset[str]
-
-
 def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:
-    """Decide every rule of ``ruleset`` for validated ``answers`` on the date ``as_of``."""
+    """Decide every rule of ``ruleset`` for validated ``answers`` on the date ``as_of``.
+
+    The generated fast path (two-valued, see :mod:`invictus_rules.fastpath`) handles cases where every
+    answer a rule reads is known; anything unknown sends the case down the three-valued path.
+    """
+    try:
+        return ruleset.fast(answers.values, answers.declined, answers.unknown, as_of)
+    except KeyError:
+        return evaluate_three_valued(ruleset, answers, as_of)
+
+
+def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:
+    """The general path: Kleene logic over unknown answers, ranges for scores and levels."""
     given = answers.values
     values: dict[str, Any] = dict(given)
     env = Env(values, answers.declined, as_of)

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,25 @@ def shipped_rulesets_dir() -> Path:
 
 def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, SourceMap, str]:
     """Parse and validate a ruleset's structure; return the document, its source map and digest."""
+    if _looks_like_a_case(data):
+        raise RulesetError(
+            [
+                Problem(
+                    "not-a-ruleset",
+                    'the file looks like a case (a JSON object with "answers"), not a ruleset; '
+                    "its content is not shown, to protect the victim's data",
+                    "assess a case with: invictus-rules assess RULESET CASE.json",
+                    Location(file, 1, 1),
+                )
+            ]
+        )
     raw, source = read_yaml(data, file)
     if not isinstance(raw, dict):
         raise RulesetError(
             [
                 Problem(
                     "not-a-ruleset",
-                    "the file does not hold a ruleset: expected a mapping with format, metadata and questions",
+                    "the file is empty" if raw is None else "the file does not hold a ruleset: expected a mapping with format, metadata and questions",
                     "start from an existing ruleset under rulesets/",
                     Location(file, 1, 1),
                 )
@@ -57,6 +70,13 @@ def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, Source
     except pydantic.ValidationError as exc:
         raise RulesetError(source.problems + _translate(exc, raw, source)) from None
     return document, source, content_digest(raw)
+
+
+def _looks_like_a_case(data: bytes | str) -> bool:
+    """A JSON case given where a ruleset belongs: refused before any line of it is quoted in an error."""
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n") if isinstance(data, bytes) else data.lstrip("\ufeff \t\r\n")
+    marker = b'"answers"' if isinstance(text, bytes) else '"answers"'
+    return text[:1] in (b"{", "{") and marker in text  # type: ignore[operator]
 
 
 def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
@@ -108,11 +128,11 @@ class VersionInfo:
     country: str
     version: str
     status: str
-    effective_from: dt.date
+    effective_from: dt.date | None
     effective_until: dt.date | None
 
     def in_force(self, on: dt.date) -> bool:
-        return self.status == "published" and self.effective_from <= on and (
+        return self.status == "published" and self.effective_from is not None and self.effective_from <= on and (
             self.effective_until is None or on <= self.effective_until
         )
 
@@ -188,7 +208,7 @@ def find_ruleset(
                 )
             ]
         )
-    return max(in_force, key=lambda v: v.effective_from).path
+    return max(in_force, key=lambda v: (v.effective_from, v.version)).path
 
 
 def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
@@ -290,6 +310,11 @@ def _problem(error: Any, path: tuple[Any, ...], consumed_all: bool, raw: Any, so
             "country": "use a two-letter lower-case country code, e.g. nl",
             "url": "write the full address starting with https://",
         }.get(name, "ids use lower-case letters a-z, digits and '_', starting with a letter, e.g. safe_to_talk")
+        value = _value_at(raw, path)
+        odd = _odd_character(value) if name not in ("version", "country", "url") and isinstance(value, str) else None
+        if odd is not None:
+            index, what = odd
+            return source.problem(path, "invalid-value", f'the id "{value[:64]}" at \'{where}\' contains {what}', hint, offset=index)
         return source.problem(path, "invalid-value", f"the value of '{where}' does not have the expected form", hint)
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
@@ -311,6 +336,18 @@ def _problem(error: Any, path: tuple[Any, ...], consumed_all: bool, raw: Any, so
         "too_short": "add at least one entry",
     }.get(kind, "")
     return source.problem(path, "invalid-value", f"'{where}': {message[0].lower() + message[1:]}", hint)
+
+
+def _odd_character(value: str) -> tuple[int, str] | None:
+    """The first character an id cannot hold, described so that look-alikes (Cyrillic 'а') are visible."""
+    for index, char in enumerate(value):
+        if not ("a" <= char <= "z" or "0" <= char <= "9" or char == "_"):
+            if char.isascii():
+                kind = "an upper-case letter" if char.isupper() else "a character"
+                return index, f"{kind} '{char}'"
+            name = unicodedata.name(char, "unnamed character")
+            return index, f"'{char}' (U+{ord(char):04X} {name}, not a plain a-z letter)"
+    return None
 
 
 def _value_at(raw: Any, path: tuple[Any, ...]) -> Any:

@@ -9,11 +9,21 @@ between elements, templates) happen in :mod:`invictus_rules.compile`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 FORMAT_VERSION = "invictus-rules/v1"
+MAX_BOUND = 10**15  # integers up to here are exact as floats too, and answers stay far from overflow
+MAX_POINTS = 10**6
+
+
+def _finite_within(value: int | float | None, limit: int, what: str) -> int | float | None:
+    """Reject NaN, infinity (which pydantic reads from text such as 'nan') and absurd magnitudes."""
+    if value is not None and not (math.isfinite(value) and -limit <= value <= limit):
+        raise ValueError(f"{what} must be a finite number from -{limit:,} to {limit:,}")
+    return value
 
 Identifier = Annotated[
     str,
@@ -121,7 +131,10 @@ class Metadata(_Model):
         description="Calendar version YYYY.N, written in quotes so YAML keeps it as text.",
         examples=["2026.1"],
     )
-    effective_from: dt.date = Field(description="First day this version is in force.", examples=["2026-01-01"])
+    effective_from: dt.date | None = Field(
+        description="First day this version is in force. A draft may leave it empty (null) until it is decided.",
+        examples=["2026-01-01"],
+    )
     effective_until: dt.date | None = Field(
         default=None,
         description="Last day this version is in force; empty while it has no successor.",
@@ -151,6 +164,12 @@ class Metadata(_Model):
     changelog: list[ChangelogEntry] = Field(
         default_factory=list, description="What changed, newest first. A published version needs an entry for itself."
     )
+
+    @model_validator(mode="after")
+    def _published_has_a_date(self) -> "Metadata":
+        if self.status == "published" and self.effective_from is None:
+            raise ValueError("a published version needs effective_from: the first day it is in force")
+        return self
 
     @field_validator("version", mode="before")
     @classmethod
@@ -197,6 +216,11 @@ class Question(_Model):
         examples=['crime_type in ["domestic_violence", "stalking"]'],
     )
 
+    @field_validator("min", "max")
+    @classmethod
+    def _bound_is_finite(cls, value: int | float | None) -> int | float | None:
+        return _finite_within(value, MAX_BOUND, "a bound")
+
 
 class ScoreItem(_Model):
     """A weighted indicator: when its condition is true, it adds its points to the score."""
@@ -210,6 +234,11 @@ class ScoreItem(_Model):
         description="Whether the indicator is critical; levels can count critical indicators with critical(score).",
         examples=[True],
     )
+
+    @field_validator("points")
+    @classmethod
+    def _points_are_finite(cls, value: int | float) -> int | float | None:
+        return _finite_within(value, MAX_POINTS, "points")
 
 
 class Level(_Model):

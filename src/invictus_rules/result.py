@@ -40,7 +40,7 @@ class RulesetRef(_Result):
     country: str
     version: str
     status: str
-    effective_from: dt.date
+    effective_from: dt.date | None
     sha256: str = Field(description="sha256 of the ruleset's canonical JSON form")
 
 

@@ -7,19 +7,29 @@ Texts are data written by policy staff, so templates are treated as untrusted:
   assignments, so no template can reach Python objects, loop forever or build huge strings;
 - every variable must be one of the context names, and every service, question or score it names
   must exist in the ruleset;
-- rendered output is capped.
+- sizes are bounded: the template's length, loops inside loops (rejected), the iterations of one
+  rendering, what ``join`` and ``~`` may build, and the rendered output.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import jinja2
 from jinja2 import nodes
+from jinja2.filters import do_join
 from jinja2.sandbox import SandboxedEnvironment
 
 MAX_OUTPUT = 20_000
+MAX_SOURCE = 20_000
+"""Characters of one template's source."""
+MAX_ITERATIONS = 10_000
+"""Loop iterations in one rendering of one template."""
+MAX_CONCAT = 20
+"""Parts joined with '~' in one expression."""
+_ATTRIBUTE_ARGUMENT = {"sort": 2, "unique": 1, "join": 1}  # position of the 'attribute' argument
 
 SERVICE_FIELDS = frozenset({"name", "description", "phone", "url", "email", "hours", "category"})
 SCORE_FIELDS = frozenset({"points", "level", "level_label", "title"})
@@ -93,6 +103,29 @@ class _Environment(SandboxedEnvironment):
         raise jinja2.exceptions.SecurityError(f"the operator {operator} is not allowed in texts")
 
 
+_ITERATIONS: ContextVar[list[int]] = ContextVar("invictus_template_iterations")
+
+
+@jinja2.pass_context  # also keeps jinja2 from running it at compile time
+def _counted(context: Any, values: Any) -> Iterator[Any]:
+    """Every loop goes through this filter (added by ``check_template``): one budget per rendering."""
+    budget = _ITERATIONS.get(None) or [MAX_ITERATIONS]
+    for value in values:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise RenderError(f"the text loops more than {MAX_ITERATIONS:,} times")
+        yield value
+
+
+@jinja2.pass_eval_context
+def _join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
+    """jinja2's join, refusing before it builds a text of repeated separators past the output limit."""
+    items = list(value)
+    if len(str(d)) * max(len(items) - 1, 0) > MAX_OUTPUT:
+        raise RenderError("the text is too long")
+    return str(do_join(eval_ctx, items, d, attribute))
+
+
 def _environment() -> SandboxedEnvironment:
     env = _Environment(
         undefined=jinja2.StrictUndefined,
@@ -103,6 +136,7 @@ def _environment() -> SandboxedEnvironment:
     )
     env.globals.clear()
     env.filters = {name: env.filters[name] for name in _ALLOWED_FILTERS}
+    env.filters.update(join=_join, _counted=_counted)
     env.tests = {name: env.tests[name] for name in ("defined", "undefined", "none", "number", "string", "true", "false")}
     return env
 
@@ -112,9 +146,24 @@ ENVIRONMENT = _environment()
 
 def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jinja2.Template | None, list[TemplateIssue]]:
     """Parse and check one template. ``known`` maps 'services', 'answers', 'scores' to their ids."""
+    if len(source) > MAX_SOURCE:
+        return None, [
+            TemplateIssue(
+                "template-too-long",
+                f"the text is {len(source):,} characters long; texts are limited to {MAX_SOURCE:,}",
+                "split it into several information items",
+            )
+        ]
     try:
         tree = ENVIRONMENT.parse(source)
-    except jinja2.TemplateSyntaxError as exc:
+        issues = list(_check_tree(tree, {name: frozenset(ids) for name, ids in known.items()}))
+        if issues:
+            return None, issues
+        for loop in list(tree.find_all(nodes.For)):
+            loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.lineno)
+        tree.set_environment(ENVIRONMENT)
+        return ENVIRONMENT.from_string(tree), []
+    except jinja2.TemplateSyntaxError as exc:  # from the parser, or the compiler's own checks
         return None, [
             TemplateIssue(
                 "template-syntax",
@@ -123,10 +172,14 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jin
                 exc.lineno or 1,
             )
         ]
-    issues = list(_check_tree(tree, {name: frozenset(ids) for name, ids in known.items()}))
-    if issues:
-        return None, issues
-    return ENVIRONMENT.from_string(tree), []
+    except RecursionError:
+        return None, [
+            TemplateIssue(
+                "template-too-deep",
+                "the text nests too deeply to be read",
+                "use fewer brackets and fewer {% if %} blocks inside each other",
+            )
+        ]
 
 
 def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
@@ -163,6 +216,33 @@ def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> It
             )
         elif isinstance(node, nodes.Test) and node.name not in ENVIRONMENT.tests:
             yield TemplateIssue("template-unsafe", f"the test '{node.name}' is not allowed in ruleset texts", "use 'is defined' or 'is none'", line)
+        yield from _check_sizes(node, line)
+
+
+def _check_sizes(node: nodes.Node, line: int) -> Iterable[TemplateIssue]:
+    """What could make rendering slow or huge, or reach an attribute by a computed name."""
+    if isinstance(node, nodes.For) and next(node.find_all(nodes.For), None) is not None:
+        yield TemplateIssue("template-unsafe", "a loop inside a loop is not allowed in ruleset texts", "loop over one list at a time", line)
+    elif isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+        yield TemplateIssue(
+            "template-unsafe",
+            "a computed key in [...] is not allowed in ruleset texts",
+            "write the key out, e.g. services.veilig_thuis.phone",
+            line,
+        )
+    elif isinstance(node, nodes.Concat) and len(node.nodes) > MAX_CONCAT:
+        yield TemplateIssue("template-unsafe", f"more than {MAX_CONCAT} parts are joined with '~'", "write the text out instead", line)
+    elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_ARGUMENT:
+        position = _ATTRIBUTE_ARGUMENT[node.name]
+        attribute = [k.value for k in node.kwargs if k.key == "attribute"] + node.args[position : position + 1]
+        for value in attribute:
+            if not isinstance(value, nodes.Const) or any(part.startswith("_") for part in str(value.value).split(".")):
+                yield TemplateIssue(
+                    "template-unsafe",
+                    f"the 'attribute' of the filter '{node.name}' must be a field name written out, without underscores first",
+                    "e.g. sort(attribute='name')",
+                    line,
+                )
 
 
 def _walk(node: nodes.Node) -> Iterable[nodes.Node]:
@@ -217,12 +297,35 @@ def _check_access(node: nodes.Getattr | nodes.Getitem, known: Mapping[str, froze
             )
 
 
+def referenced_names(texts: Iterable[str]) -> dict[str, set[str]]:
+    """The services, answers and scores that templates name (``services.x``), by context name."""
+    found: dict[str, set[str]] = {"services": set(), "answers": set(), "scores": set()}
+    for text in texts:
+        try:
+            tree = ENVIRONMENT.parse(text)
+        except jinja2.TemplateSyntaxError:
+            continue
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            attribute = _attribute(node)
+            if attribute and isinstance(node.node, nodes.Name) and node.node.name in found:
+                found[node.node.name].add(attribute)
+    return found
+
+
+def ruleset_texts(document: Any) -> list[str]:
+    """Every template text of a ruleset document: referral reasons, information titles and bodies."""
+    texts = [t for r in document.referrals for t in r.reason.values()]
+    texts += [t for i in document.information for t in (*i.title.values(), *i.body.values())]
+    return texts
+
+
 class RenderError(Exception):
     """A template failed while rendering (e.g. it printed an answer that was not given)."""
 
 
 def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     """Render a checked template; raise RenderError instead of any jinja2 or sandbox error."""
+    budget = _ITERATIONS.set([MAX_ITERATIONS])
     try:
         parts: list[str] = []
         size = 0
@@ -236,3 +339,5 @@ def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
         raise
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
         raise RenderError(type(exc).__name__) from None
+    finally:
+        _ITERATIONS.reset(budget)

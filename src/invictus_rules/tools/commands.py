@@ -189,6 +189,131 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     replay.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     replay.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
 
+    add_cross_country_commands(add)
+    add_workflow_commands(add)
 
-__all__ = ["add_commands"]
 
+
+
+# -- cross-country ------------------------------------------------------------------------------
+
+
+def _countries(args: argparse.Namespace) -> list[str]:
+    from ..load import list_countries
+
+    available = list_countries(Path(args.rulesets) if args.rulesets else None)
+    if not args.countries:
+        return available
+    wanted = [c.strip() for c in args.countries.split(",") if c.strip()]
+    return wanted
+
+
+def cmd_compare(args: argparse.Namespace, io: Any) -> int:
+    from .compare import assess_everywhere, comparison_rows, render_grid, render_markdown_table
+
+    case = read_case(args.case, io.stdin)
+    as_of = args.as_of or case.as_of or dt.date.today()
+    rulesets = [load_ruleset(country, as_of=as_of, rulesets_dir=args.rulesets) for country in _countries(args)]
+    results = assess_everywhere(rulesets, case.answers, as_of, args.language)
+    rows = comparison_rows(results)
+    headers = [f"{r.country}@{r.ruleset.version}" for r in results]
+    if args.format == "json":
+        payload = {
+            "as_of": as_of.isoformat(),
+            "language": args.language,
+            "countries": [
+                {
+                    "country": r.country,
+                    "ruleset": r.ruleset.ref.model_dump(mode="json"),
+                    "answers_not_used": r.not_used,
+                    "answers_not_valid": r.not_valid,
+                    "assessment": r.assessment.model_dump(mode="json", exclude={"trace"}) if r.assessment else None,
+                }
+                for r in results
+            ],
+            "table": [{"row": label, "cells": dict(zip(headers, cells))} for label, cells in rows],
+        }
+        io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "markdown":
+        io.out.write(f"# One case under each country's ruleset (as of {as_of.isoformat()})\n\n" + render_markdown_table(headers, rows))
+    else:
+        io.out.write(f"One case under each country's ruleset, as of {as_of.isoformat()}, texts in {args.language}\n\n" + render_grid(headers, rows))
+    return EXIT_OK
+
+
+def cmd_coverage_matrix(args: argparse.Namespace, io: Any) -> int:
+    from .compare import coverage_matrix, render_grid, render_markdown_table
+
+    as_of = args.as_of or dt.date.today()
+    rulesets = [load_ruleset(country, as_of=as_of, rulesets_dir=args.rulesets) for country in _countries(args)]
+    matrix = coverage_matrix(rulesets)
+    headers = [f"{r.country}@{r.version}" for r in rulesets]
+    if args.format == "json":
+        payload = {
+            "as_of": as_of.isoformat(),
+            "rulesets": headers,
+            "rows": [{"article": article, "element": label, "covered_by": dict(zip(headers, cells))} for article, label, cells in matrix],
+        }
+        io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    mark = (lambda ids: "yes" if ids else "NO") if args.format == "text" else (lambda ids: "✓ " + ", ".join(ids) if ids else "—")
+    rows = [((f"Art. {article} " if article else "") + label, [mark(ids) for ids in cells]) for article, label, cells in matrix]
+    if args.format == "markdown":
+        io.out.write(f"# Directive coverage by country (rulesets in force on {as_of.isoformat()})\n\n" + render_markdown_table(headers, rows))
+    else:
+        gaps = sum(1 for _, cells in rows for cell in cells if cell == "NO")
+        io.out.write(f"Directive 2012/29/EU coverage, rulesets in force on {as_of.isoformat()} ({gaps} gap{'s' if gaps != 1 else ''})\n\n" + render_grid(headers, rows, width=9))
+    return EXIT_OK
+
+
+def add_cross_country_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    compare = add("compare", cmd_compare, "assess one case under every country's ruleset and show the results side by side")
+    compare.add_argument("case", metavar="CASE", help="a case JSON file, or - for standard input")
+    compare.add_argument("--countries", metavar="CC,CC", help="comma-separated country codes (default: every shipped country)")
+    compare.add_argument("--language", default="en", help="language of the texts (default en, which every ruleset has)")
+    compare.add_argument("--as-of", type=_date, help="date (default: the case's, else today); picks each country's version in force")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    compare.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the shipped one)")
+
+    matrix = add("coverage-matrix", cmd_coverage_matrix, "show which Directive Art. 4 and Art. 22 elements each country's ruleset covers")
+    matrix.add_argument("--countries", metavar="CC,CC", help="comma-separated country codes (default: every shipped country)")
+    matrix.add_argument("--as-of", type=_date, help="date whose rulesets in force are compared (default today)")
+    matrix.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    matrix.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the shipped one)")
+
+
+# -- draft to published -------------------------------------------------------------------------
+
+
+def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
+    from ..load import shipped_rulesets_dir
+    from .workflow import start_new_version
+
+    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    target = start_new_version(args.country, folder, dt.date.today())
+    io.out.write(
+        f"created {target} (draft)\n"
+        "next: set effective_from, make your changes, add a changelog entry, run 'invictus-rules lint' and "
+        f"'invictus-rules test', then 'invictus-rules publish {target}'\n"
+    )
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace, io: Any) -> int:
+    from .workflow import publish
+
+    path = Path(args.file)
+    folder = Path(args.rulesets) if args.rulesets else path.resolve().parent.parent
+    digest = publish(path, folder)
+    io.out.write(f"published {path} (sha256 {digest}); recorded in {folder / 'manifest.json'}\n")
+    return EXIT_OK
+
+
+def add_workflow_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    new = add("new-version", cmd_new_version, "start the next version of a country's ruleset as a draft copy of the latest one")
+    new.add_argument("country", metavar="CC", help="country code, e.g. nl")
+    new.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the shipped one)")
+
+    publish = add("publish", cmd_publish, "publish a draft: refuses unless it is lint-clean and its country's tests pass; records its hash")
+    publish.add_argument("file", metavar="FILE", help="the draft ruleset file")
+    publish.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the folder above the file's country folder)")

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from jinja2 import nodes as jinja_nodes
-
 from .._yaml import Path as YamlPath
 from .._yaml import SourceMap
 from ..compile import CompiledCondition, CompiledRuleset, iter_texts
@@ -22,7 +20,7 @@ from ..errors import InvictusError, Problem, sort_problems
 from ..expr.compile import Env
 from ..expr.nodes import Literal
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
-from ..templates import ENVIRONMENT
+from ..templates import referenced_names, ruleset_texts
 from . import manifest
 from .analysis import AS_OF, Analyzer, score_values
 
@@ -42,19 +40,7 @@ class LintContext:
     def template_references(self) -> dict[str, set[str]]:
         """Services, answers and scores named in any template: they count as used."""
         if self._template_refs is None:
-            found: dict[str, set[str]] = {"services": set(), "answers": set(), "scores": set()}
-            doc = self.compiled.document
-            texts = [t for r in doc.referrals for t in r.reason.values()]
-            texts += [t for i in doc.information for t in (*i.title.values(), *i.body.values())]
-            for text in texts:
-                try:
-                    tree = ENVIRONMENT.parse(text)
-                except Exception:  # compile already reported template syntax
-                    continue
-                for node in tree.find_all(jinja_nodes.Getattr):
-                    if isinstance(node.node, jinja_nodes.Name) and node.node.name in found:
-                        found[node.node.name].add(node.attr)
-            self._template_refs = found
+            self._template_refs = referenced_names(ruleset_texts(self.compiled.document))
         return self._template_refs
 
 
@@ -252,19 +238,24 @@ def check_versions(ctx: LintContext) -> Iterator[Problem]:
         )
     if ctx.rulesets_dir is None or meta.status != "published":
         return
-    for other in list_versions(meta.country, ctx.rulesets_dir):
-        if other.path.resolve() == ctx.path.resolve() or other.status != "published":
+    published = [v for v in list_versions(meta.country, ctx.rulesets_dir) if v.status == "published"]
+    for earlier, later in zip(published, published[1:]):
+        if ctx.path.resolve() not in (earlier.path.resolve(), later.path.resolve()):
             continue
-        starts_before_end = other.effective_until is None or meta.effective_from <= other.effective_until
-        ends_after_start = meta.effective_until is None or other.effective_from <= meta.effective_until
-        if starts_before_end and ends_after_start:
-            yield ctx.problem(
-                ("metadata", "effective_from"),
-                "effective-overlap",
-                f"this version is in force on dates when version {other.version} is too",
-                f"set effective_until of {other.version} to the day before this version's effective_from (in a new version of it if it is published)",
-                "error",
-            )
+        assert earlier.effective_from is not None and later.effective_from is not None
+        if later.effective_from <= earlier.effective_from:
+            message = f"version {later.version} comes into force on {later.effective_from}, not after version {earlier.version} ({earlier.effective_from})"
+        elif earlier.effective_until is not None and earlier.effective_until >= later.effective_from:
+            message = f"version {earlier.version} is in force until {earlier.effective_until}, after version {later.version} starts ({later.effective_from})"
+        else:
+            continue
+        yield ctx.problem(
+            ("metadata", "effective_from"),
+            "effective-overlap",
+            message,
+            "each version must start after the one before it ends; a version without effective_until ends when the next one starts",
+            "error",
+        )
     for problem in manifest.verify(ctx.rulesets_dir):
         if Path(problem.location.file).resolve() == ctx.path.resolve():
             yield ctx.problem(("metadata", "status"), problem.code, problem.message, problem.hint, "error")

@@ -44,6 +44,8 @@ class Expectations(_Strict):
     pending: list[str] = Field(default_factory=list)
     not_pending: list[str] = Field(default_factory=list)
     next_questions: list[str] = Field(default_factory=list)
+    no_next_questions: list[str] = Field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list)
     complete: bool | None = None
 
 
@@ -306,6 +308,12 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
     for question in expect.next_questions:
         if question not in assessment.next_questions:
             out.append(Mismatch("next_questions", f"{question} among the questions to ask", _listing(assessment.next_questions)))
+    for question in expect.no_next_questions:
+        if question in assessment.next_questions:
+            out.append(Mismatch("no_next_questions", f"{question} not to be asked", "it is still to ask"))
+    ignored = [a.question for a in assessment.ignored_answers]
+    if expect.ignored and sorted(expect.ignored) != sorted(ignored):
+        out.append(Mismatch("ignored", f"answers ignored (not asked): {_listing(sorted(expect.ignored))}", _listing(ignored)))
     if expect.complete is not None and expect.complete != assessment.complete:
         out.append(Mismatch("complete", str(expect.complete).lower(), str(assessment.complete).lower()))
     return out

@@ -1,0 +1,331 @@
+"""Generate one Python function per ruleset for the common case: every answer a rule reads is known.
+
+Evaluation first runs this function, built at compile time with the ``ast`` module from the checked
+condition trees (never by formatting ruleset text into source: ruleset ids and values only ever
+appear as constants). It uses two-valued logic and plain Python operators; the moment it reads an
+answer that is not known (not answered, declined, or "don't know"), the dictionary lookup raises
+``KeyError`` and evaluation falls back to the three-valued closures of :mod:`invictus_rules.expr.compile`.
+Both paths give the same ``Outcome`` where the fast path applies, which a property test checks.
+
+Semantics mirrored from the closures: a question that is not asked (``ABSENT``) makes every test on it
+false; ``not`` of such a test is true; ``count`` of a hidden multiple choice is 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from typing import Any, Callable, Iterable, Sequence
+
+from .expr.compile import ABSENT, age_in_years
+from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
+from .outcome import Outcome, ScoreOutcome
+
+FastDecide = Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]
+
+
+def _count_choices(value: Any) -> int:
+    return 0 if value is ABSENT else len(value)
+
+
+def _tidy(number: float) -> float:
+    return int(number) if float(number).is_integer() else number
+
+
+def _name(identifier: str, store: bool = False) -> ast.Name:
+    return ast.Name(identifier, ast.Store() if store else ast.Load())
+
+
+def _const(value: Any) -> ast.expr:
+    return ast.Constant(value)
+
+
+def _call(function: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(_name(function), list(args), [])
+
+
+def _and(parts: Sequence[ast.expr]) -> ast.expr:
+    return parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), list(parts))
+
+
+class _Generator:
+    """Builds the statements of the fast function; holds the constants it needs as globals."""
+
+    def __init__(self, questions: Sequence[Any], scores: Sequence[Any]):
+        self.types = {q.spec.id: q.spec.type for q in questions}
+        self.hideable = {q.spec.id for q in questions if q.ask_if is not None}
+        self.score_index = {s.spec.id: i for i, s in enumerate(scores)}
+        self.level_ranks = {s.spec.id: {level: rank for rank, level in enumerate(s.level_ids)} for s in scores}
+        self.gappy = {s.spec.id for s in scores if s.levels[0][1] is not None}
+        self.constants: dict[str, Any] = {}
+
+    def constant(self, value: Any) -> ast.expr:
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            return _const(value)
+        key = f"K{len(self.constants)}"
+        self.constants[key] = value
+        return _name(key)
+
+    # -- answers ---------------------------------------------------------------------------
+    def read(self, question: str) -> ast.expr:
+        return ast.Subscript(_name("v"), _const(question), ast.Load())
+
+    def present(self, question: str) -> ast.expr:
+        return ast.Compare(self.read(question), [ast.IsNot()], [_name("ABSENT")])
+
+    def guards(self, node: Node) -> list[ast.expr]:
+        """'is not ABSENT' tests for the hideable questions a comparison operand reads."""
+        found: list[str] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, Name) and current.id in self.hideable and current.id not in found:
+                found.append(current.id)
+            elif isinstance(current, Call):
+                if current.function in ("answered", "declined") or (current.function == "count" and len(current.args) == 1 and self._is_choices(current.args[0])):
+                    continue
+                stack.extend(current.args)
+            elif isinstance(current, (Arith,)):
+                stack.extend((current.left, current.right))
+            elif isinstance(current, Negate):
+                stack.append(current.operand)
+        return [self.present(q) for q in found]
+
+    def _is_choices(self, node: Node) -> bool:
+        return isinstance(node, Name) and self.types.get(node.id) == "multiple_choice"
+
+    # -- conditions ------------------------------------------------------------------------
+    def condition(self, node: Node) -> ast.expr:
+        if isinstance(node, Literal):
+            return self.constant(node.value)
+        if isinstance(node, Name):
+            return ast.Compare(self.read(node.id), [ast.Is()], [_const(True)])
+        if isinstance(node, Not):
+            return ast.UnaryOp(ast.Not(), self.condition(node.operand))
+        if isinstance(node, BoolOp):
+            op = ast.And() if node.op == "and" else ast.Or()
+            return ast.BoolOp(op, [self.condition(o) for o in node.operands])
+        if isinstance(node, Compare):
+            return self.compare(node)
+        if isinstance(node, Call) and node.function in ("answered", "declined"):
+            return self.value(node)
+        raise TypeError(f"not a condition: {node!r}")
+
+    def compare(self, node: Compare) -> ast.expr:
+        level_side = next((side for side in (node.left, node.right) if isinstance(side, Call) and side.function == "level"), None)
+        if level_side is not None:
+            return self.level_compare(node, level_side)
+        op = node.op
+        if op in ("in", "not in") and self._is_choices(node.right):
+            test: ast.expr = ast.Compare(self.value(node.left), [ast.In()], [self.read(node.right.id)])  # type: ignore[attr-defined]
+            test = ast.UnaryOp(ast.Not(), test) if op == "not in" else test
+            guard = self.guards(node.right)
+            return _and(guard + [test])
+        if op in ("in", "not in"):
+            assert isinstance(node.right, ListLiteral)
+            values = frozenset(item.value for item in node.right.items if isinstance(item, Literal))
+            left = self.value(node.left)
+            test = ast.Compare(left, [ast.In() if op == "in" else ast.NotIn()], [self.constant(values)])
+            guard = self.guards(node.left)
+            # a hidden question is simply not in the list; 'not in' and computed values need the guard
+            needs_guard = bool(guard) and (op == "not in" or not isinstance(node.left, Name))
+            return _and(guard + [test]) if needs_guard else test
+        operator = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}[op]
+        test = ast.Compare(self.value(node.left), [operator], [self.value(node.right)])
+        guard = self.guards(node.left) + self.guards(node.right)
+        return _and(guard + [test])
+
+    def level_compare(self, node: Compare, level_side: Call) -> ast.expr:
+        score = level_side.args[0].id  # type: ignore[attr-defined]
+        ranks = self.level_ranks[score]
+        rank_var = _name(f"r{self.score_index[score]}")
+        other = node.right if level_side is node.left else node.left
+        if node.op in ("in", "not in"):
+            assert isinstance(other, ListLiteral)
+            wanted = frozenset(ranks[str(item.value)] for item in other.items if isinstance(item, Literal))
+            test: ast.expr = ast.Compare(rank_var, [ast.In() if node.op == "in" else ast.NotIn()], [self.constant(wanted)])
+        else:
+            assert isinstance(other, Literal)
+            op = node.op if level_side is node.left else {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[node.op]
+            operator = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}[op]
+            test = ast.Compare(rank_var, [operator], [_const(ranks[str(other.value)])])
+        if score in self.gappy:
+            return _and([ast.Compare(rank_var, [ast.IsNot()], [_const(None)]), test])
+        return test
+
+    def value(self, node: Node) -> ast.expr:
+        if isinstance(node, Literal):
+            return self.constant(node.value)
+        if isinstance(node, Name):
+            return self.read(node.id)
+        if isinstance(node, Negate):
+            return ast.UnaryOp(ast.USub(), self.value(node.operand))
+        if isinstance(node, Arith):
+            operator = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}[node.op]
+            return ast.BinOp(self.value(node.left), operator, self.value(node.right))
+        if isinstance(node, Call):
+            return self.function(node)
+        return self.condition(node)
+
+    def function(self, node: Call) -> ast.expr:
+        name = node.function
+        arg = node.args[0] if node.args else None
+        if name == "answered":
+            assert isinstance(arg, Name)
+            got = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], [])
+            return _and([ast.Compare(got, [ast.IsNot()], [_const(None)]), ast.Compare(ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], []), [ast.IsNot()], [_name("ABSENT")])])
+        if name == "declined":
+            assert isinstance(arg, Name)
+            return ast.Compare(_const(arg.id), [ast.In()], [_name("declined")])
+        if name == "count":
+            if len(node.args) == 1 and self._is_choices(node.args[0]):
+                return _call("_count_choices", self.read(node.args[0].id))  # type: ignore[attr-defined]
+            parts = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
+            total: ast.expr = parts[0]
+            for part in parts[1:]:
+                total = ast.BinOp(total, ast.Add(), part)
+            return total
+        assert isinstance(arg, Name)
+        if name in ("score", "critical"):
+            return _name(f"{'p' if name == 'score' else 'c'}{self.score_index[arg.id]}")
+        if name == "days_since":
+            return ast.Attribute(ast.BinOp(_name("as_of"), ast.Sub(), self.read(arg.id)), "days", ast.Load())
+        if name == "years_since":
+            return _call("age_in_years", self.read(arg.id), _name("as_of"))
+        raise TypeError(f"no fast form for {name}()")
+
+
+def _assign(target: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign([_name(target, store=True)], value)
+
+
+def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequence[Any], referrals: Sequence[Any], information: Sequence[Any]) -> FastDecide:
+    """Build the fast decision function for a compiled ruleset's parts."""
+    gen = _Generator(questions, scores)
+    by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
+    body: list[ast.stmt] = [
+        _assign("v", ast.Call(_name("dict"), [_name("answers")], [])),
+        _assign("ignored", ast.List([], ast.Load())),
+    ]
+    asked: list[ast.expr] = [_const(True)] * len(questions)
+    for question_id in ask_order:
+        index, question = by_id[question_id]
+        if question.ask_if is None:
+            continue
+        flag = f"a{index}"
+        body.append(_assign(flag, gen.condition(question.ask_if.node)))
+        seen = ast.BoolOp(ast.Or(), [ast.Compare(_const(question_id), [ast.In()], [_name(n)]) for n in ("answers", "declined", "unknown")])
+        record = ast.If(seen, [ast.Expr(ast.Call(ast.Attribute(_name("ignored"), "append", ast.Load()), [_const(question_id)], []))], [])
+        hide = ast.Assign([ast.Subscript(_name("v"), _const(question_id), ast.Store())], _name("ABSENT"))
+        body.append(ast.If(ast.UnaryOp(ast.Not(), _name(flag)), [record, hide], []))
+        asked[index] = _name(flag)
+
+    score_records: list[ast.expr] = []
+    for s_index, score in enumerate(scores):
+        items = []
+        points_terms: list[ast.expr] = []
+        critical_terms: list[ast.expr] = []
+        for i_index, item in enumerate(score.items):
+            name = f"i{s_index}_{i_index}"
+            body.append(_assign(name, gen.condition(item.condition.node)))
+            items.append(_name(name))
+            points_terms.append(ast.BinOp(_name(name), ast.Mult(), _const(item.spec.points)))
+            if item.spec.critical:
+                critical_terms.append(_name(name))
+        points: ast.expr = points_terms[0]
+        for term in points_terms[1:]:
+            points = ast.BinOp(points, ast.Add(), term)
+        body.append(_assign(f"p{s_index}", _call("_tidy", points)))
+        critical: ast.expr = _const(0)
+        for term in critical_terms:
+            critical = ast.BinOp(critical, ast.Add(), ast.Call(_name("int"), [term], []))
+        body.append(_assign(f"c{s_index}", critical))
+        level_flags: list[ast.expr] = []
+        for l_index, (_, condition) in enumerate(score.levels):
+            if condition is None:
+                level_flags.append(_const(True))
+                continue
+            name = f"l{s_index}_{l_index}"
+            body.append(_assign(name, gen.condition(condition.node)))
+            level_flags.append(_name(name))
+        # the highest true level wins: build the chain from the lowest up, so the outermost test is the highest
+        chain: ast.expr = _const(None)
+        for l_index, flag in enumerate(level_flags):
+            chain = _const(l_index) if isinstance(flag, ast.Constant) else ast.IfExp(flag, _const(l_index), chain)
+        body.append(_assign(f"k{s_index}", chain))
+        body.append(_assign(f"r{s_index}", _name(f"k{s_index}")))
+        override: ast.expr = _const(None)
+        if score.override_question is not None:
+            ranks = gen.constant(gen.level_ranks[score.spec.id])
+            chosen = ast.Call(ast.Attribute(ranks, "get", ast.Load()), [ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(score.override_question)], [])], [])
+            body.append(_assign(f"o{s_index}", chosen))
+            raise_level = ast.If(
+                ast.Compare(_name(f"o{s_index}"), [ast.IsNot()], [_const(None)]),
+                [_assign(f"r{s_index}", ast.IfExp(ast.Compare(_name(f"k{s_index}"), [ast.Is()], [_const(None)]), _name(f"o{s_index}"), _call("max", _name(f"k{s_index}"), _name(f"o{s_index}"))))],
+                [],
+            )
+            body.append(raise_level)
+            override = _name(f"o{s_index}")
+        pair = lambda name: ast.Tuple([_name(name), _name(name)], ast.Load())  # noqa: E731
+        level_pair = lambda name: ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), pair(name))  # noqa: E731
+        score_records.append(
+            _call(
+                "ScoreOutcome",
+                pair(f"p{s_index}"),
+                pair(f"c{s_index}"),
+                level_pair(f"r{s_index}"),
+                level_pair(f"k{s_index}"),
+                override,
+                ast.Tuple(items, ast.Load()),
+                ast.Tuple(level_flags, ast.Load()),
+            )
+        )
+    body.append(_assign("R", ast.Tuple([gen.condition(r.condition.node) for r in referrals], ast.Load())))
+    body.append(_assign("I", ast.Tuple([gen.condition(i.condition.node) for i in information], ast.Load())))
+    body.append(_assign("asked", ast.Tuple(asked, ast.Load())))
+    gen.constants["QUESTION_IDS"] = tuple(q.spec.id for q in questions)
+    gen.constants["ORDER"] = {q.spec.id: i for i, q in enumerate(questions)}
+    next_questions = ast.Call(
+        _name("_next_questions"), [_name("asked"), _name("answers"), _name("declined"), _name("unknown")], []
+    )
+    body.append(
+        ast.Return(
+            _call(
+                "Outcome",
+                _name("as_of"),
+                _name("v"),
+                _name("asked"),
+                ast.Tuple(score_records, ast.Load()),
+                _name("R"),
+                _name("I"),
+                _call("_ignored", _name("ignored")),
+                next_questions,
+                _name("declined"),
+                _name("unknown"),
+            )
+        )
+    )
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in ("answers", "declined", "unknown", "as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    function = ast.FunctionDef("decide", arguments, body, [], None)
+    module = ast.fix_missing_locations(ast.Module([function], []))
+    code = compile(module, "<invictus-rules fast path>", "exec")
+    order = gen.constants["ORDER"]
+    ids = gen.constants["QUESTION_IDS"]
+
+    def next_questions_fn(flags: tuple[Any, ...], answers: Any, declined: frozenset[str], unknown: frozenset[str]) -> tuple[str, ...]:
+        return tuple(q for q, flag in zip(ids, flags) if flag is True and q not in answers and q not in declined and q not in unknown)
+
+    namespace: dict[str, Any] = {
+        "__builtins__": {"dict": dict, "int": int, "max": max},
+        "ABSENT": ABSENT,
+        "Outcome": Outcome,
+        "ScoreOutcome": ScoreOutcome,
+        "age_in_years": age_in_years,
+        "_count_choices": _count_choices,
+        "_tidy": _tidy,
+        "_next_questions": next_questions_fn,
+        "_ignored": lambda names: tuple((q, "not_asked") for q in sorted(names, key=order.__getitem__)),
+        **gen.constants,
+    }
+    exec(code, namespace)  # the module was built from checked syntax trees above, never from text
+    return namespace["decide"]  # type: ignore[no-any-return]

@@ -1,0 +1,136 @@
+"""Semantic diff: meaning, not text; thresholds; broader and narrower; every kind of element."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from invictus_rules import load_ruleset_text
+from invictus_rules.tools.diff import diff_rulesets, normalize, render_markdown, render_text, word_diff
+from invictus_rules.expr.parser import parse
+
+from .conftest import FIXTURES
+
+MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+OLD = load_ruleset_text(MINI).compiled
+
+
+def diff_with(*replacements: tuple[str, str]):
+    text = MINI
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return diff_rulesets(OLD, load_ruleset_text(text).compiled)
+
+
+def changes(report) -> dict[tuple[str, str], object]:
+    return {(c.kind, c.id): c for c in report.changes}
+
+
+def test_reformatting_and_reordering_is_no_change():
+    """Layout, quotes, comments and the order of and/or operands and list items change nothing."""
+    report = diff_with(
+        ("when: score(dv_risk) >= 6 or critical(dv_risk) >= 1", "when: (critical(dv_risk) >= 1)  or  6 <= score(dv_risk)"),
+        ('ask_if: crime_type == "domestic_violence"\n    text: {en: Has the person ever', "ask_if: \"'domestic_violence' == crime_type\"\n    text: {en: Has the person ever"),
+        ("title: {en: Mini ruleset, nl: Mini-regelset}", "# a comment\n  title:\n    en: Mini ruleset\n    nl: Mini-regelset"),
+        ("when: not safe_to_talk", "when: {not: safe_to_talk}"),
+    )
+    assert not report.changed, render_text(report)
+
+
+def test_equivalent_rewrite_is_no_change():
+    """A condition rewritten with the same meaning (decided by analysis) is no change."""
+    report = diff_with(("when: age < 18", "when: not (age >= 18)"))
+    assert not report.changed, render_text(report)
+
+
+def test_threshold_change_is_reported_with_direction():
+    """score >= 6 becoming score >= 4 is a threshold lowered by 2, and broader."""
+    report = diff_with(("when: score(dv_risk) >= 6 or critical(dv_risk) >= 1", "when: score(dv_risk) >= 4 or critical(dv_risk) >= 1"))
+    [detail] = changes(report)[("level", "dv_risk.high")].details
+    assert "score(dv_risk) >= 6 -> 4: threshold lowered by 2" in detail.note
+    assert "broader" in detail.note
+
+
+def test_narrower_and_neither():
+    """A stricter condition is narrower; an unrelated one is neither."""
+    narrower = diff_with(("when: age < 18", "when: age < 16"))
+    assert "narrower" in changes(narrower)[("information", "minors")].details[0].note
+    neither = diff_with(("when: age < 18", "when: age > 65"))
+    assert "neither" in changes(neither)[("information", "minors")].details[0].note
+
+
+@pytest.mark.parametrize(
+    "replacement, key, field",
+    [
+        (("points: 5", "points: 7"), ("score_item", "dv_risk.strangulation"), "points"),
+        (("priority: urgent", "priority: immediate"), ("referral", "not_safe_now"), "priority"),
+        (("mode: inform_only", "mode: opt_in"), ("referral", "not_safe_now"), "mode"),
+        (('phone: "116 006"', 'phone: "0800-1234"'), ("service", "helpline"), "phone"),
+        (("max: 120", "max: 110"), ("question", "age"), "max"),
+        (("{en: Is it safe to talk now?,", "{en: Can you talk safely now?,"), ("question", "safe_to_talk"), "text.en"),
+        (('legal_basis: ["Directive 2012/29/EU Art. 22(4)"]', 'legal_basis: ["Directive 2012/29/EU Art. 24"]'), ("information", "minors"), "legal_basis"),
+        (("label: {en: High, nl: Hoog}\n        when:", "label: {en: Very high, nl: Zeer hoog}\n        when:"), ("level", "dv_risk.high"), "label.en"),
+        (("effective_from: 2026-01-01", "effective_from: 2026-02-01"), ("metadata", "mini"), "effective_from"),
+    ],
+)
+def test_field_changes_by_kind(replacement, key, field):
+    """Each kind of element reports the field that changed, before and after."""
+    report = diff_with(replacement)
+    change = changes(report)[key]
+    assert change.status == "changed"
+    assert field in [d.field for d in change.details]
+
+
+def test_added_and_removed_elements():
+    """Elements are matched by id: new ids are added, missing ones removed."""
+    report = diff_with(
+        ("  - id: minors\n", "  - id: minors_renamed\n"),
+        ("      - value: robbery\n        label: {en: Robbery, nl: Beroving}\n", ""),
+    )
+    found = changes(report)
+    assert found[("information", "minors")].status == "removed"
+    assert found[("information", "minors_renamed")].status == "added"
+    assert [d.field for d in found[("question", "crime_type")].details] == ["options"]
+
+
+def test_normalize_is_idempotent_and_order_free():
+    """Normalising twice changes nothing; operand order does not matter."""
+    a = normalize(parse('b and (a or c) and crime in ["y", "x"]'))
+    assert normalize(a) == a
+    assert a == normalize(parse('crime in ["x", "y"] and (c or a) and b'))
+
+
+def test_word_diff_shows_only_the_edit():
+    """Long texts show removed and added words with a little context."""
+    old = "Call the victim line on weekdays between nine and five for support and advice about your rights."
+    new = "Call the victim line every day between nine and five for support and advice about your rights."
+    assert "[-on weekdays-] {+every day+}" in word_diff(old, new)
+
+
+def test_renderers_and_cli(cli, tmp_path):
+    """diff prints text, Markdown, JSON and HTML; --exit-code makes a change exit 1."""
+    changed = tmp_path / "new.yaml"
+    changed.write_text(MINI.replace("points: 5", "points: 7"))
+    mini = str(FIXTURES / "mini.yaml")
+    text = cli("diff", mini, str(changed))
+    assert text.code == 0 and "points: 5 -> 7" in text.out and "(+2 points)" in text.out
+    assert cli("diff", mini, str(changed), "--exit-code").code == 1
+    assert cli("diff", mini, mini, "--exit-code").code == 0
+    payload = json.loads(cli("diff", mini, str(changed), "--format", "json").out)
+    assert payload["changes"][0]["details"][0] == {"field": "points", "old": 5, "new": 7, "note": "+2 points"}
+    assert "**dv_risk.strangulation**: changed" in render_markdown(diff_with(("points: 5", "points: 7")))
+    html = cli("diff", mini, str(changed), "--format", "html").out
+    assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">" in html
+
+
+def test_shipped_versions_diff():
+    """The two shipped Dutch versions differ by the changes their changelog lists."""
+    from invictus_rules import load_ruleset
+
+    report = diff_rulesets(load_ruleset("nl@2025.1").compiled, load_ruleset("nl@2026.1").compiled)
+    found = changes(report)
+    assert "threshold lowered by 2" in found[("level", "dv_risk.high")].details[0].note
+    assert found[("referral", "dv_to_veilig_thuis")].details[0].note == "priority raised"
+    assert found[("question", "offender_has_access_to_victim_address")].status == "added"
