@@ -113,15 +113,15 @@ def test_json_is_deterministic_and_input_untouched(mini):
 def test_trace_explains_every_rule_without_values(mini):
     """The trace lists each rule with its result and what it read; values only on request."""
     result = mini.evaluate({**DV, "age": 15}, as_of=AS_OF)
-    entries = {(e.kind, e.id): e for e in result.trace.entries}
-    assert entries[("information", "minors")].result == "true"
-    assert entries[("information", "minors")].read == ["age"]
-    assert entries[("level", "dv_risk.high")].uses == ["dv_risk"]
-    assert entries[("referral", "high_risk")].result == "unknown"
-    assert all(e.values is None for e in result.trace.entries)
+    entries = {(e["kind"], e["id"]): e for e in result.trace.entries}
+    assert entries[("information", "minors")]["result"] == "true"
+    assert entries[("information", "minors")]["read"] == ("age",)
+    assert entries[("level", "dv_risk.high")]["uses"] == ("dv_risk",)
+    assert entries[("referral", "high_risk")]["result"] == "unknown"
+    assert all("values" not in e for e in result.trace.entries)
     with_values = mini.evaluate({**DV, "age": 15}, as_of=AS_OF, trace_values=True)
-    minors = next(e for e in with_values.trace.entries if e.id == "minors")
-    assert minors.values == {"age": 15}
+    minors = next(e for e in with_values.trace.entries if e["id"] == "minors")
+    assert minors["values"] == {"age": 15}
 
 
 def test_results_do_not_depend_on_tracing(mini):
@@ -148,3 +148,14 @@ def test_complete_cases_take_the_fast_path_with_the_same_result(mini):
         pass
     else:
         raise AssertionError("an unanswered indicator must send the case to the three-valued path")
+
+
+def test_built_assessment_is_what_validation_gives(mini):
+    """Records built without re-validation serialise exactly like fully validated ones."""
+    from invictus_rules import Assessment
+
+    for answers in ({}, {**DV, "strangulation": True, "age": 12}, {"crime_type": "robbery", "strangulation": {"status": "declined"}}):
+        built = mini.evaluate(answers, as_of=AS_OF, language="nl", trace_values=True)
+        validated = Assessment.model_validate_json(built.model_dump_json())
+        assert validated.model_dump_json() == built.model_dump_json()
+        assert validated == Assessment.model_validate(built.model_dump())

@@ -128,12 +128,16 @@ def format_path(path: Path) -> str:
     return text
 
 
-def read_yaml(data: bytes | str, file: str = "<string>") -> tuple[Any, SourceMap]:
-    """Parse one YAML document into plain Python data and a source map, or raise RulesetError."""
+def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | None = None) -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain Python data and a source map, or raise RulesetError.
+
+    With ``until_key``, reading stops once that top-level key's value is complete (listing versions
+    needs only the metadata, which comes first).
+    """
     text = _decode(data, file)
     source = SourceMap(file=file, lines=text.splitlines())
     try:
-        value = _Builder(source).build(yaml.parse(text, Loader=_Parser))
+        value = _Builder(source, until_key).build(yaml.parse(text, Loader=_Parser))
     except _Stop as stop:
         raise RulesetError([stop.problem]) from None
     except yaml.MarkedYAMLError as exc:
@@ -232,9 +236,10 @@ class _Frame:
 class _Builder:
     """Builds plain data from parser events with an explicit stack (no recursion)."""
 
-    def __init__(self, source: SourceMap):
+    def __init__(self, source: SourceMap, until_key: str | None = None):
         self.source = source
         self.nodes = 0
+        self.until_key = until_key
 
     def fail(self, event: Any, code: str, message: str, hint: str) -> None:
         mark = event.start_mark
@@ -278,6 +283,8 @@ class _Builder:
                 value = frame.container
                 if stack:
                     self._attach(stack[-1], value, event, None)
+                    if len(stack) == 1 and self.until_key is not None and self.until_key in stack[0].container:
+                        return stack[0].container
                 else:
                     root = value
                 continue

@@ -15,9 +15,10 @@ from .answers import Answers, validate_answers
 from .compile import CompiledRuleset
 from .errors import InvictusError, Problem
 from .evaluate import Outcome, evaluate
-from .load import compile_file, compile_source, find_ruleset
+from .batch import Output, evaluate_batch
+from .load import compile_source, display_path, find_ruleset, read_bytes
 from .model import Question
-from .result import Assessment, RulesetRef, build_assessment, ruleset_ref
+from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
 DateLike = dt.date | str | None
 
@@ -43,9 +44,10 @@ def to_date(value: DateLike, *, default: dt.date | None = None, what: str = "as_
 class Ruleset:
     """A compiled ruleset version. Immutable; safe to share between threads; evaluate many times."""
 
-    def __init__(self, compiled: CompiledRuleset):
+    def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None):
         self._compiled = compiled
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
+        self._source = source
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -120,12 +122,48 @@ class Ruleset:
             trace_values=trace_values,
         )
 
+    def trace(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None, trace_values: bool = False) -> Trace:
+        """Decisions explained rule by rule, without rendering any text."""
+        outcome = self.decide(answers, as_of=as_of)
+        return build_trace(self._compiled, outcome, trace_values=trace_values)
+
     def evaluate_many(
         self, cases: Iterable[Mapping[str, Any]], *, as_of: DateLike = None, language: str | None = None, trace: bool = False
     ) -> Iterator[Assessment]:
-        """Assess cases one after another, lazily (constant memory)."""
+        """Assess cases one after another in this process, lazily (constant memory)."""
         for answers in cases:
             yield self.evaluate(answers, as_of=as_of, language=language, trace=trace)
+
+    def evaluate_batch(
+        self,
+        cases: Iterable[Mapping[str, Any]],
+        *,
+        as_of: DateLike = None,
+        language: str | None = None,
+        output: Output = "assessment",
+        trace: bool = False,
+        workers: int | None = None,
+    ) -> Iterator[Any]:
+        """Assess a stream of cases on all cores (``workers``), yielding results in input order.
+
+        ``output`` picks what each case gives: ``"decisions"`` (a small dict: levels, services
+        referred, information items, pending rules), ``"outcome"``, ``"assessment"`` or ``"json"``. A case whose answers are invalid yields its ``AnswersError`` instead of raising,
+        so one bad case does not stop a run. Memory stays constant however long the stream is.
+        """
+        source = self._source if self._source is not None else ""
+        if not source and (workers or 2) > 1:
+            raise ValueError("this Ruleset was built without its source text; load it with load_ruleset")
+        return evaluate_batch(
+            source,
+            self._compiled.source,
+            cases,
+            as_of=to_date(as_of, default=dt.date.today()),
+            language=language,
+            output=output,
+            trace=trace,
+            workers=workers,
+            local=self._compiled,
+        )
 
     def next_questions(self, answers: Mapping[str, Any] | Answers | None = None, *, as_of: DateLike = None) -> list[Question]:
         """The questions still to ask, in order: asked (their ask_if is true) and not yet answered."""
@@ -148,11 +186,13 @@ def load_ruleset(
     """
     folder = Path(rulesets_dir) if rulesets_dir is not None else None
     if isinstance(reference, os.PathLike):
-        return Ruleset(compile_file(reference))
-    path = find_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
-    return Ruleset(compile_file(path))
+        path = Path(reference)
+    else:
+        path = find_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
+    data = read_bytes(path)
+    return Ruleset(compile_source(data, display_path(path)), data)
 
 
 def load_ruleset_text(text: str, *, file: str = "<string>") -> Ruleset:
     """Compile a ruleset from YAML text (for editors, tests and services that hold rulesets in memory)."""
-    return Ruleset(compile_source(text, file))
+    return Ruleset(compile_source(text, file), text)

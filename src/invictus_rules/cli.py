@@ -77,7 +77,7 @@ def _report(error: InvictusError, io: IO_, fmt: str) -> int:
 
 def _load(reference: str, as_of: dt.date | None) -> Ruleset:
     if Path(reference).suffix in (".yaml", ".yml") or "/" in reference or Path(reference).is_file():
-        return Ruleset(compile_file(reference))
+        return load_ruleset(Path(reference))
     return load_ruleset(reference, as_of=as_of)
 
 
@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Tools that bring their own commands: each module has add_commands(add), where
 # add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
-TOOL_MODULES: list[str] = ["invictus_rules.tools.commands"]
+TOOL_MODULES: list[str] = ["invictus_rules.tools.commands", "invictus_rules.tools.docs"]
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:

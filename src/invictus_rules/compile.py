@@ -14,8 +14,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-import jinja2
-
 from ._yaml import Path, SourceMap
 from .errors import Problem, RulesetError
 from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
@@ -25,7 +23,7 @@ from .expr.parser import ExprSyntaxError, parse
 from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
 from .model import Condition, Information, Metadata, Question, Referral, RulesetDocument, Score, Service
-from .templates import SERVICE_FIELDS, TemplateIssue, check_template
+from .templates import CheckedText, TemplateIssue, check_template
 
 PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
 
@@ -68,15 +66,15 @@ class CompiledScore:
 class CompiledReferral:
     spec: Referral
     condition: CompiledCondition
-    reason: dict[str, jinja2.Template] = field(repr=False, compare=False)
+    reason: dict[str, CheckedText] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class CompiledInformation:
     spec: Information
     condition: CompiledCondition
-    title: dict[str, jinja2.Template] = field(repr=False, compare=False)
-    body: dict[str, jinja2.Template] = field(repr=False, compare=False)
+    title: dict[str, CheckedText] = field(repr=False, compare=False)
+    body: dict[str, CheckedText] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,10 @@ class CompiledRuleset:
     referrals: tuple[CompiledReferral, ...]
     information: tuple[CompiledInformation, ...]
     fast: FastDecide = field(repr=False, compare=False)
+    trace_plan: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = field(repr=False, compare=False, default=())
+    cache: dict[Any, Any] = field(repr=False, compare=False, default_factory=dict)
+    """Values derived once per language on first use (the services as texts see them). Filling it
+    twice from two threads at once writes the same value: no lock is needed."""
 
     @property
     def metadata(self) -> Metadata:
@@ -202,6 +204,7 @@ class _Builder:
             referrals=tuple(referrals),
             information=tuple(information),
             fast=generate_fast_path(questions, ask_order, scores, referrals, information),
+            trace_plan=_trace_plan(questions, scores, referrals, information),
         )
 
     # -- metadata and ids -------------------------------------------------------------------
@@ -422,8 +425,8 @@ class _Builder:
         inner = self.parse_condition(condition.not_, path + ("not",))  # type: ignore[union-attr]
         return None if inner is None else Not(inner, Span(path, 0, 0))
 
-    def templates(self, texts: dict[str, str], path: Path, known: dict[str, list[str]]) -> dict[str, jinja2.Template]:
-        compiled: dict[str, jinja2.Template] = {}
+    def templates(self, texts: dict[str, str], path: Path, known: dict[str, list[str]]) -> dict[str, CheckedText]:
+        compiled: dict[str, CheckedText] = {}
         for language, text in texts.items():
             template, issues = check_template(text, known)
             for issue in issues:
@@ -448,6 +451,28 @@ class _Builder:
                 source_line=self.source.line_text(line),
             )
         self.problems.append(problem)
+
+
+def _trace_plan(questions: Iterable[CompiledQuestion], scores: Iterable[CompiledScore], referrals: Iterable[CompiledReferral], information: Iterable[CompiledInformation]) -> tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]:
+    """(kind, id, condition text, questions read, scores used) of every rule, in trace order."""
+    plan: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = []
+
+    def add(kind: str, rule_id: str, condition: CompiledCondition | None) -> None:
+        plan.append((kind, rule_id, condition.text if condition else "true", condition.reads if condition else (), condition.scores if condition else ()))
+
+    for question in questions:
+        if question.ask_if is not None:
+            add("question", question.spec.id, question.ask_if)
+    for score in scores:
+        for item in score.items:
+            add("score_item", f"{score.spec.id}.{item.spec.id}", item.condition)
+        for level_id, condition in score.levels:
+            add("level", f"{score.spec.id}.{level_id}", condition)
+    for rule in referrals:
+        add("referral", rule.spec.id, rule.condition)
+    for item in information:
+        add("information", item.spec.id, item.condition)
+    return tuple(plan)
 
 
 class _NoMark:

@@ -123,6 +123,9 @@ class InvictusError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.code, "problems": [p.to_dict() for p in self.problems]}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))  # so errors survive being sent between processes
+
 
 class RulesetError(InvictusError):
     """A ruleset cannot be loaded, validated or compiled."""

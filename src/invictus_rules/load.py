@@ -21,7 +21,7 @@ from ._yaml import SourceMap, read_yaml
 from .compile import CompiledRuleset, compile_document, content_digest
 from .errors import Location, Problem, RulesetError, RulesetNotFoundError
 from .expr.check import did_you_mean
-from .model import RulesetDocument
+from .model import Metadata, RulesetDocument
 
 RULESETS_ENV = "INVICTUS_RULESETS"
 MANIFEST = "manifest.json"
@@ -137,13 +137,22 @@ class VersionInfo:
         )
 
 
+def read_metadata(path: Path) -> Metadata:
+    """A ruleset file's metadata, reading no further than it (positioned errors on any problem)."""
+    data = read_bytes(path)
+    try:
+        raw, _ = read_yaml(data, display_path(path), until_key="metadata")
+        return Metadata.model_validate(raw["metadata"])
+    except (RulesetError, pydantic.ValidationError, KeyError, TypeError):
+        return read_document(data, display_path(path))[0].metadata  # raises the full, positioned errors
+
+
 def list_versions(country: str, rulesets_dir: Path | None = None) -> list[VersionInfo]:
     """Every ruleset file of a country, oldest version first."""
     folder = (rulesets_dir or shipped_rulesets_dir()) / country
     versions = []
     for path in sorted(folder.glob("*.yaml")):
-        document, _, _ = read_document(read_bytes(path), display_path(path))
-        meta = document.metadata
+        meta = read_metadata(path)
         versions.append(VersionInfo(path, meta.country, meta.version, meta.status, meta.effective_from, meta.effective_until))
     return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split(".")))
 

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import NotRequired, TypedDict
 
 from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
@@ -31,6 +32,21 @@ Tri = Literal["true", "false", "unknown"]
 
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def _make(cls, **values: Any) -> Any:
+        """Build a record from values this module computed, without re-validating them.
+
+        Like ``model_construct``, which is a measurable part of every assessment's cost, but for
+        records given every field: the engine builds tens of these per case. A test checks that
+        the JSON equals that of a fully validated Assessment.
+        """
+        record = cls.__new__(cls)
+        object.__setattr__(record, "__dict__", values)
+        object.__setattr__(record, "__pydantic_fields_set__", set(values))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
 
 
 class RulesetRef(_Result):
@@ -104,14 +120,20 @@ class Notice(_Result):
     message: str
 
 
-class TraceEntry(_Result):
+class TraceEntry(TypedDict):
+    """One rule's explanation. A plain dict: a trace has one per rule, and is built for every case.
+
+    ``read`` are the questions the condition reads, ``uses`` the scores it uses; ``values`` (the
+    answers read) is present only when the trace was asked for with values.
+    """
+
     kind: Literal["question", "score_item", "level", "referral", "information"]
     id: str
     condition: str
     result: Tri
-    read: list[str] = Field(description="questions the condition reads")
-    uses: list[str] = Field(description="scores the condition uses")
-    values: dict[str, Any] | None = None
+    read: tuple[str, ...]
+    uses: tuple[str, ...]
+    values: NotRequired[dict[str, Any]]
 
 
 class Trace(_Result):
@@ -142,7 +164,7 @@ class Assessment(_Result):
 
 def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
     meta = ruleset.metadata
-    return RulesetRef(
+    return RulesetRef._make(
         id=meta.id,
         country=meta.country,
         version=meta.version,
@@ -184,7 +206,7 @@ def build_assessment(
     warnings: list[Notice] = []
     if language not in meta.languages:
         warnings.append(
-            Notice(
+            Notice._make(
                 code="language-not-offered",
                 message=f'the ruleset has no texts in "{language}"; texts are in "{meta.default_language}"',
             )
@@ -206,7 +228,7 @@ def build_assessment(
         result = outcome.information[index]
         if result is True:
             information.append(
-                InformationResult(
+                InformationResult._make(
                     id=item.spec.id,
                     legal_basis=list(item.spec.legal_basis),
                     title=_render(item.title, texts, context, f"information {item.spec.id} title", warnings),
@@ -218,13 +240,14 @@ def build_assessment(
 
     for where in dict.fromkeys(texts.fallbacks):
         warnings.append(
-            Notice(code="translation-missing", message=f'{where} has no "{language}" text; shown in "{meta.default_language}"')
+            Notice._make(code="translation-missing", message=f'{where} has no "{language}" text; shown in "{meta.default_language}"')
         )
     required_missing = any(
         q.spec.required and outcome.asked[i] is True and q.spec.id not in outcome.declined and q.spec.id not in outcome.unknown and q.spec.id in outcome.next_questions
         for i, q in enumerate(ruleset.questions)
     )
-    return Assessment(
+    return Assessment._make(
+        format=ASSESSMENT_FORMAT,
         ruleset=ruleset_ref(ruleset),
         engine_version=__version__,
         as_of=outcome.as_of,
@@ -237,24 +260,44 @@ def build_assessment(
         next_questions=list(outcome.next_questions),
         declined=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.declined],
         unknown=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.unknown],
-        ignored_answers=[IgnoredAnswer(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
+        ignored_answers=[IgnoredAnswer._make(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
         warnings=warnings,
-        trace=Trace(entries=_trace(ruleset, outcome, trace_values)) if trace else None,
+        trace=build_trace(ruleset, outcome, trace_values=trace_values) if trace else None,
     )
 
 
+def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The services as texts see them in ``language``, and per service the fields shown in the
+    default language instead; computed once per ruleset and language."""
+    key = ("services", language)
+    cached = ruleset.cache.get(key)
+    if cached is None:
+        picker = _Texts(language, ruleset.metadata.default_language)
+        services: dict[str, Any] = {}
+        fallbacks: dict[str, list[str]] = {}
+        for service in ruleset.services.values():
+            before = len(picker.fallbacks)
+            services[service.id] = {
+                "name": picker.pick(service.name, f"service {service.id} name"),
+                "description": picker.pick(service.description, f"service {service.id} description"),
+                "phone": service.phone,
+                "url": service.url,
+                "email": service.email,
+                "hours": picker.pick(service.hours, f"service {service.id} hours"),
+                "category": service.category,
+            }
+            fallbacks[service.id] = picker.fallbacks[before:]
+        cached = ruleset.cache[key] = (services, fallbacks)
+    return cached  # type: ignore[no-any-return]
+
+
+def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: bool = False) -> Trace:
+    """The rule-by-rule explanation of an outcome, without the texts."""
+    return Trace._make(format=TRACE_FORMAT, entries=_trace(ruleset, outcome, trace_values))
+
+
 def _template_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str) -> dict[str, Any]:
-    services = {}
-    for service in ruleset.services.values():
-        services[service.id] = {
-            "name": texts.pick(service.name, f"service {service.id} name"),
-            "description": texts.pick(service.description, f"service {service.id} description"),
-            "phone": service.phone,
-            "url": service.url,
-            "email": service.email,
-            "hours": texts.pick(service.hours, f"service {service.id} hours"),
-            "category": service.category,
-        }
+    services = _service_texts(ruleset, language)[0]
     answers = {
         key: _json_value(value)
         for key, value in outcome.values.items()
@@ -282,7 +325,7 @@ def _render(templates: Mapping[str, Any], texts: _Texts, context: Mapping[str, A
     try:
         return render(template, context)
     except RenderError as exc:
-        warnings.append(Notice(code="text-not-rendered", message=f"{where} could not be rendered ({exc}); check the ruleset text"))
+        warnings.append(Notice._make(code="text-not-rendered", message=f"{where} could not be rendered ({exc}); check the ruleset text"))
         return ""
 
 
@@ -294,7 +337,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     level_id = possible[0] if len(possible) == 1 else None
     level_spec = next((lv for lv in score.spec.levels if lv.id == level_id), None)
     computed_top = result.computed_level[1] if result.computed_level else -1
-    return ScoreResult(
+    return ScoreResult._make(
         id=score.spec.id,
         title=texts.pick(score.spec.title, f"score {score.spec.id} title"),
         points=low if low == high else None,
@@ -340,7 +383,7 @@ def _referrals(
             continue
         if result is not True:
             continue
-        reason = ReferralReason(rule=spec.id, text=_render(rule.reason, texts, context, f"referral {spec.id} reason", warnings))
+        reason = ReferralReason._make(rule=spec.id, text=_render(rule.reason, texts, context, f"referral {spec.id} reason", warnings))
         entry = merged.get(spec.service)
         if entry is None:
             merged[spec.service] = {"first": index, "priority": spec.priority, "mode": spec.mode, "reasons": [reason]}
@@ -351,11 +394,13 @@ def _referrals(
             entry["mode"] = spec.mode
     ordered = sorted(merged.items(), key=lambda pair: (PRIORITY_RANK[pair[1]["priority"]], pair[1]["first"]))
     referrals = []
+    service_fallbacks = _service_texts(ruleset, texts.language)[1]
     for service_id, entry in ordered:
+        texts.fallbacks.extend(service_fallbacks[service_id])
         service = ruleset.services[service_id]
         service_text = context["services"][service_id]
         referrals.append(
-            ReferralResult(
+            ReferralResult._make(
                 service=service_id,
                 name=service_text["name"],
                 category=service.category,
@@ -372,7 +417,7 @@ def _referrals(
 
 def _pending(kind: str, rule_id: str, service: str | None, depends_on: tuple[str, ...], outcome: Outcome) -> PendingResult:
     not_answered = outcome.declined | outcome.unknown
-    return PendingResult(
+    return PendingResult._make(
         kind=kind,  # type: ignore[arg-type]
         id=rule_id,
         service=service,
@@ -385,38 +430,24 @@ def _tri(value: Any) -> Tri:
     return "true" if value is True else "unknown" if value is None else "false"
 
 
+_TRI = {True: "true", False: "false", None: "unknown"}
+
+
 def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
-    entries: list[TraceEntry] = []
-
-    def add(kind: str, rule_id: str, condition: CompiledCondition | None, result: Any) -> None:
-        reads = list(condition.reads) if condition else []
-        values = None
-        if with_values:
-            values = {q: _json_value(outcome.values.get(q)) for q in reads}
-        entries.append(
-            TraceEntry(
-                kind=kind,  # type: ignore[arg-type]
-                id=rule_id,
-                condition=condition.text if condition else "true",
-                result=_tri(result),
-                read=reads,
-                uses=list(condition.scores) if condition else [],
-                values=values,
-            )
-        )
-
-    for index, question in enumerate(ruleset.questions):
-        if question.ask_if is not None:
-            add("question", question.spec.id, question.ask_if, outcome.asked[index])
-    for score, result in zip(ruleset.scores, outcome.scores):
-        for item, item_result in zip(score.items, result.items):
-            add("score_item", f"{score.spec.id}.{item.spec.id}", item.condition, item_result)
-        for (level_id, condition), level_result in zip(score.levels, result.levels):
-            add("level", f"{score.spec.id}.{level_id}", condition, level_result)
-    for rule, result in zip(ruleset.referrals, outcome.referrals):
-        add("referral", rule.spec.id, rule.condition, result)
-    for item, result in zip(ruleset.information, outcome.information):
-        add("information", item.spec.id, item.condition, result)
+    """Every rule with its result, in the order of ``CompiledRuleset.trace_plan``."""
+    results: list[Any] = [flag for flag, question in zip(outcome.asked, ruleset.questions) if question.ask_if is not None]
+    for score in outcome.scores:
+        results.extend(score.items)
+        results.extend(score.levels)
+    results.extend(outcome.referrals)
+    results.extend(outcome.information)
+    entries: list[TraceEntry] = [
+        {"kind": kind, "id": rule_id, "condition": text, "result": _TRI[result], "read": reads, "uses": uses}  # type: ignore[typeddict-item]
+        for (kind, rule_id, text, reads, uses), result in zip(ruleset.trace_plan, results)
+    ]
+    if with_values:
+        for entry in entries:
+            entry["values"] = {q: _json_value(outcome.values.get(q)) for q in entry["read"]}
     return entries
 
 

@@ -13,6 +13,7 @@ Texts are data written by policy staff, so templates are treated as untrusted:
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
@@ -28,6 +29,9 @@ MAX_SOURCE = 20_000
 MAX_ITERATIONS = 10_000
 """Loop iterations in one rendering of one template."""
 MAX_CONCAT = 20
+MAX_NESTING = 50
+"""Levels of the syntax tree: deeper trees break jinja2's code generator or Python's compiler
+(about 100 nested {% if %} blocks exceed Python's indentation limit)."""
 """Parts joined with '~' in one expression."""
 _ATTRIBUTE_ARGUMENT = {"sort": 2, "unique": 1, "join": 1}  # position of the 'attribute' argument
 
@@ -144,7 +148,41 @@ def _environment() -> SandboxedEnvironment:
 ENVIRONMENT = _environment()
 
 
-def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jinja2.Template | None, list[TemplateIssue]]:
+class CheckedText:
+    """A text whose template passed every check, compiled to Python on first use.
+
+    jinja2's code generation is the costliest part of loading a ruleset and a run renders few of
+    its texts, so it waits until a text is rendered (once, under a lock: safe across threads). A
+    text without template syntax is never handed to jinja2 at all, and a text that reads only the
+    services and the language (``static``) is rendered once per language and remembered.
+    """
+
+    __slots__ = ("source", "static", "_template", "_rendered", "_lock")
+
+    def __init__(self, source: str, static: bool = False):
+        self.source = source
+        self.static = static
+        self._template: jinja2.Template | None = None
+        self._rendered: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def plain(self) -> bool:
+        return "{" not in self.source
+
+    def template(self) -> jinja2.Template:
+        if self._template is None:
+            with self._lock:
+                if self._template is None:
+                    tree = ENVIRONMENT.parse(self.source)
+                    for loop in list(tree.find_all(nodes.For)):
+                        loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.lineno)
+                    tree.set_environment(ENVIRONMENT)
+                    self._template = ENVIRONMENT.from_string(tree)
+        return self._template
+
+
+def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[CheckedText | None, list[TemplateIssue]]:
     """Parse and check one template. ``known`` maps 'services', 'answers', 'scores' to their ids."""
     if len(source) > MAX_SOURCE:
         return None, [
@@ -159,10 +197,8 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jin
         issues = list(_check_tree(tree, {name: frozenset(ids) for name, ids in known.items()}))
         if issues:
             return None, issues
-        for loop in list(tree.find_all(nodes.For)):
-            loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.lineno)
-        tree.set_environment(ENVIRONMENT)
-        return ENVIRONMENT.from_string(tree), []
+        reads = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+        return CheckedText(source, static=not reads & {"answers", "scores", "as_of"}), []
     except jinja2.TemplateSyntaxError as exc:  # from the parser, or the compiler's own checks
         return None, [
             TemplateIssue(
@@ -183,6 +219,18 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[jin
 
 
 def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            yield TemplateIssue(
+                "template-too-deep",
+                f"the text nests more than {MAX_NESTING} levels deep",
+                "use fewer {% if %} blocks inside each other and shorter chains of and/or and filters",
+                getattr(node, "lineno", 1) or 1,
+            )
+            return
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
     loop_names: set[str] = set()
     for node in tree.find_all(nodes.For):
         targets = [node.target, *node.target.find_all(nodes.Name)]
@@ -221,7 +269,9 @@ def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> It
 
 def _check_sizes(node: nodes.Node, line: int) -> Iterable[TemplateIssue]:
     """What could make rendering slow or huge, or reach an attribute by a computed name."""
-    if isinstance(node, nodes.For) and next(node.find_all(nodes.For), None) is not None:
+    if isinstance(node, nodes.Name) and node.ctx == "store" and node.name == "loop":
+        yield TemplateIssue("template-syntax", "'loop' cannot be the name of a loop variable", "choose another name, e.g. item", line)
+    elif isinstance(node, nodes.For) and next(node.find_all(nodes.For), None) is not None:
         yield TemplateIssue("template-unsafe", "a loop inside a loop is not allowed in ruleset texts", "loop over one list at a time", line)
     elif isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
         yield TemplateIssue(
@@ -323,13 +373,31 @@ class RenderError(Exception):
     """A template failed while rendering (e.g. it printed an answer that was not given)."""
 
 
-def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """Render a checked template; raise RenderError instead of any jinja2 or sandbox error."""
+def render(text: CheckedText, context: Mapping[str, Any]) -> str:
+    """Render a checked text; raise RenderError instead of any jinja2 or sandbox error.
+
+    A static text's rendering is remembered per language: its context (the ruleset's services in
+    that language) is the same for every case.
+    """
+    if text.plain:
+        return text.source.strip()
+    if text.static:
+        language = context.get("language", "")
+        rendered = text._rendered.get(language)
+        if rendered is None:
+            rendered = _render(text, context)
+            with text._lock:
+                text._rendered[language] = rendered
+        return rendered
+    return _render(text, context)
+
+
+def _render(text: CheckedText, context: Mapping[str, Any]) -> str:
     budget = _ITERATIONS.set([MAX_ITERATIONS])
     try:
         parts: list[str] = []
         size = 0
-        for chunk in template.generate(context):
+        for chunk in text.template().generate(context):
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise RenderError("the text is too long")

@@ -29,6 +29,9 @@ class _Absent:
     def __repr__(self) -> str:
         return "ABSENT"
 
+    def __reduce__(self) -> str:
+        return "ABSENT"  # unpickles as this module's one ABSENT, so identity tests still hold
+
 
 ABSENT: Any = _Absent()
 

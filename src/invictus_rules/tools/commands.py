@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 
 from ..api import Ruleset, load_ruleset
 from ..cases import iter_cases, read_case
-from ..load import compile_file, is_country_reference
+from ..load import is_country_reference
 from .files import write_atomic
 
 EXIT_OK, EXIT_INVALID = 0, 1
@@ -20,7 +20,7 @@ EXIT_OK, EXIT_INVALID = 0, 1
 def _load(reference: str, rulesets: str | None = None, as_of: dt.date | None = None) -> Ruleset:
     if is_country_reference(reference):
         return load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets)
-    return Ruleset(compile_file(reference))
+    return load_ruleset(Path(reference))
 
 
 def _reference_for_workers(reference: str) -> str:

@@ -50,7 +50,7 @@ def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -
     result = ReplayResult(recorded, ruleset, ruleset.sha256 == recorded.ruleset.sha256)
     if not result.hash_matches:
         return result
-    with_values = bool(recorded.trace and any(e.values is not None for e in recorded.trace.entries))
+    with_values = bool(recorded.trace and any("values" in e for e in recorded.trace.entries))
     again = ruleset.evaluate(
         case.answers,
         as_of=recorded.as_of,

@@ -108,8 +108,8 @@ class Coverage:
         self.cases += 1
         assert assessment.trace is not None
         for entry in assessment.trace.entries:
-            if entry.kind != "question":
-                self.seen.setdefault((entry.kind, entry.id), set()).add(entry.result)
+            if entry["kind"] != "question":
+                self.seen.setdefault((entry["kind"], entry["id"]), set()).add(entry["result"])
 
     def gaps(self) -> list[tuple[str, str, str]]:
         """(kind, id, 'never true' | 'never false') for every rule a test has not made both ways."""

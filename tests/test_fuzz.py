@@ -1,0 +1,334 @@
+"""Fuzzed cases against every shipped ruleset (found at run time) and the fixture, and fuzzed bytes
+against the CLI.
+
+Each property runs quickly by default (a few hundred cases in all). ``python -m pytest --run-slow``
+runs the same properties with enough examples for at least 100,000 evaluated cases, counts them and
+prints the count.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import math
+import subprocess
+import sys
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from invictus_rules import AnswersError, Assessment, InvictusError, Ruleset, load_ruleset
+from invictus_rules.cli import main
+from invictus_rules.load import list_countries, list_versions
+from invictus_rules.model import Question
+
+from .conftest import FIXTURES
+
+AS_OF = dt.date(2026, 3, 1)
+MAX_NUMBER = 10**15  # the largest magnitude a number answer may have (answers.py)
+MINI = FIXTURES / "mini.yaml"
+
+
+def _discover() -> list[tuple[str, Path | str]]:
+    """Every ruleset file shipped now, and the fixture; a country that cannot be listed is kept as
+    its error, so that the tests report it instead of failing to collect."""
+    found: list[tuple[str, Path | str]] = [("fixture", MINI)]
+    for country in list_countries():
+        try:
+            versions = list_versions(country)
+        except InvictusError as error:
+            found.append((country, f"{country}: {error}"))
+            continue
+        found.extend((f"{country}@{info.version}", info.path) for info in versions)
+    return found
+
+
+SHIPPED = _discover()
+NAMES = [name for name, _ in SHIPPED]
+CASES_PER_EXAMPLE = 8  # evaluations per example of all four properties together (1 + 2 + 1 + 4)
+FULL_EXAMPLES = max(1000, math.ceil(110_000 / (len(SHIPPED) * CASES_PER_EXAMPLE)))
+QUICK = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FULL = settings(QUICK, max_examples=FULL_EXAMPLES)
+CASES: Counter[str] = Counter()
+
+
+@cache
+def _ruleset(name: str) -> Ruleset:
+    source = dict(SHIPPED)[name]
+    if isinstance(source, str):
+        pytest.fail(f"the ruleset cannot be listed: {source}")
+    return load_ruleset(source)
+
+
+# -- strategies ----------------------------------------------------------------------------------
+
+MARKERS = st.sampled_from([{"status": "declined"}, {"status": "unknown"}, None])
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(-(10**20), 10**20),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(["", "2026-02-30", "2026-W01-1", "１２", "NaN", "declined", "unknown", "true", "0o17"]),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=10,
+)
+
+
+def valid_answer(question: Question) -> st.SearchStrategy[Any]:
+    """Any value the question accepts, bounds, lengths and options respected."""
+    kind = question.type
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "integer":
+        low = math.ceil(question.min) if question.min is not None else -MAX_NUMBER
+        high = math.floor(question.max) if question.max is not None else MAX_NUMBER
+        return st.one_of(st.integers(low, high), st.sampled_from([low, high]))
+    if kind == "number":
+        low = question.min if question.min is not None else -MAX_NUMBER
+        high = question.max if question.max is not None else MAX_NUMBER
+        return st.floats(low, high, allow_nan=False, allow_infinity=False) | st.integers(math.ceil(low), math.floor(high))
+    values = [option.value for option in question.options or ()]
+    if kind == "single_choice":
+        return st.sampled_from(values)
+    if kind == "multiple_choice":
+        return st.lists(st.sampled_from(values), unique=True)
+    if kind == "date":
+        return st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)).map(dt.date.isoformat)
+    return st.text(max_size=min(question.max_length or 10_000, 60))
+
+
+_LEAVE_OUT = object()
+
+
+def valid_answers(ruleset: Ruleset) -> st.SearchStrategy[dict[str, Any]]:
+    """A partial case: each question answered, declined, unknown, null or left out."""
+    parts = {q.id: st.one_of(st.just(_LEAVE_OUT), MARKERS, valid_answer(q), valid_answer(q)) for q in ruleset.questions}
+    return st.fixed_dictionaries(parts).map(lambda d: {k: v for k, v in d.items() if v is not _LEAVE_OUT})
+
+
+def any_answers(ruleset: Ruleset) -> st.SearchStrategy[Any]:
+    """Whatever a broken case system might send: mostly real question ids with any JSON values."""
+    ids = [q.id for q in ruleset.questions]
+    keys = st.one_of(st.sampled_from(ids), st.text(max_size=12), st.sampled_from([i.upper() for i in ids]))
+    values = st.one_of(JSON_VALUES, MARKERS, st.dictionaries(st.just("status"), JSON_SCALARS, max_size=1))
+    mixed = st.tuples(valid_answers(ruleset), st.dictionaries(keys, values, max_size=6)).map(lambda pair: {**pair[0], **pair[1]})
+    return st.one_of(mixed, st.dictionaries(keys, values, max_size=12), JSON_VALUES)
+
+
+# -- the properties ------------------------------------------------------------------------------
+
+
+def _returns_assessment_or_answers_error(ruleset: Ruleset, data: st.DataObject) -> int:
+    answers = data.draw(any_answers(ruleset), label="answers")
+    try:
+        result = ruleset.evaluate(answers, as_of=AS_OF)
+    except AnswersError as error:
+        assert error.problems and all(p.code and p.message for p in error.problems)
+    else:
+        assert isinstance(result, Assessment)
+    return 1
+
+
+def _deterministic_and_order_free(ruleset: Ruleset, data: st.DataObject) -> int:
+    answers = data.draw(valid_answers(ruleset), label="answers")
+    language = data.draw(st.sampled_from([*ruleset.languages, "xx"]), label="language")
+    before = copy.deepcopy(answers)
+    first = ruleset.evaluate(answers, as_of=AS_OF, language=language).model_dump_json()
+    shuffled = dict(data.draw(st.permutations(list(answers.items())), label="order"))
+    assert ruleset.evaluate(shuffled, as_of=AS_OF, language=language).model_dump_json() == first
+    assert answers == before
+    return 2
+
+
+def _validated_answers_never_fail(ruleset: Ruleset, data: st.DataObject) -> int:
+    answers = data.draw(valid_answers(ruleset), label="answers")
+    validated = ruleset.validate_answers(answers)
+    as_of = data.draw(st.dates(dt.date(2000, 1, 1), dt.date(2100, 12, 31)), label="as_of")
+    assessment = ruleset.evaluate(validated, as_of=as_of, trace=data.draw(st.booleans(), label="trace"))
+    assert isinstance(assessment, Assessment)
+    return 1
+
+
+@cache
+def _indicators(ruleset: Ruleset) -> list[tuple[int, str]]:
+    """(score index, question) for positively weighted indicators that are a bare yes/no question."""
+    booleans = {q.id for q in ruleset.questions if q.type == "boolean"}
+    return [
+        (index, item.condition.text)
+        for index, score in enumerate(ruleset.compiled.scores)
+        for item in score.items
+        if item.condition.text in booleans and item.spec.points > 0
+    ]
+
+
+def _declined_or_unknown_never_below_no(ruleset: Ruleset, data: st.DataObject) -> int:
+    indicators = _indicators(ruleset)
+    if not indicators:
+        return 0
+    index, question = data.draw(st.sampled_from(indicators), label="indicator")
+    answers = data.draw(valid_answers(ruleset), label="answers")
+
+    def level(value: Any) -> tuple[int, int]:
+        found = ruleset.decide({**answers, question: value}, as_of=AS_OF).scores[index].level
+        return found if found is not None else (-1, -1)
+
+    no, yes = level(False), level(True)
+    for marker in ({"status": "declined"}, {"status": "unknown"}):
+        other = level(marker)
+        assert other[0] >= no[0] and other[1] >= no[1], f"{marker} to {question} gives a lower level than no"
+        assert yes[1] >= other[1]
+    return 4
+
+
+# -- quick by default ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+@QUICK
+@given(data=st.data())
+def test_evaluate_returns_an_assessment_or_answers_error(name, data):
+    """Any answers at all give an Assessment or an AnswersError listing problems, never anything else."""
+    CASES["quick"] += _returns_assessment_or_answers_error(_ruleset(name), data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@QUICK
+@given(data=st.data())
+def test_evaluation_is_deterministic_and_independent_of_order(name, data):
+    """Valid answers give byte-identical JSON in any key order, in any language; the input is untouched."""
+    CASES["quick"] += _deterministic_and_order_free(_ruleset(name), data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@QUICK
+@given(data=st.data())
+def test_validated_answers_never_fail(name, data):
+    """Answers that pass validation evaluate on any date, with or without a trace."""
+    CASES["quick"] += _validated_answers_never_fail(_ruleset(name), data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@QUICK
+@given(data=st.data())
+def test_declined_or_unknown_indicator_is_never_below_no(name, data):
+    """Declining or not knowing a positively weighted indicator never gives a lower level than 'no'."""
+    CASES["quick"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
+
+
+# -- the full run (--run-slow) -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+@FULL
+@given(data=st.data())
+def test_full_evaluate_returns_an_assessment_or_answers_error(name, data):
+    """The full run of: any answers give an Assessment or an AnswersError."""
+    CASES["full"] += _returns_assessment_or_answers_error(_ruleset(name), data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+@FULL
+@given(data=st.data())
+def test_full_evaluation_is_deterministic_and_independent_of_order(name, data):
+    """The full run of: evaluation is deterministic and independent of key order."""
+    CASES["full"] += _deterministic_and_order_free(_ruleset(name), data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+@FULL
+@given(data=st.data())
+def test_full_validated_answers_never_fail(name, data):
+    """The full run of: validated answers never fail."""
+    CASES["full"] += _validated_answers_never_fail(_ruleset(name), data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+@FULL
+@given(data=st.data())
+def test_full_declined_or_unknown_indicator_is_never_below_no(name, data):
+    """The full run of: declined or unknown never gives a lower level than 'no'."""
+    CASES["full"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def _case_bytes() -> st.SearchStrategy[bytes]:
+    """Bytes a caller might pipe in: random, JSON cases of any shape, and JSON cut or corrupted."""
+    mini = _ruleset("fixture")
+    case = st.fixed_dictionaries(
+        {"answers": any_answers(mini)},
+        optional={"case_id": JSON_SCALARS, "as_of": st.one_of(JSON_SCALARS, st.dates().map(str)), "language": JSON_SCALARS, "extra": JSON_VALUES},
+    )
+    encoded = st.one_of(case, JSON_VALUES).map(lambda value: json.dumps(value, allow_nan=True).encode())
+    corrupted = st.tuples(encoded, st.integers(0, 200), st.binary(max_size=4)).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :])
+    return st.one_of(st.binary(max_size=200), encoded, corrupted, encoded.map(lambda b: b"\xef\xbb\xbf" + b))
+
+
+@settings(QUICK, max_examples=60)
+@given(data=_case_bytes(), fmt=st.sampled_from(["text", "json"]), options=st.sampled_from([[], ["--as-of", "2026-02-01"], ["--language", "nl", "--trace-values"], ["--no-trace"]]))
+def test_any_bytes_on_stdin_give_exit_0_or_1_with_a_message(data, fmt, options):
+    """assess with any bytes as the case exits 0 with an assessment or 1 with an error, never a traceback."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["assess", str(MINI), "-", "--format", fmt, *options], stdout=out, stderr=err, stdin=io.BytesIO(data))
+    CASES["quick"] += 1
+    assert code in (0, 1)
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    if code == 0:
+        assert out.getvalue()
+    elif fmt == "json":
+        assert json.loads(out.getvalue())["problems"]
+    else:
+        assert "error[" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "stdin, code",
+    [
+        (b'{"answers": {"safe_to_talk": true, "crime_type": "robbery"}}', 0),
+        (b"", 1),
+        (b"\xff\xfe\x00{", 1),
+        (b"[" * 100_000, 1),
+        (b'{"answers": {"age": 1e999}}', 1),
+        (b'{"answers": {"age": ' + b"9" * 5000 + b"}}", 1),
+        (b'{"answers": {}, "as_of": "2026-W09-7"}', 1),
+        (b'{"answers": {"x": "' + b"a" * (6 * 1024 * 1024) + b'"}}', 1),
+    ],
+    ids=["valid", "empty", "binary", "deep-json", "infinity", "huge-integer", "week-date", "6-mb"],
+)
+def test_real_process_reads_nasty_stdin_without_a_traceback(stdin, code):
+    """python -m invictus_rules assess ... - ends with exit 0 or 1 and a message for hostile input."""
+    done = subprocess.run(
+        [sys.executable, "-m", "invictus_rules", "assess", str(MINI), "-", "--as-of", "2026-02-01"],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+    )
+    CASES["quick"] += 1
+    assert done.returncode == code, done.stderr.decode()
+    assert b"Traceback" not in done.stdout + done.stderr
+    assert (done.stdout if code == 0 else done.stderr).strip()
+
+
+@pytest.mark.slow
+def test_full_run_fuzzed_at_least_100000_cases(capsys):
+    """The full run evaluated at least 100,000 fuzzed cases (printed); run it with the whole file."""
+    with capsys.disabled():
+        print(f"\nfuzzed cases: {CASES['full']:,} in the full run, {CASES['quick']:,} in the quick tests, over {len(NAMES)} rulesets")
+    assert CASES["full"] >= 100_000
