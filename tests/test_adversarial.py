@@ -244,12 +244,6 @@ def test_short_loops_and_joins_still_render():
     assert "ab x, y pq" in reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="expr/compile.py multiplies integer answers exactly, then '/' or '+ 0.5' converts to float and "
-    "overflows: arithmetic should work on floats (see the reliability report)",
-)
 def test_arithmetic_on_valid_answers_never_raises():
     """A product of many integer answers, divided, evaluates instead of raising OverflowError."""
     text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")

@@ -124,3 +124,31 @@ def test_schema_matches_committed_file(cli):
     """The committed JSON Schema is what the code generates (regenerate with 'invictus-rules schema')."""
     committed = (ROOT / "schema" / "ruleset.schema.json").read_text(encoding="utf-8")
     assert cli("schema").out == committed, "run: invictus-rules schema > schema/ruleset.schema.json"
+
+
+def test_schema_documents_every_field():
+    """Every field of the format has a description and an example, for editors' hover help."""
+    from invictus_rules import json_schema
+
+    schema = json_schema()
+    missing = []
+    for name, definition in [("ruleset", schema), *schema["$defs"].items()]:
+        for key, field in definition.get("properties", {}).items():
+            if "description" not in field or "examples" not in field:
+                missing.append(f"{name}.{key}")
+    assert not missing
+
+
+def test_schema_validates_shipped_rulesets_with_jsonschema():
+    """The committed schema, used by an external validator, accepts every shipped ruleset."""
+    import jsonschema
+
+    from invictus_rules._yaml import read_yaml
+
+    schema = json.loads((ROOT / "schema" / "ruleset.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((ROOT / "rulesets").glob("*/*.yaml")):
+        data, _ = read_yaml(path.read_bytes(), str(path))
+        data = json.loads(json.dumps(data, default=str))
+        errors = list(validator.iter_errors(data))
+        assert not errors, (path, errors[0].message)

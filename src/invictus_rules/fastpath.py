@@ -160,9 +160,9 @@ class _Generator:
             return self.read(node.id)
         if isinstance(node, Negate):
             return ast.UnaryOp(ast.USub(), self.value(node.operand))
-        if isinstance(node, Arith):
+        if isinstance(node, Arith):  # in floats, as the closures do
             operator = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}[node.op]
-            return ast.BinOp(self.value(node.left), operator, self.value(node.right))
+            return ast.BinOp(_call("float", self.value(node.left)), operator, _call("float", self.value(node.right)))
         if isinstance(node, Call):
             return self.function(node)
         return self.condition(node)
@@ -316,7 +316,7 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
         return tuple(q for q, flag in zip(ids, flags) if flag is True and q not in answers and q not in declined and q not in unknown)
 
     namespace: dict[str, Any] = {
-        "__builtins__": {"dict": dict, "int": int, "max": max},
+        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
         "ABSENT": ABSENT,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,

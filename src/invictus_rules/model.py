@@ -150,7 +150,11 @@ class Metadata(_Model):
         description="Language used when a text is missing in the requested language.", examples=["nl"]
     )
     title: Text = Field(description="The ruleset's name as people say it.")
-    description: Text | None = Field(default=None, description="What the ruleset is for and who uses it.")
+    description: Text | None = Field(
+        default=None,
+        description="What the ruleset is for and who uses it.",
+        examples=[{"en": "Needs assessment of victims of crime, used by the police and Slachtofferhulp Nederland."}],
+    )
     legal_basis: list[str] = Field(
         default_factory=list,
         description="Laws and regulations the ruleset implements.",
@@ -162,7 +166,9 @@ class Metadata(_Model):
         examples=[["https://www.slachtofferhulp.nl/"]],
     )
     changelog: list[ChangelogEntry] = Field(
-        default_factory=list, description="What changed, newest first. A published version needs an entry for itself."
+        default_factory=list,
+        description="What changed, newest first. A published version needs an entry for itself.",
+        examples=[[{"version": "2026.1", "date": "2025-11-15", "changes": ["Lowered the high-risk threshold from 14 to 12."]}]],
     )
 
     @model_validator(mode="after")
@@ -195,7 +201,11 @@ class Question(_Model):
     id: Identifier = Field(description="The question's identifier, used in cases and conditions.", examples=["safe_to_talk"])
     type: QuestionType = Field(description="What kind of answer the question takes.", examples=["boolean"])
     text: Text = Field(description="The question as it is asked.")
-    help: Text | None = Field(default=None, description="Guidance for the caseworker asking it.")
+    help: Text | None = Field(
+        default=None,
+        description="Guidance for the caseworker asking it.",
+        examples=[{"en": "Ask only when the victim is alone; agree a code word first."}],
+    )
     section: Identifier | None = Field(
         default=None, description="A group the question belongs to, for display.", examples=["safety"]
     )
@@ -203,7 +213,9 @@ class Question(_Model):
         default=False, description="Whether the assessment is incomplete without an answer.", examples=[True]
     )
     options: list[Option] | None = Field(
-        default=None, description="The choices, for single_choice and multiple_choice questions."
+        default=None,
+        description="The choices, for single_choice and multiple_choice questions.",
+        examples=[[{"value": "domestic_violence", "label": {"nl": "Huiselijk geweld", "en": "Domestic violence"}}]],
     )
     min: int | float | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
     max: int | float | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
@@ -270,15 +282,31 @@ class Score(_Model):
 
     id: Identifier = Field(description="The score's identifier, used in score(), level() and critical().", examples=["dv_risk"])
     title: Text = Field(description="The score's name.")
-    description: Text | None = Field(default=None, description="What the score measures and how to read it.")
+    description: Text | None = Field(
+        default=None,
+        description="What the score measures and how to read it.",
+        examples=[{"en": "Risk of serious harm from a partner or ex-partner; decision support, not a prediction."}],
+    )
     basis: str | None = Field(
         default=None,
         description="Where the score's structure comes from, and a caution that thresholds are not validated cut-offs.",
         examples=["Themes common to published intimate-partner risk checklists, paraphrased; example thresholds."],
     )
-    items: list[ScoreItem] = Field(min_length=1, description="The weighted indicators.")
-    levels: list[Level] = Field(min_length=1, description="The levels, lowest first.")
-    override: Override | None = Field(default=None, description="Professional judgement that may raise the level.")
+    items: list[ScoreItem] = Field(
+        min_length=1,
+        description="The weighted indicators.",
+        examples=[[{"id": "strangulation", "label": {"en": "Strangulation"}, "when": "strangulation", "points": 4, "critical": True}]],
+    )
+    levels: list[Level] = Field(
+        min_length=1,
+        description="The levels, lowest first.",
+        examples=[[{"id": "standard", "label": {"en": "Standard"}}, {"id": "high", "label": {"en": "High"}, "when": "score(dv_risk) >= 12"}]],
+    )
+    override: Override | None = Field(
+        default=None,
+        description="Professional judgement that may raise the level.",
+        examples=[{"question": "professional_judgement"}],
+    )
 
 
 ServiceCategory = Literal[
@@ -306,14 +334,22 @@ class Service(_Model):
     id: Identifier = Field(description="The service's identifier, used by referrals and templates.", examples=["veilig_thuis"])
     category: ServiceCategory = Field(description="What kind of service it is, for comparison across countries.", examples=["domestic_violence"])
     name: Text = Field(description="The organisation's name.")
-    description: Text | None = Field(default=None, description="What the service does for a victim.")
+    description: Text | None = Field(
+        default=None,
+        description="What the service does for a victim.",
+        examples=[{"en": "Advice and reporting centre for domestic violence and child abuse."}],
+    )
     phone: str | None = Field(default=None, description="The number to call, as it is dialled in the country.", examples=["0800-2000"])
     url: str | None = Field(default=None, pattern=r"^https://\S+$", description="The service's website (https).", examples=["https://veiligthuis.nl"])
-    email: str | None = Field(default=None, description="An e-mail address, where one is published.")
-    hours: Text | None = Field(default=None, description="When the service can be reached.")
-    free_of_charge: bool | None = Field(default=None, description="Whether calling or using the service is free.")
+    email: str | None = Field(default=None, description="An e-mail address, where one is published.", examples=["info@example.org"])
+    hours: Text | None = Field(default=None, description="When the service can be reached.", examples=[{"en": "24 hours a day, 7 days a week"}])
+    free_of_charge: bool | None = Field(default=None, description="Whether calling or using the service is free.", examples=[True])
     languages: list[LanguageCode] = Field(default_factory=list, description="Languages the service works in.", examples=[["nl", "en"]])
-    notes: str | None = Field(default=None, description="Sources and caveats for maintainers (not shown to victims).")
+    notes: str | None = Field(
+        default=None,
+        description="Sources and caveats for maintainers (not shown to victims).",
+        examples=["Phone number from the service's website, checked 2025-11; hours not verified."],
+    )
 
 
 Priority = Literal["immediate", "urgent", "standard"]
@@ -360,17 +396,46 @@ class RulesetDocument(_Model):
     format: Literal["invictus-rules/v1"] = Field(
         description="The format version of this file.", examples=[FORMAT_VERSION]
     )
-    metadata: Metadata
-    questions: list[Question] = Field(min_length=1, description="The questionnaire, in the order it is asked.")
-    scores: list[Score] = Field(default_factory=list, description="Risk and needs scores.")
-    services: list[Service] = Field(default_factory=list, description="The catalogue of services.")
-    referrals: list[Referral] = Field(default_factory=list, description="Referral rules.")
-    information: list[Information] = Field(default_factory=list, description="Information items.")
+    metadata: Metadata = Field(
+        description="Which ruleset this is, for which country, and when it is in force.",
+        examples=[{"id": "nl_victim_assessment", "country": "nl", "version": "2026.1", "effective_from": "2026-01-01", "status": "published", "languages": ["nl", "en"], "default_language": "nl", "title": {"nl": "Behoefteninventarisatie", "en": "Needs assessment"}}],
+    )
+    questions: list[Question] = Field(
+        min_length=1,
+        description="The questionnaire, in the order it is asked.",
+        examples=[[{"id": "safe_to_talk", "type": "boolean", "required": True, "text": {"en": "Is it safe to talk now?"}}]],
+    )
+    scores: list[Score] = Field(
+        default_factory=list,
+        description="Risk and needs scores.",
+        examples=[[{"id": "dv_risk", "title": {"en": "Risk"}, "items": [{"id": "strangulation", "label": {"en": "Strangulation"}, "when": "strangulation", "points": 4, "critical": True}], "levels": [{"id": "standard", "label": {"en": "Standard"}}]}]],
+    )
+    services: list[Service] = Field(
+        default_factory=list,
+        description="The catalogue of services.",
+        examples=[[{"id": "veilig_thuis", "category": "domestic_violence", "name": {"nl": "Veilig Thuis", "en": "Veilig Thuis"}, "phone": "0800-2000"}]],
+    )
+    referrals: list[Referral] = Field(
+        default_factory=list,
+        description="Referral rules.",
+        examples=[[{"id": "dv_to_veilig_thuis", "service": "veilig_thuis", "when": 'crime_type == "domestic_violence"', "priority": "urgent", "mode": "opt_in", "reason": {"en": "Veilig Thuis helps with domestic violence."}}]],
+    )
+    information: list[Information] = Field(
+        default_factory=list,
+        description="Information items.",
+        examples=[[{"id": "compensation", "legal_basis": ["Directive 2012/29/EU Art. 4(1)(e)"], "when": "true", "title": {"en": "Compensation"}, "body": {"en": "You may be able to get compensation."}}]],
+    )
 
 
 def json_schema() -> dict[str, object]:
     """The JSON Schema of the ruleset format, for editors and external validators."""
     schema = RulesetDocument.model_json_schema(by_alias=True)
+    definitions = schema.get("$defs", {})
+    for holder in [schema, *definitions.values()]:
+        for field in holder.get("properties", {}).values():
+            reference = field.get("$ref", "").rpartition("/")[2]
+            if reference and "description" not in field and "description" in definitions.get(reference, {}):
+                field["description"] = definitions[reference]["description"]  # hover help on the key itself
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "invictus-rules ruleset (format v1)"
     return schema

@@ -201,10 +201,13 @@ class _Compiler:
                 return ABSENT
             if a is None or b is None:
                 return None
+            # in floats: a product of large whole numbers then becomes infinity instead of raising
+            # OverflowError when it meets a fraction
             if type(a) is not Interval and type(b) is not Interval:
+                a, b = float(a), float(b)
                 return a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b
-            alo, ahi = _bounds(a)
-            blo, bhi = _bounds(b)
+            alo, ahi = (float(x) for x in _bounds(a))
+            blo, bhi = (float(x) for x in _bounds(b))
             if op == "+":
                 return Interval(alo + blo, ahi + bhi)
             if op == "-":
