@@ -31,9 +31,10 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -226,7 +227,7 @@ def _init_worker(path: str) -> None:
 def _decide_chunk(chunk: list[dict[str, Any]]) -> list[Any]:
     ruleset = _WORKER_RULESET
     assert ruleset is not None
-    return [ruleset.decide(answers, as_of=AS_OF) for answers in chunk]
+    return [decisions_of(ruleset, ruleset.decide(answers, as_of=AS_OF)) for answers in chunk]
 
 
 def _assess_chunk(chunk: list[dict[str, Any]]) -> list[str]:
@@ -258,19 +259,45 @@ def pool_batch(path: Path, items: Iterable[dict[str, Any]], *, decisions_only: b
         pool.join()
 
 
-def api_batch(ruleset: Ruleset, items: Iterable[dict[str, Any]], *, decisions_only: bool) -> Iterator[Any] | None:
-    """``Ruleset.evaluate_batch`` on all cores if the engine has it (either signature it may have), else None."""
+def _batch_outputs(method: Any) -> tuple[str, ...]:
+    """The values ``evaluate_batch``'s ``output`` keyword accepts, read from its type hints."""
+    try:
+        hint = typing.get_type_hints(method).get("output")
+    except Exception:  # unresolvable hints: assume the values the engine documented first
+        return ("outcome", "assessment", "json")
+    return tuple(str(value) for value in typing.get_args(hint)) or ("outcome", "assessment", "json")
+
+
+def api_batch(ruleset: Ruleset, items: Iterable[dict[str, Any]], *, decisions_only: bool) -> tuple[Iterator[Any], str] | None:
+    """``Ruleset.evaluate_batch`` on all cores if the engine has it (whichever keywords it takes), with
+    the call made, else None. Decisions only asks for the smallest decisions output it offers."""
     method = getattr(ruleset, "evaluate_batch", None)
     if method is None:
         return None
     parameters = inspect.signature(method).parameters
     if "output" in parameters:  # evaluate_batch(cases, *, as_of, language, output, trace, workers)
-        return method(items, workers=None, as_of=AS_OF, language=LANGUAGE, output="outcome" if decisions_only else "json", trace=not decisions_only)  # type: ignore[no-any-return]
-    return method(items, workers=None, as_of=AS_OF, language=LANGUAGE, decisions_only=decisions_only)  # type: ignore[no-any-return]
+        output = ("decisions" if "decisions" in _batch_outputs(method) else "outcome") if decisions_only else "json"
+        call = f'evaluate_batch(output="{output}"{"" if decisions_only else ", trace=True"})'
+        return method(items, workers=None, as_of=AS_OF, language=LANGUAGE, output=output, trace=not decisions_only), call
+    call = f"evaluate_batch(decisions_only={decisions_only})"
+    return method(items, workers=None, as_of=AS_OF, language=LANGUAGE, decisions_only=decisions_only), call
 
 
-def _decisions(outcome: Any) -> Any:
-    return (tuple(score.level for score in outcome.scores), outcome.referrals, outcome.information)
+def decisions_of(ruleset: Ruleset, result: Any) -> Any:
+    """Levels by score, services referred and information given, from an Outcome or a decisions
+    mapping; None for anything else (an AnswersError, say)."""
+    compiled = ruleset.compiled
+    if isinstance(result, Mapping) and {"levels", "referrals", "information"} <= set(result):
+        return (dict(result["levels"]), tuple(result["referrals"]), tuple(result["information"]))
+    if not hasattr(result, "scores") or not hasattr(result, "referrals"):
+        return None
+    levels = {
+        score.spec.id: score.level_ids[outcome.level[0]] if outcome.level is not None and outcome.level[0] == outcome.level[1] else None
+        for score, outcome in zip(compiled.scores, result.scores)
+    }
+    services = tuple(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, result.referrals) if fired is True))
+    information = tuple(item.spec.id for item, given in zip(compiled.information, result.information) if given is True)
+    return (levels, services, information)
 
 
 def _cpu(who: int) -> float:
@@ -316,11 +343,13 @@ def batch_figures(count: int) -> dict[str, Any]:
     full = max(count // 20, min(count, 200))
     check = min(count, 1_000)
 
-    api = api_batch(ruleset, cases.iter_benchmark_cases(count), decisions_only=True)
-    figures["method"] = "Ruleset.evaluate_batch" if api is not None else "multiprocessing.Pool fallback (no Ruleset.evaluate_batch)"
-    if api is None:
-        api = pool_batch(path, cases.iter_benchmark_cases(count), decisions_only=True, workers=workers)
-    done, seconds, first, own_cpu, workers_cpu = _timed(api, check)
+    made = api_batch(ruleset, cases.iter_benchmark_cases(count), decisions_only=True)
+    if made is None:
+        figures["method"] = "multiprocessing.Pool fallback (no Ruleset.evaluate_batch)"
+        results = pool_batch(path, cases.iter_benchmark_cases(count), decisions_only=True, workers=workers)
+    else:
+        results, figures["method"] = made
+    done, seconds, first, own_cpu, workers_cpu = _timed(results, check)
     figures.update(
         decisions_done=done,
         decisions_rate=done / seconds,
@@ -332,13 +361,15 @@ def batch_figures(count: int) -> dict[str, Any]:
     done, seconds, _, own_cpu, _ = _timed((ruleset.decide(answers, as_of=AS_OF) for answers in cases.iter_benchmark_cases(serial)), 0)
     figures.update(serial_rate=done / seconds, serial_cpu_us=own_cpu / done * 1e6)
 
-    expected = [_decisions(ruleset.decide(answers, as_of=AS_OF)) for answers in cases.iter_benchmark_cases(check)]
+    expected = [decisions_of(ruleset, ruleset.decide(answers, as_of=AS_OF)) for answers in cases.iter_benchmark_cases(check)]
     figures["checked"] = len(first)
-    figures["mismatches"] = sum(1 for result, wanted in zip(first, expected) if not hasattr(result, "scores") or _decisions(result) != wanted)
+    figures["mismatches"] = sum(1 for result, wanted in zip(first, expected) if decisions_of(ruleset, result) != wanted)
 
-    results = api_batch(ruleset, cases.iter_benchmark_cases(full), decisions_only=False)
-    if results is None:
+    made = api_batch(ruleset, cases.iter_benchmark_cases(full), decisions_only=False)
+    if made is None:
         results = pool_batch(path, cases.iter_benchmark_cases(full), decisions_only=False, workers=workers)
+    else:
+        results, figures["full_method"] = made
     done, seconds, first, _, _ = _timed(results, 1)
     figures.update(full_done=done, full_rate=done / seconds, full_type=type(first[0]).__name__ if first else "")
     serial = min(full, 2_000)
@@ -420,6 +451,8 @@ def print_batch(table: Table, batch: dict[str, Any] | str, settings: Settings) -
         table.note(batch)
         return
     table.note(f"method: {batch['method']}, {batch['workers']} workers; times include starting the workers")
+    if batch.get("full_method"):
+        table.note(f"full JSON: {batch['full_method']}")
     table.note(f"case generation alone: {per_second(batch['generation_rate'])} (in the parent, as the cases stream)")
     table.row(f"decisions, with validation ({batch['decisions_done']:,} x {batch['decisions_type']})", per_second(batch["decisions_rate"]))
     table.row("  per worker", per_second(batch["decisions_rate"] / batch["workers"]))

@@ -133,3 +133,18 @@ def test_invalid_ruleset_reports_its_errors(tmp_path):
     """A ruleset that does not compile gets its compile errors from lint."""
     found = lint_text(tmp_path, variant("when: age < 18", "when: ag < 18"))
     assert found[0][:2] == ("unknown-question", "error")
+
+
+@pytest.mark.parametrize(
+    "old, new, code",
+    [
+        ("  - id: age\n    type: integer\n", "  - id: age\n    type: integer\n    ask_if: age > 3\n", "ask-if-cycle"),
+        ("    service: helpline\n    when: level", "    service: helpine\n    when: level", "unknown-service"),
+        ("{{ services.helpline.phone }}.", "{{ services.helpline.fax }}.", "template-reference"),
+        ("{{ services.helpline.name }}.", "{{ victim_name }}.", "template-variable"),
+    ],
+)
+def test_structural_mistakes_are_lint_errors(tmp_path, old, new, code):
+    """Cycles, references to missing services and unknown template names are errors in lint too."""
+    found = lint_text(tmp_path, variant(old, new))
+    assert (code, "error") in {(c, s) for c, s, _ in found}

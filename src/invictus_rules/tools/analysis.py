@@ -52,6 +52,26 @@ class Outcomes:
 SKIPPED = Outcomes(True, True, True, exact=False)
 
 
+def _env(axes: list[tuple[str, str, list[Any]]], combination: tuple[Any, ...]) -> Env:
+    """An evaluation environment holding one combination of representative values."""
+    env = Env({}, frozenset(), AS_OF)
+    declined = set()
+    for (kind, key, _), value in zip(axes, combination):
+        if kind == "q":
+            if value is _DECLINED:
+                declined.add(key)
+            elif value is not None:
+                env.values[key] = value
+        elif kind == "score":
+            env.scores[key] = value
+        elif kind == "critical":
+            env.criticals[key] = value
+        else:
+            env.levels[key] = value
+    env.declined = frozenset(declined)
+    return env
+
+
 class Analyzer:
     """Analyses conditions of one compiled ruleset."""
 
@@ -94,23 +114,8 @@ class Analyzer:
             return SKIPPED
         seen: set[Any] = set()
         for combination in itertools.product(*(values for _, _, values in axes)):
-            env = Env({}, frozenset(), AS_OF)
-            declined = set()
-            for (kind, key, _), value in zip(axes, combination):
-                if kind == "q":
-                    if value is _DECLINED:
-                        declined.add(key)
-                    elif value is not None:
-                        env.values[key] = value
-                elif kind == "score":
-                    env.scores[key] = value
-                elif kind == "critical":
-                    env.criticals[key] = value
-                else:
-                    env.levels[key] = value
-            for key, value in fixed.items():
-                env.scores[key] = value
-            env.declined = frozenset(declined)
+            env = _env(axes, combination)
+            env.scores.update(fixed)
             seen.add(condition.fn(env))
             if len(seen) == 3:
                 break
@@ -237,24 +242,12 @@ def compare_conditions(old: CompiledCondition, old_ruleset: CompiledRuleset, new
 
     gained = lost = False
     for combination in itertools.product(*(values for _, _, values in axes)):
-        env_old = Env({}, frozenset(), AS_OF)
-        env_new = Env(env_old.values, frozenset(), AS_OF)
+        env_old = _env(axes, combination)
+        env_new = Env(env_old.values, env_old.declined, AS_OF)
         env_new.scores, env_new.criticals = env_old.scores, env_old.criticals
-        declined = set()
-        for (kind, key, _), value in zip(axes, combination):
-            if kind == "q":
-                if value is _DECLINED:
-                    declined.add(key)
-                elif value is not None:
-                    env_old.values[key] = value
-            elif kind == "score":
-                env_old.scores[key] = value
-            elif kind == "critical":
-                env_old.criticals[key] = value
-            else:
-                env_old.levels[key] = rank(old_scores, key, value)
-                env_new.levels[key] = rank(new_scores, key, value)
-        env_old.declined = env_new.declined = frozenset(declined)
+        names = env_old.levels  # level names here; each side ranks them on its own levels
+        env_old.levels = {key: rank(old_scores, key, name) for key, name in names.items()}
+        env_new.levels = {key: rank(new_scores, key, name) for key, name in names.items()}
         before = old.fn(env_old) is True
         after = new.fn(env_new) is True
         gained = gained or (after and not before)
