@@ -1,5 +1,5 @@
-"""Fuzzed cases against every shipped ruleset (found at run time) and the fixture, and fuzzed bytes
-against the CLI.
+"""Fuzzed cases against every shipped ruleset (found at run time) and the fixture, generated texts
+against the template sandbox, and fuzzed bytes against the CLI.
 
 Each property runs quickly by default (a few hundred cases in all). ``python -m pytest --run-slow``
 runs the same properties with enough examples for at least 100,000 evaluated cases, counts them and
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from invictus_rules import AnswersError, Assessment, InvictusError, Ruleset, load_ruleset
+from invictus_rules import AnswersError, Assessment, InvictusError, Ruleset, RulesetError, load_ruleset, load_ruleset_text
 from invictus_rules.cli import main
 from invictus_rules.load import list_countries, list_versions
 from invictus_rules.model import Question
@@ -264,6 +264,69 @@ def test_full_validated_answers_never_fail(name, data):
 def test_full_declined_or_unknown_indicator_is_never_below_no(name, data):
     """The full run of: declined or unknown never gives a lower level than 'no'."""
     CASES["full"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
+
+
+# -- texts ---------------------------------------------------------------------------------------------
+
+ATOMS = st.sampled_from(
+    ["answers.age", "answers.crime_type", "answers.safe_to_talk", "services.helpline.name", "services.helpline.phone",
+     "scores.dv_risk.level", "scores.dv_risk.points", "as_of", "language", "'x'", "1", "2.5", "true", "none", "[1, 'a']", "c"]
+)
+FILTERS = st.sampled_from(
+    ["upper", "lower", "join(', ')", "default('d')", "first", "last", "length", "title", "trim", "sort", "unique",
+     "list", "string", "round", "int", "capitalize", "sort(attribute='name')", "round(2)", "d(1, true)"]
+)
+TESTS = st.sampled_from(["defined", "undefined", "none", "number", "string", "true", "false"])
+OPERATORS = st.sampled_from(["==", "!=", "<", ">", "in", "not in", "and", "or", "~"])
+EXPRESSIONS = st.recursive(
+    ATOMS,
+    lambda inner: st.one_of(
+        st.tuples(inner, FILTERS).map(lambda t: f"{t[0]}|{t[1]}"),
+        inner.map(lambda e: f"not {e}"),
+        st.tuples(inner, TESTS).map(lambda t: f"{t[0]} is {t[1]}"),
+        st.tuples(inner, OPERATORS, inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+    ),
+    max_leaves=8,
+)
+TEXTS = st.lists(
+    st.one_of(
+        EXPRESSIONS.map(lambda e: "{{ %s }}" % e),
+        st.tuples(EXPRESSIONS, EXPRESSIONS).map(lambda t: "{%% if %s %%}a{%% else %%}{{ %s }}{%% endif %%}" % t),
+        EXPRESSIONS.map(lambda e: "{%% for c in %s %%}{{ c }}{%% endfor %%}" % e),
+        st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=10),
+    ),
+    min_size=1,
+    max_size=4,
+).map("".join)
+REASON = 'reason: {en: "Everyone can get support: call {{ services.helpline.phone }}."'
+
+
+def _texts_never_break_evaluation(text: str, data: st.DataObject) -> int:
+    source = MINI.read_text(encoding="utf-8").replace(REASON, "reason: {en: '" + text.replace("'", "''") + "'}  #", 1)
+    try:
+        ruleset = load_ruleset_text(source)
+    except RulesetError:
+        return 0
+    answers = data.draw(valid_answers(ruleset), label="answers")
+    assert isinstance(ruleset.evaluate({**answers, "crime_type": "domestic_violence"}, as_of=AS_OF, language="en"), Assessment)
+    assert isinstance(ruleset.evaluate({}, as_of=AS_OF, language="en"), Assessment)
+    return 2
+
+
+@settings(QUICK, max_examples=40)
+@given(text=TEXTS, data=st.data())
+def test_texts_that_load_never_break_evaluation(text, data):
+    """A generated text is refused at load, or renders (or warns) at evaluation: it never raises there."""
+    CASES["quick"] += _texts_never_break_evaluation(text, data)
+
+
+@pytest.mark.slow
+@settings(QUICK, max_examples=3000)
+@given(text=TEXTS, data=st.data())
+def test_full_texts_that_load_never_break_evaluation(text, data):
+    """The full run of: texts that load never break evaluation."""
+    CASES["full"] += _texts_never_break_evaluation(text, data)
 
 
 # -- the command line ------------------------------------------------------------------------------

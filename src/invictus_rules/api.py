@@ -95,8 +95,9 @@ class Ruleset:
 
     def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
         """Decisions only (scores, levels, which rules fire or are pending): the fast path."""
-        validated = answers if isinstance(answers, Answers) else self.validate_answers(answers)
-        return evaluate(self._compiled, validated, to_date(as_of, default=dt.date.today()))
+        validated = answers if type(answers) is Answers else self.validate_answers(answers)
+        day = as_of if type(as_of) is dt.date else to_date(as_of, default=dt.date.today())
+        return evaluate(self._compiled, validated, day)
 
     def evaluate(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Iterator
 
 from ._yaml import Path, SourceMap
@@ -99,6 +100,18 @@ class CompiledRuleset:
     @property
     def metadata(self) -> Metadata:
         return self.document.metadata
+
+    @cached_property
+    def question_order(self) -> dict[str, int]:
+        return {q.spec.id: index for index, q in enumerate(self.questions)}
+
+    @cached_property
+    def required_questions(self) -> frozenset[str]:
+        return frozenset(q.spec.id for q in self.questions if q.spec.required)
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        return self.fast.question_ids  # type: ignore[attr-defined, no-any-return]
 
     @property
     def question_index(self) -> dict[str, Question]:

@@ -63,24 +63,19 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
     referrals = tuple(rule.condition.fn(env) for rule in ruleset.referrals)
     information = tuple(item.condition.fn(env) for item in ruleset.information)
 
-    not_answered = answers.declined | answers.unknown
-    next_questions = tuple(
-        q.spec.id
-        for q in ruleset.questions
-        if asked[q.spec.id] is True and q.spec.id not in given and q.spec.id not in not_answered
-    )
     order = {q.spec.id: i for i, q in enumerate(ruleset.questions)}
     return Outcome(
-        as_of=as_of,
-        values=values,
-        asked=tuple(asked[q.spec.id] for q in ruleset.questions),
-        scores=scores,
-        referrals=referrals,
-        information=information,
-        ignored=tuple(sorted(ignored, key=lambda pair: order[pair[0]])),
-        next_questions=next_questions,
-        declined=answers.declined,
-        unknown=answers.unknown,
+        as_of,
+        values,
+        tuple(asked[q.spec.id] for q in ruleset.questions),
+        scores,
+        referrals,
+        information,
+        tuple(sorted(ignored, key=lambda pair: order[pair[0]])),
+        given,
+        answers.declined,
+        answers.unknown,
+        ruleset.question_ids,
     )
 
 

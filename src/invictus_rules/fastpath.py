@@ -235,10 +235,11 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
         points: ast.expr = points_terms[0]
         for term in points_terms[1:]:
             points = ast.BinOp(points, ast.Add(), term)
-        body.append(_assign(f"p{s_index}", _call("_tidy", points)))
+        whole = all(float(item.spec.points).is_integer() and isinstance(item.spec.points, int) for item in score.items)
+        body.append(_assign(f"p{s_index}", ast.BinOp(_const(0), ast.Add(), points) if whole else _call("_tidy", points)))
         critical: ast.expr = _const(0)
-        for term in critical_terms:
-            critical = ast.BinOp(critical, ast.Add(), ast.Call(_name("int"), [term], []))
+        for term in critical_terms:  # True + True == 2: the flags add up as numbers
+            critical = ast.BinOp(critical, ast.Add(), term)
         body.append(_assign(f"c{s_index}", critical))
         level_flags: list[ast.expr] = []
         for l_index, (_, condition) in enumerate(score.levels):
@@ -284,10 +285,7 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
     body.append(_assign("I", ast.Tuple([gen.condition(i.condition.node) for i in information], ast.Load())))
     body.append(_assign("asked", ast.Tuple(asked, ast.Load())))
     gen.constants["QUESTION_IDS"] = tuple(q.spec.id for q in questions)
-    gen.constants["ORDER"] = {q.spec.id: i for i, q in enumerate(questions)}
-    next_questions = ast.Call(
-        _name("_next_questions"), [_name("asked"), _name("answers"), _name("declined"), _name("unknown")], []
-    )
+    ignored_tuple = ast.IfExp(_name("ignored"), _call("_ignored", _name("ignored")), ast.Tuple([], ast.Load()))
     body.append(
         ast.Return(
             _call(
@@ -298,10 +296,11 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
                 ast.Tuple(score_records, ast.Load()),
                 _name("R"),
                 _name("I"),
-                _call("_ignored", _name("ignored")),
-                next_questions,
+                ignored_tuple,
+                _name("answers"),
                 _name("declined"),
                 _name("unknown"),
+                _name("QUESTION_IDS"),
             )
         )
     )
@@ -309,12 +308,7 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
     function = ast.FunctionDef("decide", arguments, body, [], None)
     module = ast.fix_missing_locations(ast.Module([function], []))
     code = compile(module, "<invictus-rules fast path>", "exec")
-    order = gen.constants["ORDER"]
-    ids = gen.constants["QUESTION_IDS"]
-
-    def next_questions_fn(flags: tuple[Any, ...], answers: Any, declined: frozenset[str], unknown: frozenset[str]) -> tuple[str, ...]:
-        return tuple(q for q, flag in zip(ids, flags) if flag is True and q not in answers and q not in declined and q not in unknown)
-
+    order = {q.spec.id: i for i, q in enumerate(questions)}
     namespace: dict[str, Any] = {
         "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
         "ABSENT": ABSENT,
@@ -323,9 +317,10 @@ def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequenc
         "age_in_years": age_in_years,
         "_count_choices": _count_choices,
         "_tidy": _tidy,
-        "_next_questions": next_questions_fn,
         "_ignored": lambda names: tuple((q, "not_asked") for q in sorted(names, key=order.__getitem__)),
         **gen.constants,
     }
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
-    return namespace["decide"]  # type: ignore[no-any-return]
+    decide = namespace["decide"]
+    decide.question_ids = gen.constants["QUESTION_IDS"]
+    return decide  # type: ignore[no-any-return]

@@ -1,17 +1,16 @@
 """The decisions of one evaluation, positionally aligned with the compiled ruleset.
 
-Plain frozen records with slots: cheap to build on the hot path, explained later by ``result``.
+Named tuples: built on the hot path for every case, so they must be cheap to create (a frozen
+dataclass costs several times more); explained later by ``result``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreOutcome:
+class ScoreOutcome(NamedTuple):
     """A score's points and critical count as (min, max), and its level as ranks (min, max)."""
 
     points: tuple[float, float]
@@ -27,9 +26,11 @@ class ScoreOutcome:
         return self.level is not None and self.level[0] == self.level[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """Every decision of one evaluation, positionally aligned with the compiled ruleset."""
+class Outcome(NamedTuple):
+    """Every decision of one evaluation, positionally aligned with the compiled ruleset.
+
+    ``next_questions`` is worked out when first read: many callers never need it.
+    """
 
     as_of: dt.date
     values: dict[str, Any]
@@ -38,6 +39,16 @@ class Outcome:
     referrals: tuple[bool | None, ...]
     information: tuple[bool | None, ...]
     ignored: tuple[tuple[str, str], ...]
-    next_questions: tuple[str, ...]
+    answered: Any
     declined: frozenset[str]
     unknown: frozenset[str]
+    question_ids: tuple[str, ...]
+
+    @property
+    def next_questions(self) -> tuple[str, ...]:
+        """Questions asked (their ask_if is true) and not yet answered, declined or marked unknown."""
+        answered, declined, unknown = self.answered, self.declined, self.unknown
+        return tuple(
+            q for q, asked in zip(self.question_ids, self.asked)
+            if asked is True and q not in answered and q not in declined and q not in unknown
+        )

@@ -180,13 +180,15 @@ class _Texts:
     def __init__(self, language: str, default: str):
         self.language = language
         self.default = default
-        self.fallbacks: list[str] = []
+        self.fallbacks: list[tuple[str, ...]] = []
 
-    def pick(self, texts: Mapping[str, Any] | None, where: str) -> Any:
+    def pick(self, texts: Mapping[str, Any] | None, where: tuple[str, ...]) -> Any:
+        """The text in the language, else the default language's; ``where`` names it in the warning."""
         if not texts:
             return None
-        if self.language in texts and texts[self.language] != "":
-            return texts[self.language]
+        text = texts.get(self.language)
+        if text is not None and text != "":
+            return text
         self.fallbacks.append(where)
         if self.default in texts:
             return texts[self.default]
@@ -213,7 +215,7 @@ def build_assessment(
         )
         language = meta.default_language
     texts = _Texts(language, meta.default_language)
-    context = _template_context(ruleset, outcome, texts, language)
+    context = _Context(ruleset, outcome, texts, language)
 
     scores = [_score_result(ruleset, index, outcome, texts) for index in range(len(ruleset.scores))]
     referrals, referral_pending = _referrals(ruleset, outcome, texts, context, warnings)
@@ -231,24 +233,24 @@ def build_assessment(
                 InformationResult._make(
                     id=item.spec.id,
                     legal_basis=list(item.spec.legal_basis),
-                    title=_render(item.title, texts, context, f"information {item.spec.id} title", warnings),
-                    body=_render(item.body, texts, context, f"information {item.spec.id} body", warnings),
+                    title=_render(item.title, texts, context, ("information", item.spec.id, "title"), warnings),
+                    body=_render(item.body, texts, context, ("information", item.spec.id, "body"), warnings),
                 )
             )
         elif result is None:
             pending.append(_pending("information", item.spec.id, None, item.condition.depends_on, outcome))
 
-    for where in dict.fromkeys(texts.fallbacks):
+    for place in dict.fromkeys(texts.fallbacks):
+        where = " ".join(place)
         warnings.append(
             Notice._make(code="translation-missing", message=f'{where} has no "{language}" text; shown in "{meta.default_language}"')
         )
-    required_missing = any(
-        q.spec.required and outcome.asked[i] is True and q.spec.id not in outcome.declined and q.spec.id not in outcome.unknown and q.spec.id in outcome.next_questions
-        for i, q in enumerate(ruleset.questions)
-    )
+    next_questions = outcome.next_questions
+    required = ruleset.required_questions
+    required_missing = bool(required) and any(q in required for q in next_questions)
     return Assessment._make(
         format=ASSESSMENT_FORMAT,
-        ruleset=ruleset_ref(ruleset),
+        ruleset=ruleset.cache.get("ref") or ruleset.cache.setdefault("ref", ruleset_ref(ruleset)),
         engine_version=__version__,
         as_of=outcome.as_of,
         language=language,
@@ -257,16 +259,16 @@ def build_assessment(
         referrals=referrals,
         information=information,
         pending=pending,
-        next_questions=list(outcome.next_questions),
-        declined=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.declined],
-        unknown=[q.spec.id for q in ruleset.questions if q.spec.id in outcome.unknown],
+        next_questions=list(next_questions),
+        declined=[q for q in ruleset.question_ids if q in outcome.declined] if outcome.declined else [],
+        unknown=[q for q in ruleset.question_ids if q in outcome.unknown] if outcome.unknown else [],
         ignored_answers=[IgnoredAnswer._make(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
         warnings=warnings,
         trace=build_trace(ruleset, outcome, trace_values=trace_values) if trace else None,
     )
 
 
-def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]]]:
     """The services as texts see them in ``language``, and per service the fields shown in the
     default language instead; computed once per ruleset and language."""
     key = ("services", language)
@@ -274,16 +276,16 @@ def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, A
     if cached is None:
         picker = _Texts(language, ruleset.metadata.default_language)
         services: dict[str, Any] = {}
-        fallbacks: dict[str, list[str]] = {}
+        fallbacks: dict[str, list[tuple[str, ...]]] = {}
         for service in ruleset.services.values():
             before = len(picker.fallbacks)
             services[service.id] = {
-                "name": picker.pick(service.name, f"service {service.id} name"),
-                "description": picker.pick(service.description, f"service {service.id} description"),
+                "name": picker.pick(service.name, ("service", service.id, "name")),
+                "description": picker.pick(service.description, ("service", service.id, "description")),
                 "phone": service.phone,
                 "url": service.url,
                 "email": service.email,
-                "hours": picker.pick(service.hours, f"service {service.id} hours"),
+                "hours": picker.pick(service.hours, ("service", service.id, "hours")),
                 "category": service.category,
             }
             fallbacks[service.id] = picker.fallbacks[before:]
@@ -296,13 +298,30 @@ def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: boo
     return Trace._make(format=TRACE_FORMAT, entries=_trace(ruleset, outcome, trace_values))
 
 
-def _template_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str) -> dict[str, Any]:
-    services = _service_texts(ruleset, language)[0]
-    answers = {
-        key: _json_value(value)
-        for key, value in outcome.values.items()
-        if value is not None and value is not ABSENT
-    }
+_SCALARS = frozenset({bool, int, float, str})
+
+
+class _Context(dict):  # type: ignore[type-arg]
+    """What texts see. The services are ready; the answers and scores are filled in only when a
+    text that reads them is rendered (most texts read only services, or nothing)."""
+
+    def __init__(self, ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str):
+        super().__init__(services=_service_texts(ruleset, language)[0], as_of=outcome.as_of.isoformat(), language=language)
+        self.ruleset = ruleset
+        self.outcome = outcome
+        self.texts = texts
+
+    def complete(self) -> "_Context":
+        if "answers" not in self:
+            order = self.ruleset.question_order
+            given = [(key, value) for key, value in self.outcome.values.items() if value is not None and value is not ABSENT]
+            given.sort(key=lambda pair: order[pair[0]])  # the same order whatever order the case came in
+            self["answers"] = {key: value if type(value) in _SCALARS else _json_value(value) for key, value in given}
+            self["scores"] = _score_context(self.ruleset, self.outcome, self.texts)
+        return self
+
+
+def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts) -> dict[str, Any]:
     scores = {}
     for index, score in enumerate(ruleset.scores):
         result = outcome.scores[index]
@@ -312,20 +331,22 @@ def _template_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts,
         scores[score.spec.id] = {
             "points": result.points[0] if result.points[0] == result.points[1] else None,
             "level": level_id,
-            "level_label": texts.pick(level_spec.label, f"level {level_id} label") if level_spec else None,
-            "title": texts.pick(score.spec.title, f"score {score.spec.id} title"),
+            "level_label": texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
+            "title": texts.pick(score.spec.title, ("score", score.spec.id, "title")),
         }
-    return {"answers": answers, "services": services, "scores": scores, "as_of": outcome.as_of.isoformat(), "language": language}
+    return scores
 
 
-def _render(templates: Mapping[str, Any], texts: _Texts, context: Mapping[str, Any], where: str, warnings: list[Notice]) -> str:
+def _render(templates: Mapping[str, Any], texts: _Texts, context: _Context, where: tuple[str, ...], warnings: list[Notice]) -> str:
     template = texts.pick(templates, where)
     if template is None:
         return ""
+    if template.plain is not None:
+        return template.plain  # type: ignore[no-any-return]
     try:
-        return render(template, context)
+        return render(template, context if template.static else context.complete())
     except RenderError as exc:
-        warnings.append(Notice._make(code="text-not-rendered", message=f"{where} could not be rendered ({exc}); check the ruleset text"))
+        warnings.append(Notice._make(code="text-not-rendered", message=f"{' '.join(where)} could not be rendered ({exc}); check the ruleset text"))
         return ""
 
 
@@ -339,14 +360,14 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     computed_top = result.computed_level[1] if result.computed_level else -1
     return ScoreResult._make(
         id=score.spec.id,
-        title=texts.pick(score.spec.title, f"score {score.spec.id} title"),
+        title=texts.pick(score.spec.title, ("score", score.spec.id, "title")),
         points=low if low == high else None,
         points_min=low,
         points_max=high,
         critical_min=result.critical[0],
         critical_max=result.critical[1],
         level=level_id,
-        level_label=texts.pick(level_spec.label, f"level {level_id} label") if level_spec else None,
+        level_label=texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
         possible_levels=possible,
         overridden=result.override is not None and result.override > computed_top,
         present=[item.spec.id for item, r in zip(score.items, result.items) if r is True],
@@ -370,7 +391,7 @@ def _referrals(
     ruleset: CompiledRuleset,
     outcome: Outcome,
     texts: _Texts,
-    context: Mapping[str, Any],
+    context: _Context,
     warnings: list[Notice],
 ) -> tuple[list[ReferralResult], list[PendingResult]]:
     merged: dict[str, dict[str, Any]] = {}
@@ -383,7 +404,7 @@ def _referrals(
             continue
         if result is not True:
             continue
-        reason = ReferralReason._make(rule=spec.id, text=_render(rule.reason, texts, context, f"referral {spec.id} reason", warnings))
+        reason = ReferralReason._make(rule=spec.id, text=_render(rule.reason, texts, context, ("referral", spec.id, "reason"), warnings))
         entry = merged.get(spec.service)
         if entry is None:
             merged[spec.service] = {"first": index, "priority": spec.priority, "mode": spec.mode, "reasons": [reason]}
@@ -426,11 +447,18 @@ def _pending(kind: str, rule_id: str, service: str | None, depends_on: tuple[str
     )
 
 
-def _tri(value: Any) -> Tri:
-    return "true" if value is True else "unknown" if value is None else "false"
-
-
 _TRI = {True: "true", False: "false", None: "unknown"}
+
+
+def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, TraceEntry]]:
+    """Per rule, its trace entry for each result: copied per case, which is cheaper than building it."""
+    variants = ruleset.cache.get("trace")
+    if variants is None:
+        variants = ruleset.cache["trace"] = [
+            {result: {"kind": kind, "id": rule_id, "condition": text, "result": tri, "read": reads, "uses": uses} for result, tri in _TRI.items()}
+            for kind, rule_id, text, reads, uses in ruleset.trace_plan
+        ]
+    return variants  # type: ignore[no-any-return]
 
 
 def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
@@ -441,10 +469,7 @@ def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> lis
         results.extend(score.levels)
     results.extend(outcome.referrals)
     results.extend(outcome.information)
-    entries: list[TraceEntry] = [
-        {"kind": kind, "id": rule_id, "condition": text, "result": _TRI[result], "read": reads, "uses": uses}  # type: ignore[typeddict-item]
-        for (kind, rule_id, text, reads, uses), result in zip(ruleset.trace_plan, results)
-    ]
+    entries: list[TraceEntry] = [variants[result].copy() for variants, result in zip(_trace_variants(ruleset), results)]
     if with_values:
         for entry in entries:
             entry["values"] = {q: _json_value(outcome.values.get(q)) for q in entry["read"]}

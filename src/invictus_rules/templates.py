@@ -29,10 +29,10 @@ MAX_SOURCE = 20_000
 MAX_ITERATIONS = 10_000
 """Loop iterations in one rendering of one template."""
 MAX_CONCAT = 20
+"""Parts joined with '~' in one expression."""
 MAX_NESTING = 50
 """Levels of the syntax tree: deeper trees break jinja2's code generator or Python's compiler
 (about 100 nested {% if %} blocks exceed Python's indentation limit)."""
-"""Parts joined with '~' in one expression."""
 _ATTRIBUTE_ARGUMENT = {"sort": 2, "unique": 1, "join": 1}  # position of the 'attribute' argument
 
 SERVICE_FIELDS = frozenset({"name", "description", "phone", "url", "email", "hours", "category"})
@@ -157,18 +157,16 @@ class CheckedText:
     services and the language (``static``) is rendered once per language and remembered.
     """
 
-    __slots__ = ("source", "static", "_template", "_rendered", "_lock")
+    __slots__ = ("source", "static", "plain", "_template", "_rendered", "_lock")
 
     def __init__(self, source: str, static: bool = False):
         self.source = source
         self.static = static
+        self.plain: str | None = source.strip() if "{" not in source else None
+        """The text itself when it has no template syntax, else None."""
         self._template: jinja2.Template | None = None
         self._rendered: dict[str, str] = {}
         self._lock = threading.Lock()
-
-    @property
-    def plain(self) -> bool:
-        return "{" not in self.source
 
     def template(self) -> jinja2.Template:
         if self._template is None:
@@ -379,8 +377,8 @@ def render(text: CheckedText, context: Mapping[str, Any]) -> str:
     A static text's rendering is remembered per language: its context (the ruleset's services in
     that language) is the same for every case.
     """
-    if text.plain:
-        return text.source.strip()
+    if text.plain is not None:
+        return text.plain
     if text.static:
         language = context.get("language", "")
         rendered = text._rendered.get(language)
