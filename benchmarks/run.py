@@ -429,6 +429,9 @@ def single_process(table: Table, name: str, ruleset: Ruleset, complete: list[dic
     table.row("    evaluate(validated, trace=False)", per_second(no_trace))
     traced = rate(lambda answers: ruleset.evaluate(answers, as_of=AS_OF, trace=True), validated, settings)
     table.row("(b) full trace: evaluate(validated, trace=True)", per_second(traced), f">= {TRACE_TARGET:,}/s", traced >= TRACE_TARGET)
+    if hasattr(ruleset, "trace"):  # the trace alone, no texts rendered (not the target's definition)
+        trace_only = rate(lambda answers: ruleset.trace(answers, as_of=AS_OF), validated, settings)
+        table.row("    trace(validated): the trace without texts", per_second(trace_only))
     as_json = rate(lambda answers: ruleset.evaluate(answers, as_of=AS_OF, language=LANGUAGE, trace=True).model_dump_json(), validated, settings)
     table.row(f"(c) full JSON: evaluate(validated, '{LANGUAGE}').model_dump_json()", per_second(as_json), f">= {JSON_TARGET:,}/s", as_json >= JSON_TARGET)
     return decide

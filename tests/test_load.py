@@ -80,3 +80,20 @@ def test_missing_file_is_a_clear_error(tmp_path: Path):
     with pytest.raises(RulesetNotFoundError) as info:
         load_ruleset(tmp_path / "nope.yaml")
     assert info.value.problems[0].code == "file-not-readable"
+
+
+@pytest.mark.parametrize(
+    "old, new, hint",
+    [
+        ("    required: true\n    text: {en: Is it", "    required: yes\n    text: {en: Is it", "write true or false"),
+        ("points: 5", 'points: "5"', "write a number without quotes"),
+        ("        critical: true\n", "        critical: on\n", "write true or false"),
+    ],
+)
+def test_yes_on_and_quoted_numbers_are_not_coerced(old, new, hint):
+    """yes/on stay text and a quoted number stays text: each is an error with a fix, not a guess."""
+    text = (FIXTURES / "mini.yaml").read_text()
+    assert old in text
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(text.replace(old, new, 1))
+    assert info.value.problems[0].hint.startswith(hint)

@@ -341,7 +341,10 @@ def _problem(error: Any, path: tuple[Any, ...], consumed_all: bool, raw: Any, so
         "dict_type": "write a mapping of language code to text, e.g. {nl: ..., en: ...}" if path and path[-1] in ("text", "label", "title", "name", "body", "reason", "help", "description", "hours") else "write a mapping (key: value lines)",
         "list_type": "write a list (lines starting with '- ')",
         "string_type": "put the value in quotes",
-        "bool_type": "write true or false",
+        "bool_type": "write true or false (yes, no, on and off are text in rulesets)",
+        "bool_parsing": "write true or false (yes, no, on and off are text in rulesets)",
+        "int_type": "write a number without quotes",
+        "float_type": "write a number without quotes",
         "too_short": "add at least one entry",
     }.get(kind, "")
     return source.problem(path, "invalid-value", f"'{where}': {message[0].lower() + message[1:]}", hint)

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, field_validator, model_validator
 
 FORMAT_VERSION = "invictus-rules/v1"
 MAX_BOUND = 10**15  # integers up to here are exact as floats too, and answers stay far from overflow
@@ -23,6 +23,14 @@ def _finite_within(value: int | float | None, limit: int, what: str) -> int | fl
     """Reject NaN, infinity (which pydantic reads from text such as 'nan') and absurd magnitudes."""
     if value is not None and not (math.isfinite(value) and -limit <= value <= limit):
         raise ValueError(f"{what} must be a finite number from -{limit:,} to {limit:,}")
+    return value
+
+
+def _date_is_text(value: object) -> object:
+    """Refuse a date written as a number, which pydantic would read as seconds since 1970 (20260101 is
+    23 August 1970)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("write the date as YYYY-MM-DD, e.g. 2026-01-01")
     return value
 
 Identifier = Annotated[
@@ -120,6 +128,8 @@ class ChangelogEntry(_Model):
         examples=[["Lowered the high-risk threshold from 14 to 12 points."]],
     )
 
+    _date_is_text = field_validator("date", mode="before")(_date_is_text)
+
 
 class Metadata(_Model):
     """Which ruleset this is, for which country, and when it is in force."""
@@ -177,6 +187,8 @@ class Metadata(_Model):
             raise ValueError("a published version needs effective_from: the first day it is in force")
         return self
 
+    _dates_are_text = field_validator("effective_from", "effective_until", mode="before")(_date_is_text)
+
     @field_validator("version", mode="before")
     @classmethod
     def _version_is_text(cls, value: object) -> object:
@@ -209,7 +221,7 @@ class Question(_Model):
     section: Identifier | None = Field(
         default=None, description="A group the question belongs to, for display.", examples=["safety"]
     )
-    required: bool = Field(
+    required: StrictBool = Field(
         default=False, description="Whether the assessment is incomplete without an answer.", examples=[True]
     )
     options: list[Option] | None = Field(
@@ -217,9 +229,9 @@ class Question(_Model):
         description="The choices, for single_choice and multiple_choice questions.",
         examples=[[{"value": "domestic_violence", "label": {"nl": "Huiselijk geweld", "en": "Domestic violence"}}]],
     )
-    min: int | float | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
-    max: int | float | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
-    max_length: int | None = Field(
+    min: StrictInt | StrictFloat | None = Field(default=None, description="Smallest allowed answer, for integer and number questions.", examples=[0])
+    max: StrictInt | StrictFloat | None = Field(default=None, description="Largest allowed answer, for integer and number questions.", examples=[120])
+    max_length: StrictInt | None = Field(
         default=None, ge=1, le=100_000, description="Longest allowed answer in characters, for text questions.", examples=[500]
     )
     ask_if: Condition | None = Field(
@@ -240,8 +252,8 @@ class ScoreItem(_Model):
     id: Identifier = Field(description="The indicator's identifier.", examples=["strangulation"])
     label: Text = Field(description="What the indicator means, in words.")
     when: Condition = Field(description="When the indicator is present.")
-    points: int | float = Field(description="Points added when the indicator is present.", examples=[3])
-    critical: bool = Field(
+    points: StrictInt | StrictFloat = Field(description="Points added when the indicator is present.", examples=[3])
+    critical: StrictBool = Field(
         default=False,
         description="Whether the indicator is critical; levels can count critical indicators with critical(score).",
         examples=[True],
@@ -343,7 +355,7 @@ class Service(_Model):
     url: str | None = Field(default=None, pattern=r"^https://\S+$", description="The service's website (https).", examples=["https://veiligthuis.nl"])
     email: str | None = Field(default=None, description="An e-mail address, where one is published.", examples=["info@example.org"])
     hours: Text | None = Field(default=None, description="When the service can be reached.", examples=[{"en": "24 hours a day, 7 days a week"}])
-    free_of_charge: bool | None = Field(default=None, description="Whether calling or using the service is free.", examples=[True])
+    free_of_charge: StrictBool | None = Field(default=None, description="Whether calling or using the service is free.", examples=[True])
     languages: list[LanguageCode] = Field(default_factory=list, description="Languages the service works in.", examples=[["nl", "en"]])
     notes: str | None = Field(
         default=None,
