@@ -64,3 +64,27 @@ def test_not_a_mapping(mini):
     with pytest.raises(AnswersError) as info:
         mini.validate_answers(["age", 3])  # type: ignore[arg-type]
     assert info.value.problems[0].code == "answers-not-object"
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from invictus_rules.answers import AnswerChecker, validate_answers
+
+from .strategies import JSON_VALUES
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_quick_check_agrees_with_the_full_check(mini, data):
+    """The quick path accepts exactly what the full check accepts, with the same values."""
+    questions = {q.id: q for q in mini.questions}
+    answers = data.draw(st.dictionaries(st.sampled_from(sorted(questions) + ["x"]), st.one_of(JSON_VALUES, st.integers(-200, 200), st.sampled_from(["robbery", "no", "2026-02-30", "2026-01-31"])), max_size=5))
+    try:
+        expected = validate_answers(answers, questions)
+    except AnswersError as error:
+        with pytest.raises(AnswersError) as info:
+            AnswerChecker(questions).validate(answers)
+        assert [p.to_dict() for p in info.value.problems] == [p.to_dict() for p in error.problems]
+    else:
+        assert AnswerChecker(questions).validate(answers) == expected

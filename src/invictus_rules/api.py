@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from .answers import Answers, validate_answers
+from .answers import AnswerChecker, Answers
 from .compile import CompiledRuleset
 from .errors import InvictusError, Problem
 from .evaluate import Outcome, evaluate
@@ -47,6 +47,7 @@ class Ruleset:
     def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None):
         self._compiled = compiled
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
+        self._checker = AnswerChecker(self._questions)
         self._source = source
 
     # -- identity ---------------------------------------------------------------------------
@@ -91,7 +92,7 @@ class Ruleset:
     # -- evaluation -------------------------------------------------------------------------
     def validate_answers(self, answers: Mapping[str, Any], *, file: str = "", path_prefix: str = "$") -> Answers:
         """Check answers against the questionnaire; raises AnswersError listing every problem."""
-        return validate_answers(answers, self._questions, file=file, path_prefix=path_prefix)
+        return self._checker.validate(answers, file=file, path_prefix=path_prefix)
 
     def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
         """Decisions only (scores, levels, which rules fire or are pending): the fast path."""

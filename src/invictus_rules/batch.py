@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar
 
-from .answers import validate_answers
+from .answers import AnswerChecker
 from .compile import CompiledRuleset
 from .errors import AnswersError
 from .evaluate import evaluate
@@ -34,9 +34,9 @@ def _init(source: bytes | str, file: str, as_of: dt.date, language: str | None, 
 
 def evaluate_one(compiled: CompiledRuleset, answers: Mapping[str, Any], as_of: dt.date, language: str, output: Output, trace: bool) -> Any:
     """One case's result, or the AnswersError it raised (returned, so one bad case stops nothing)."""
-    questions = {q.spec.id: q.spec for q in compiled.questions}
+    checker = compiled.cache.get("answer-checker") or compiled.cache.setdefault("answer-checker", AnswerChecker({q.spec.id: q.spec for q in compiled.questions}))
     try:
-        outcome = evaluate(compiled, validate_answers(answers, questions), as_of)
+        outcome = evaluate(compiled, checker.validate(answers), as_of)
     except AnswersError as error:
         return error
     if output == "outcome":
