@@ -62,6 +62,14 @@ class CompiledScore:
     override_question: str | None
     depends_on: tuple[str, ...]
 
+    @cached_property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(item.spec.id for item in self.items)
+
+    @cached_property
+    def level_specs(self) -> dict[str, Any]:
+        return {level.id: level for level in self.spec.levels}
+
 
 @dataclass(frozen=True)
 class CompiledReferral:

@@ -356,8 +356,9 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     low, high = result.points
     possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
     level_id = possible[0] if len(possible) == 1 else None
-    level_spec = next((lv for lv in score.spec.levels if lv.id == level_id), None)
+    level_spec = score.level_specs.get(level_id) if level_id is not None else None
     computed_top = result.computed_level[1] if result.computed_level else -1
+    items = result.items
     return ScoreResult._make(
         id=score.spec.id,
         title=texts.pick(score.spec.title, ("score", score.spec.id, "title")),
@@ -370,8 +371,8 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         level_label=texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
         possible_levels=possible,
         overridden=result.override is not None and result.override > computed_top,
-        present=[item.spec.id for item, r in zip(score.items, result.items) if r is True],
-        undecided=[item.spec.id for item, r in zip(score.items, result.items) if r is None],
+        present=[item for item, r in zip(score.item_ids, items) if r is True],
+        undecided=[item for item, r in zip(score.item_ids, items) if r is None] if None in items else [],
     )
 
 
