@@ -115,3 +115,11 @@ def test_replay_identical_and_tampered(cli, tmp_path):
     recorded.write_text(json.dumps(data))
     edited = cli("replay", str(recorded), str(CASE), "--format", "json")
     assert edited.code == 1 and json.loads(edited.out)["differences"]
+
+
+def test_answers_a_version_does_not_know_are_set_aside_not_the_case():
+    """A case answering a question or option only the new version has is still assessed under the old."""
+    case = {"crime_type": "domestic_violence", "offender_relationship": "partner", "professional_judgement": "extreme", "strangulation": True}
+    report = run_impact("pt@2025.1", "pt@2025.2", iter([("c1", case, "2025-07-15")]), workers=1)
+    assert report.invalid_old == 1 and report.invalid_new == 0
+    assert report.kinds == {"level dv_risk: high -> extreme": 1}

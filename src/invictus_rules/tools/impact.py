@@ -66,10 +66,8 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
     return Decisions(tuple(levels), tuple(sorted(priorities.items())), information, frozenset(pending))
 
 
-def compare_decisions(old: Decisions | str, new: Decisions | str) -> list[str]:
+def compare_decisions(old: Decisions, new: Decisions) -> list[str]:
     """The kinds of change between two outcomes, e.g. 'referral gained: veilig_thuis'."""
-    if isinstance(old, str) or isinstance(new, str):
-        return [] if old == new else [f"answers invalid under {'old' if isinstance(old, str) else 'new'} version"]
     kinds = []
     old_levels, new_levels = dict(old.levels), dict(new.levels)
     for score in dict.fromkeys([*old_levels, *new_levels]):
@@ -120,8 +118,8 @@ class ImpactReport:
             "new": self.new,
             "cases": self.cases,
             "changed": self.changed,
-            "invalid_under_old": self.invalid_old,
-            "invalid_under_new": self.invalid_new,
+            "cases_with_answers_set_aside_under_old": self.invalid_old,
+            "cases_with_answers_set_aside_under_new": self.invalid_new,
             "changes": [
                 {"change": kind, "cases": count, "example_case_ids": self.examples[kind]}
                 for kind, count in sorted(self.kinds.items(), key=lambda pair: (-pair[1], pair[0]))
@@ -146,20 +144,27 @@ def _load(reference: str, rulesets_dir: str | None) -> Ruleset:
     return load_ruleset(reference, rulesets_dir=rulesets_dir)
 
 
-def _evaluate(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Decisions | str:
+def _evaluate(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> tuple[Decisions, bool]:
+    """The case's decisions, and whether answers that do not fit this version were set aside
+    (e.g. an option the version does not have): the rest of the case is still assessed."""
     try:
-        return decisions(ruleset, answers, as_of)
-    except AnswersError:
-        return "invalid"
+        return decisions(ruleset, answers, as_of), False
+    except AnswersError as error:
+        unfit = {problem.path.removeprefix("$.") for problem in error.problems}
+        kept = {key: value for key, value in answers.items() if key not in unfit}
+        try:
+            return decisions(ruleset, kept, as_of), True
+        except AnswersError:
+            return decisions(ruleset, {}, as_of), True
 
 
 def _run_chunk(chunk: list[tuple[str, dict[str, Any], str]]) -> list[tuple[str, list[str], bool, bool]]:
     results = []
     for case_id, answers, as_of in chunk:
         date = dt.date.fromisoformat(as_of)
-        old = _evaluate(_WORKER["old"], answers, date)
-        new = _evaluate(_WORKER["new"], answers, date)
-        results.append((case_id, compare_decisions(old, new), old == "invalid", new == "invalid"))
+        old, old_unfit = _evaluate(_WORKER["old"], answers, date)
+        new, new_unfit = _evaluate(_WORKER["new"], answers, date)
+        results.append((case_id, compare_decisions(old, new), old_unfit, new_unfit))
     return results
 
 
@@ -333,7 +338,7 @@ def render_text(report: ImpactReport) -> str:
         f"{report.cases} cases, {report.changed} changed outcome{share}",
     ]
     if report.invalid_old or report.invalid_new:
-        lines.append(f"answers invalid under the old version: {report.invalid_old}; under the new: {report.invalid_new}")
+        lines.append(f"cases with answers that do not fit a version, set aside for that version: {report.invalid_old} under the old, {report.invalid_new} under the new")
     if report.kinds:
         lines.append("")
         width = max(len(kind) for kind in report.kinds)
