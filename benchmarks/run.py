@@ -1,6 +1,6 @@
 """Benchmarks for invictus-rules: print one table of figures, each next to its target.
 
-    python benchmarks/run.py               # the full run (a few minutes)
+    python benchmarks/run.py               # the full run (one to three minutes on 2 cores)
     python benchmarks/run.py --quick       # a short run, for the smoke test (figures are rough)
     python benchmarks/run.py --cases 50000 # the batch size (default 200000)
 

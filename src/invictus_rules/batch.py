@@ -7,7 +7,9 @@ window of chunks is in flight at a time, so a corpus of any size streams through
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar
@@ -89,12 +91,15 @@ def ordered_parallel_map(
     chunks = _chunks(items, chunk_size)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with context.Pool(workers, initializer=initializer, initargs=initargs) as pool:
-        while True:
-            window = [chunk for _, chunk in zip(range(workers * 4), chunks)]
-            if not window:
-                return
-            for results in pool.imap(function, window):
-                yield from results
+        in_flight: collections.deque[Any] = collections.deque()
+        for chunk in itertools.islice(chunks, workers * 4):
+            in_flight.append(pool.apply_async(function, (chunk,)))
+        while in_flight:
+            results = in_flight.popleft().get()
+            following = next(chunks, None)  # keep the workers busy while results are handed back
+            if following is not None:
+                in_flight.append(pool.apply_async(function, (following,)))
+            yield from results
 
 
 def evaluate_batch(

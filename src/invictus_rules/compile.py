@@ -110,6 +110,10 @@ class CompiledRuleset:
         return self.document.metadata
 
     @cached_property
+    def question_by_id(self) -> dict[str, CompiledQuestion]:
+        return {q.spec.id: q for q in self.questions}
+
+    @cached_property
     def question_order(self) -> dict[str, int]:
         return {q.spec.id: index for index, q in enumerate(self.questions)}
 

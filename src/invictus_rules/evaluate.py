@@ -46,7 +46,7 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
 
     asked: dict[str, bool | None] = {}
     ignored: list[tuple[str, str]] = []
-    by_id = {q.spec.id: q for q in ruleset.questions}
+    by_id = ruleset.question_by_id
     for question_id in ruleset.ask_order:
         question = by_id[question_id]
         if question.ask_if is None:
@@ -63,7 +63,7 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
     referrals = tuple(rule.condition.fn(env) for rule in ruleset.referrals)
     information = tuple(item.condition.fn(env) for item in ruleset.information)
 
-    order = {q.spec.id: i for i, q in enumerate(ruleset.questions)}
+    order = ruleset.question_order
     return Outcome(
         as_of,
         values,

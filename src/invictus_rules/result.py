@@ -13,6 +13,7 @@ The trace never holds answer values unless ``trace_values`` is asked for.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -268,7 +269,7 @@ def build_assessment(
     )
 
 
-def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]]]:
+def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]], _Record]:
     """The services as texts see them in ``language``, and per service the fields shown in the
     default language instead; computed once per ruleset and language."""
     key = ("services", language)
@@ -289,7 +290,10 @@ def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, A
                 "category": service.category,
             }
             fallbacks[service.id] = picker.fallbacks[before:]
-        cached = ruleset.cache[key] = (services, fallbacks)
+        # what templates read: attributes found at the first try (jinja2 looks for an attribute
+        # before a key, so plain dicts cost a failed lookup for every field a text prints)
+        for_templates = _Record(**{sid: _Record(**fields) for sid, fields in services.items()})
+        cached = ruleset.cache[key] = (services, fallbacks, for_templates)
     return cached  # type: ignore[no-any-return]
 
 
@@ -301,12 +305,24 @@ def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: boo
 _SCALARS = frozenset({bool, int, float, str})
 
 
+class _Record(SimpleNamespace):
+    """Fields a text reads (``services.x.phone``): attributes, so jinja2 finds them at the first try;
+    also indexable and iterable by name, like the mapping it replaces."""
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__dict__[name]
+
+    def __iter__(self) -> Any:
+        return iter(self.__dict__)
+
+
 class _Context(dict):  # type: ignore[type-arg]
     """What texts see. The services are ready; the answers and scores are filled in only when a
     text that reads them is rendered (most texts read only services, or nothing)."""
 
     def __init__(self, ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str):
-        super().__init__(services=_service_texts(ruleset, language)[0], as_of=outcome.as_of.isoformat(), language=language)
+        self.services = _service_texts(ruleset, language)[0]
+        super().__init__(services=_service_texts(ruleset, language)[2], as_of=outcome.as_of.isoformat(), language=language)
         self.ruleset = ruleset
         self.outcome = outcome
         self.texts = texts
@@ -317,7 +333,7 @@ class _Context(dict):  # type: ignore[type-arg]
             given = [(key, value) for key, value in self.outcome.values.items() if value is not None and value is not ABSENT]
             given.sort(key=lambda pair: order[pair[0]])  # the same order whatever order the case came in
             self["answers"] = {key: value if type(value) in _SCALARS else _json_value(value) for key, value in given}
-            self["scores"] = _score_context(self.ruleset, self.outcome, self.texts)
+            self["scores"] = _Record(**{k: _Record(**v) for k, v in _score_context(self.ruleset, self.outcome, self.texts).items()})
         return self
 
 
@@ -420,7 +436,7 @@ def _referrals(
     for service_id, entry in ordered:
         texts.fallbacks.extend(service_fallbacks[service_id])
         service = ruleset.services[service_id]
-        service_text = context["services"][service_id]
+        service_text = context.services[service_id]
         referrals.append(
             ReferralResult._make(
                 service=service_id,
