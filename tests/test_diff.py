@@ -134,3 +134,40 @@ def test_shipped_versions_diff():
     assert "threshold lowered by 2" in found[("level", "dv_risk.high")].details[0].note
     assert found[("referral", "dv_to_veilig_thuis")].details[0].note == "priority raised"
     assert found[("question", "offender_has_access_to_victim_address")].status == "added"
+
+
+def test_changed_question_type_is_reported_without_crashing():
+    """A question that changes type makes the verdict 'undecided', not a crash."""
+    text = MINI.replace("  - id: age\n    type: integer\n    min: 0\n    max: 120\n", "  - id: age\n    type: single_choice\n    options:\n      - value: child\n        label: {en: Child, nl: Kind}\n      - value: adult\n        label: {en: Adult, nl: Volwassene}\n").replace("when: age < 18", 'when: age == "child"')
+    report = diff_rulesets(OLD, load_ruleset_text(text).compiled)
+    note = changes(report)[("information", "minors")].details[0].note
+    assert "could not be decided" in note
+
+
+def test_reordered_levels_are_a_change():
+    """Swapping two levels changes which level a score reaches: it is reported."""
+    text = MINI.replace("  - id: standard\n        label: {en: Standard, nl: Standaard}\n      - id: high\n", "  - id: standard\n        label: {en: Standard, nl: Standaard}\n      - id: high\n")
+    swapped = text.replace(
+        "      - id: standard\n        label: {en: Standard, nl: Standaard}\n      - id: high\n        label: {en: High, nl: Hoog}\n        when: score(dv_risk) >= 6 or critical(dv_risk) >= 1\n",
+        "      - id: high\n        label: {en: High, nl: Hoog}\n      - id: standard\n        label: {en: Standard, nl: Standaard}\n        when: score(dv_risk) >= 6 or critical(dv_risk) >= 1\n",
+    )
+    assert swapped != text
+    swapped = swapped.replace("      - value: standard\n        label: {en: Standard, nl: Standaard}\n      - value: high\n        label: {en: High, nl: Hoog}\n", "      - value: high\n        label: {en: High, nl: Hoog}\n      - value: standard\n        label: {en: Standard, nl: Standaard}\n")
+    report = diff_rulesets(OLD, load_ruleset_text(swapped).compiled)
+    assert "level order" in [d.field for d in changes(report)[("score", "dv_risk")].details]
+
+
+def test_numbers_between_constants_are_tried():
+    """age > 17.5 and age < 18.5 can be true (age 18): never 'equivalent' to false."""
+    report = diff_with(("when: age < 18", "when: age > 17.5 and age < 18.5"))
+    assert "neither" in changes(report)[("information", "minors")].details[0].note or "narrower" in changes(report)[("information", "minors")].details[0].note
+
+
+def test_ambiguous_thresholds_are_not_paired():
+    """Two numbers changing on the same comparison are not reported as a pairing that may be wrong."""
+    report = diff_with(("when: age < 18", "when: age > 20 or age > 50"))
+    base = load_ruleset_text(MINI.replace("when: age < 18", "when: age > 20 or age > 50")).compiled
+    again = diff_rulesets(base, load_ruleset_text(MINI.replace("when: age < 18", "when: age > 10 or age > 20")).compiled)
+    note = changes(again)[("information", "minors")].details[0].note
+    assert "threshold" not in note and "broader" in note
+    assert report.changed

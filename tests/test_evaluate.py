@@ -159,3 +159,61 @@ def test_built_assessment_is_what_validation_gives(mini):
         validated = Assessment.model_validate_json(built.model_dump_json())
         assert validated.model_dump_json() == built.model_dump_json()
         assert validated == Assessment.model_validate(built.model_dump())
+
+
+def _mini_with(*replacements):
+    text = (FIXTURES / "mini.yaml").read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return load_ruleset_text(text)
+
+
+def test_a_level_that_may_not_be_reached_is_not_decided():
+    """When the lowest level has a condition that is still unknown, 'no level' stays possible."""
+    ruleset = _mini_with(("      - id: standard\n        label: {en: Standard, nl: Standaard}\n", "      - id: standard\n        label: {en: Standard, nl: Standaard}\n        when: threats\n"))
+    answers = {**DV, "strangulation": False, "threats": {"status": "declined"}, "age": 30}
+    score = level(ruleset.evaluate(answers, as_of=AS_OF))
+    assert score.level is None and score.possible_levels == ["standard"]
+    assert any(p.id == "dv_risk" for p in ruleset.evaluate(answers, as_of=AS_OF).pending)
+
+
+def test_levels_ruled_out_do_not_keep_a_comparison_open():
+    """A level skipped between the one reached and an undecided higher one is not 'possible'."""
+    ruleset = _mini_with(
+        ("      - id: high\n", "      - id: medium\n        label: {en: Medium, nl: Midden}\n        when: threats\n      - id: high\n"),
+        ("when: score(dv_risk) >= 6 or critical(dv_risk) >= 1", "when: strangulation"),
+        ("    override:\n      question: judgement\n", ""),
+        ("when: level(dv_risk) == \"high\"", "when: level(dv_risk) == \"medium\""),
+    )
+    result = ruleset.evaluate({**DV, "threats": False, "strangulation": {"status": "declined"}}, as_of=AS_OF)
+    assert level(result).possible_levels == ["standard", "high"]
+    assert "high_risk" not in [p.id for p in result.pending]
+
+
+def test_comparing_a_question_not_asked_is_false_on_both_paths():
+    """strangulation == false and declined(strangulation) are false when the question is not asked."""
+    from invictus_rules.evaluate import evaluate_three_valued
+    import datetime as dt
+
+    ruleset = _mini_with(("when: age < 18", "when: strangulation == false or strangulation != true or declined(strangulation)"))
+    for answers in ({"crime_type": "robbery", "age": 30, "safe_to_talk": True, "strangulation": {"status": "declined"}}, {"crime_type": "robbery", "age": 30, "safe_to_talk": True, "strangulation": False}):
+        result = ruleset.evaluate(answers, as_of=AS_OF)
+        assert "minors" not in [i.id for i in result.information]
+        assert result.declined == []
+        validated = ruleset.validate_answers(answers)
+        assert evaluate_three_valued(ruleset.compiled, validated, dt.date(2026, 2, 1)).information == ruleset.decide(validated, as_of=AS_OF).information
+
+
+def test_count_counts_questions_not_asked_as_no_on_both_paths():
+    """count() of a hidden yes/no question counts it as no, in the fast path too."""
+    ruleset = _mini_with(("when: age < 18", "when: count(strangulation, safe_to_talk) >= 1"))
+    answers = {"crime_type": "robbery", "safe_to_talk": True, "age": 30}
+    assert "minors" in [i.id for i in ruleset.evaluate(answers, as_of=AS_OF).information]
+
+
+def test_membership_of_a_count_range_is_decided_when_every_value_agrees():
+    """count(...) in [1, 2, 3] is true when the count can only be 1, 2 or 3."""
+    ruleset = _mini_with(("when: age < 18", "when: count(strangulation, threats, safe_to_talk) in [1, 2, 3]"))
+    result = ruleset.evaluate({**DV, "age": 30}, as_of=AS_OF)
+    assert "minors" in [i.id for i in result.information]

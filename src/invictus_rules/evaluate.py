@@ -21,7 +21,7 @@ from typing import Any
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
-from .outcome import Outcome, ScoreOutcome
+from .outcome import Outcome, ScoreOutcome, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
 
@@ -105,18 +105,19 @@ def _score(compiled: Any, env: Env) -> ScoreOutcome:
     env.criticals[score_id] = make_number(critical_low, critical_high)
 
     level_results = tuple(condition.fn(env) if condition is not None else True for _, condition in compiled.levels)
-    computed = _level_range(level_results)
     override_rank = None
-    level = computed
     if compiled.override_question is not None:
         chosen = env.values.get(compiled.override_question)
         if isinstance(chosen, str) and chosen in compiled.level_ids:
             override_rank = compiled.level_ids.index(chosen)
-            if level is None:
-                level = (override_rank, override_rank)
-            else:
-                level = (max(level[0], override_rank), max(level[1], override_rank))
-    env.levels[score_id] = ABSENT if level is None else make_number(*level)
+    computed = _span(possible_level_ranks(level_results, None))
+    possible = possible_level_ranks(level_results, override_rank)
+    level = _span(possible)
+    # what conditions see: one rank, the set still possible (-1: perhaps no level), or no level
+    if level is None:
+        env.levels[score_id] = ABSENT
+    else:
+        env.levels[score_id] = possible[0] if len(possible) == 1 else frozenset(possible)
     return ScoreOutcome(
         points=(_tidy(low), _tidy(high)),
         critical=(critical_low, critical_high),
@@ -132,15 +133,9 @@ def _tidy(number: float) -> float:
     return int(number) if float(number).is_integer() else number
 
 
-def _level_range(results: tuple[bool | None, ...]) -> tuple[int, int] | None:
-    """The ranks a score's level may take: the highest true level up to the highest unknown above it."""
-    highest_true = max((rank for rank, result in enumerate(results) if result is True), default=None)
-    possible = [rank for rank, result in enumerate(results) if result is None and (highest_true is None or rank > highest_true)]
-    if highest_true is None and not possible:
-        return None
-    low = highest_true if highest_true is not None else min(possible)
-    high = max(possible) if possible else low
-    return (low, high)
+def _span(ranks: tuple[int, ...]) -> tuple[int, int] | None:
+    """(lowest, highest) possible rank, lowest -1 when no level is possible too; None for no level."""
+    return None if ranks == (-1,) else (ranks[0], ranks[-1])
 
 
 __all__ = ["Outcome", "ScoreOutcome", "evaluate", "Interval"]

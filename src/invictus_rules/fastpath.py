@@ -82,7 +82,9 @@ class _Generator:
             if isinstance(current, Name) and current.id in self.hideable and current.id not in found:
                 found.append(current.id)
             elif isinstance(current, Call):
-                if current.function in ("answered", "declined") or (current.function == "count" and len(current.args) == 1 and self._is_choices(current.args[0])):
+                # these read their argument themselves: count() counts a question not asked as no
+                # (or as 0 values), and score()/critical()/level() take a score, not a question
+                if current.function in ("answered", "declined", "count", "score", "critical", "level"):
                     continue
                 stack.extend(current.args)
             elif isinstance(current, (Arith,)):
@@ -174,9 +176,10 @@ class _Generator:
             assert isinstance(arg, Name)
             got = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], [])
             return _and([ast.Compare(got, [ast.IsNot()], [_const(None)]), ast.Compare(ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], []), [ast.IsNot()], [_name("ABSENT")])])
-        if name == "declined":
+        if name == "declined":  # and asked: a question not asked has no answer, declined or not
             assert isinstance(arg, Name)
-            return ast.Compare(_const(arg.id), [ast.In()], [_name("declined")])
+            got = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], [])
+            return _and([ast.Compare(_const(arg.id), [ast.In()], [_name("declined")]), ast.Compare(got, [ast.IsNot()], [_name("ABSENT")])])
         if name == "count":
             if len(node.args) == 1 and self._is_choices(node.args[0]):
                 return _call("_count_choices", self.read(node.args[0].id))  # type: ignore[attr-defined]

@@ -52,3 +52,13 @@ class Outcome(NamedTuple):
             q for q, asked in zip(self.question_ids, self.asked)
             if asked is True and q not in answered and q not in declined and q not in unknown
         )
+
+
+def possible_level_ranks(results: tuple[bool | None, ...], override: int | None) -> tuple[int, ...]:
+    """The level ranks still possible: the highest level whose condition holds (-1 when none does
+    yet: perhaps no level at all), each higher level still undecided, all raised to the override."""
+    floor = max((rank for rank, result in enumerate(results) if result is True), default=-1)
+    ranks = {floor} | {rank for rank, result in enumerate(results) if result is None and rank > floor}
+    if override is not None:
+        ranks = {max(rank, override) for rank in ranks}
+    return tuple(sorted(ranks))

@@ -22,6 +22,7 @@ from typing_extensions import NotRequired, TypedDict
 from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
 from .evaluate import Outcome
+from .outcome import possible_level_ranks
 from .expr.compile import ABSENT
 from .templates import RenderError, render
 
@@ -261,8 +262,8 @@ def build_assessment(
         information=information,
         pending=pending,
         next_questions=list(next_questions),
-        declined=[q for q in ruleset.question_ids if q in outcome.declined] if outcome.declined else [],
-        unknown=[q for q in ruleset.question_ids if q in outcome.unknown] if outcome.unknown else [],
+        declined=[q for q in ruleset.question_ids if q in outcome.declined and outcome.values.get(q) is not ABSENT] if outcome.declined else [],
+        unknown=[q for q in ruleset.question_ids if q in outcome.unknown and outcome.values.get(q) is not ABSENT] if outcome.unknown else [],
         ignored_answers=[IgnoredAnswer._make(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
         warnings=warnings,
         trace=build_trace(ruleset, outcome, trace_values=trace_values) if trace else None,
@@ -371,7 +372,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     result = outcome.scores[index]
     low, high = result.points
     possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
-    level_id = possible[0] if len(possible) == 1 else None
+    level_id = possible[0] if result.decided else None
     level_spec = score.level_specs.get(level_id) if level_id is not None else None
     computed_top = result.computed_level[1] if result.computed_level else -1
     items = result.items
@@ -393,15 +394,10 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
 
 
 def _possible_ranks(result: Any) -> list[int]:
-    """Levels still possible: the highest level that holds, and each higher one still undecided,
-    raised to the professional override where one was given."""
+    """Levels still possible (not counting 'no level')."""
     if result.level is None:
         return []
-    low, high = result.computed_level if result.computed_level is not None else result.level
-    ranks = [rank for rank in range(low, high + 1) if rank == low or result.levels[rank] is None]
-    if result.override is not None:
-        ranks = sorted({max(rank, result.override) for rank in ranks} if result.computed_level else {result.override})
-    return ranks
+    return [rank for rank in possible_level_ranks(result.levels, result.override) if rank >= 0]
 
 
 def _referrals(

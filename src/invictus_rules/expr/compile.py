@@ -139,6 +139,14 @@ class _Compiler:
             return boolean
         return lambda env: env.values.get(key)
 
+    def operand(self, node: Node) -> Fn:
+        """A compared value: a question's own value (a yes/no question not asked stays ABSENT, so
+        comparing it is false), unlike a yes/no question used as a condition on its own."""
+        if isinstance(node, Name):
+            key = node.id
+            return lambda env: env.values.get(key)
+        return self.compile(node)
+
     def not_(self, node: Not) -> Fn:
         inner = self.compile(node.operand)
 
@@ -232,15 +240,19 @@ class _Compiler:
             if level_node is node.right:
                 op = _MIRROR[op]
 
+            plain_level = _PLAIN[op]
+
             def level_relation(env: Env) -> Any:
                 value = level_fn(env)
                 if value is ABSENT:
                     return False
+                if type(value) is frozenset:  # the ranks still possible; -1: perhaps no level
+                    return _agree(False if r < 0 else plain_level(r, rank) for r in value)
                 return _compare_ranges(op, value, rank)
 
             return level_relation
-        left = self.compile(node.left)
-        right = self.compile(node.right)
+        left = self.operand(node.left)
+        right = self.operand(node.right)
         plain = _PLAIN[op]
 
         def relation(env: Env) -> Any:
@@ -281,13 +293,14 @@ class _Compiler:
                 value = level_fn(env)
                 if value is ABSENT:
                     return _ABSENT_MARK
+                if type(value) is frozenset:
+                    return _agree(r in ranks for r in value)
                 lo, hi = _bounds(value)
-                hits = sum(1 for rank in range(lo, hi + 1) if rank in ranks)
-                return True if hits == hi - lo + 1 else False if hits == 0 else None
+                return _agree(rank in ranks for rank in range(lo, hi + 1))
 
             return _absent_false(level_in)
         allowed = frozenset(item.value for item in node.right.items if isinstance(item, Literal))
-        value_fn = self.compile(node.left)
+        value_fn = self.operand(node.left)
 
         def member(env: Env) -> Any:
             value = value_fn(env)
@@ -296,6 +309,9 @@ class _Compiler:
             if value is None:
                 return None
             if type(value) is Interval:
+                whole = float(value.lo).is_integer() and float(value.hi).is_integer() and value.hi - value.lo <= 1000
+                if whole:  # a count or a whole-point score: each value it may take
+                    return _agree(v in allowed for v in range(int(value.lo), int(value.hi) + 1))
                 inside = [v for v in allowed if value.lo <= v <= value.hi]
                 return None if inside else False
             return value in allowed
@@ -307,6 +323,12 @@ class _Compiler:
 
 
 _MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _agree(outcomes: Any) -> bool | None:
+    """True if every outcome is true, False if none is, else unknown."""
+    seen = set(outcomes)
+    return None if len(seen) != 1 else seen.pop()
 
 
 class _AbsentMark:
@@ -372,7 +394,7 @@ def _answered(compiler: _Compiler, node: Call) -> Fn:
 
 def _declined(compiler: _Compiler, node: Call) -> Fn:
     key = _question_key(node)
-    return lambda env: key in env.declined
+    return lambda env: key in env.declined and env.values.get(key) is not ABSENT
 
 
 def _count(compiler: _Compiler, node: Call) -> Fn:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -139,16 +140,25 @@ class Analyzer:
 
 
 def number_values(question: Question, constants: Iterable[Any]) -> list[Any]:
+    """The bounds, each constant and its neighbours, and a point between each two constants: every
+    region a comparison with these constants can tell apart has a value here."""
     low = question.min if question.min is not None else -1e9
     high = question.max if question.max is not None else 1e9
-    step = 1 if question.type == "integer" else 0.5
-    points = {low, high}
-    for constant in constants:
-        points.update((constant - step, constant, constant + step))
-    clipped = sorted(p for p in points if low <= p <= high)
-    if question.type == "integer":
-        return sorted({int(p) for p in clipped if float(p).is_integer()})
-    return clipped
+    integer = question.type == "integer"
+    points: set[Any] = {low, high}
+    ordered = sorted(set(constants))
+    for constant in ordered:
+        if integer:
+            points.update((math.floor(constant) - 1, math.floor(constant), math.ceil(constant), math.ceil(constant) + 1))
+        else:
+            points.update((constant - 0.5, constant, constant + 0.5))
+    for below, above in zip(ordered, ordered[1:]):
+        middle = (below + above) / 2
+        points.update((math.floor(middle), math.ceil(middle)) if integer else (middle,))
+    inside = sorted(p for p in points if low <= p <= high)
+    if integer:
+        return sorted({int(p) for p in inside if float(p).is_integer()})
+    return inside
 
 
 def subset_values(options: list[str], tested: set[str]) -> list[frozenset[str]]:
@@ -208,13 +218,18 @@ def compare_conditions(old: CompiledCondition, old_ruleset: CompiledRuleset, new
     numbers = sorted({n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)})
     dates = sorted({n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, dt.date)})
     literals = {n.value for n in nodes if isinstance(n, Literal) and isinstance(n.value, str)}
-    questions = {q.spec.id: q for q in old_ruleset.questions}
-    questions.update({q.spec.id: q for q in new_ruleset.questions})
+    old_questions = {q.spec.id: q for q in old_ruleset.questions}
+    new_questions = {q.spec.id: q for q in new_ruleset.questions}
     axes: list[tuple[str, str, list[Any]]] = []
     for question_id in dict.fromkeys(old.reads + new.reads):
-        question = questions[question_id]
-        values = Analyzer(new_ruleset).question_values(question.spec, numbers, dates, literals, question.ask_if is not None)
-        axes.append(("q", question_id, values))
+        sides = [q for q in (old_questions.get(question_id), new_questions.get(question_id)) if q is not None]
+        if len({q.spec.type for q in sides}) > 1:
+            return "undecided"  # the answer itself changed meaning
+        values: dict[Any, None] = {}
+        for question in sides:  # both versions' options and bounds, so removed ones are tried too
+            hideable = any(q.ask_if is not None for q in sides)
+            values.update(dict.fromkeys(Analyzer(new_ruleset).question_values(question.spec, numbers, dates, literals, hideable)))
+        axes.append(("q", question_id, list(values)))
     old_scores = {s.spec.id: s for s in old_ruleset.scores}
     new_scores = {s.spec.id: s for s in new_ruleset.scores}
     for score_id in dict.fromkeys(old.scores + new.scores):

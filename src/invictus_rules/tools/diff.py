@@ -148,7 +148,11 @@ def _thresholds(old: Node, new: Node) -> list[tuple[str, str, float, float]] | N
             return False
         return all(same(x, y, None) for x, y in zip(children_a, children_b))
 
-    return found if same(old, new, None) and found else None
+    if not same(old, new, None) or not found:
+        return None
+    sides = [(left, op) for left, op, _, _ in found]
+    # two changed numbers on the same comparison cannot be paired for sure: say nothing about them
+    return found if len(sides) == len(set(sides)) else None
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -292,6 +296,9 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset) -> DiffReport:
             add(Change("score", key, "added" if before is None else "removed"))
             continue
         details = _value_details("", _dump(before.spec, ["items", "levels"]), _dump(after.spec, ["items", "levels"]))
+        kept = [level for level in before.level_ids if level in after.level_ids]
+        if kept != [level for level in after.level_ids if level in before.level_ids]:
+            details.append(Detail("level order", list(before.level_ids), list(after.level_ids), "levels reordered: the level a score reaches, and level comparisons, change"))
         if details:
             add(Change("score", key, "changed", tuple(details)))
         for item_key, item_before, item_after in _matched("score_item", _by_id(i.spec for i in before.items), _by_id(i.spec for i in after.items)):
