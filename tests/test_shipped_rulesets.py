@@ -48,6 +48,7 @@ def test_yaml_tests_pass_with_full_rule_coverage(country: str):
     for version in list_versions(country):
         covered = [c for c in runner.coverage.values() if c.ruleset.version == version.version]
         assert covered, f"no test runs {country}@{version.version}"
+        assert covered[0].cases >= 20, f"{country}@{version.version} has {covered[0].cases} cases"
         assert not covered[0].gaps(), covered[0].gaps()
 
 
