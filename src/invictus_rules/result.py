@@ -322,8 +322,8 @@ class _Context(dict):  # type: ignore[type-arg]
     text that reads them is rendered (most texts read only services, or nothing)."""
 
     def __init__(self, ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, language: str):
-        self.services = _service_texts(ruleset, language)[0]
-        super().__init__(services=_service_texts(ruleset, language)[2], as_of=outcome.as_of.isoformat(), language=language)
+        self.services, _, for_templates = _service_texts(ruleset, language)
+        super().__init__(services=for_templates, as_of=outcome.as_of.isoformat(), language=language)
         self.ruleset = ruleset
         self.outcome = outcome
         self.texts = texts
