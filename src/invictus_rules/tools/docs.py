@@ -30,7 +30,7 @@ from ..compile import CompiledCondition, CompiledInformation, CompiledReferral, 
 from ..errors import InvictusError, Problem
 from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
 from ..model import CHANNELS, Question, Service
-from ..templates import RenderError, render
+from ..templates import CheckedText, RenderError, render
 from ..labels import labels, language_name
 from .files import write_atomic
 from .prose import Outline, describe, outline, phrases_for, pick_text
@@ -208,7 +208,7 @@ class _Picker:
         node, ruleset, language = condition.node, self.ruleset, self.language
         return Rule(describe(node, ruleset, language), outline(node, ruleset, language), condition.text)
 
-    def template(self, templates: Mapping[str, jinja2.Template], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
+    def template(self, templates: Mapping[str, CheckedText], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
         language = next((lang for lang in (self.language, self.default, *templates) if lang in templates), None)
         if language is None:
             return Rendered("")
@@ -252,12 +252,12 @@ def _safety(ruleset: CompiledRuleset, pick: _Picker, context: Mapping[str, Any])
     safety = ruleset.safety
     if safety is None:
         return None
-    names = lambda ids: [context["services"][s]["name"] for s in ids]  # noqa: E731
+    services = context["services"]
     return SafetyView(
         safe_to_talk=pick.rule(safety.condition),
         safe_channels=safety.spec.safe_channels,
-        emergency=names(safety.spec.emergency),
-        silent=names(safety.spec.silent),
+        emergency=[services[s]["name"] for s in safety.spec.emergency],
+        silent=[services[s]["name"] for s in safety.spec.silent],
         advice=pick.template(safety.advice, safety.spec.advice, context),
     )
 
