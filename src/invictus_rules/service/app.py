@@ -147,6 +147,47 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+class _TimeLimitAndAccessLog:
+    """Answers 503 when a request takes too long, and logs one line per request (pure ASGI).
+
+    The line names the method, path, status, time and the caller's key id: never a body or a
+    query string.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float):
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, watched), self.seconds)
+        except asyncio.TimeoutError:
+            if status == 0:
+                status = 503
+                detail = f"answered within {self.seconds} s or not at all; try again"
+                await problem_response(503, "request-timeout", "The request took too long", detail)(scope, receive, send)
+        log.info(
+            "%s %s %s %.1fms key=%s",
+            scope["method"],
+            scope["path"],
+            status,
+            (time.perf_counter() - started) * 1000,
+            scope.get("state", {}).get("key_id", "-"),
+        )
+
+
 def _too_large(limit: int) -> Response:
     return problem_response(413, "request-too-large", "The request body is too large", f"send at most {limit:,} bytes: one case per request")
 
@@ -173,27 +214,10 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
 
-    @app.middleware("http")
-    async def _time_limit_and_access_log(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        try:
-            response: Response = await asyncio.wait_for(call_next(request), settings.request_timeout_seconds)
-        except asyncio.TimeoutError:
-            response = problem_response(503, "request-timeout", "The request took too long", f"answered within {settings.request_timeout_seconds} s or not at all; try again")
-        # The access log names the route and the caller's key id: never a body or a query string.
-        log.info(
-            "%s %s %s %.1fms key=%s",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            getattr(request.state, "key_id", "-"),
-        )
-        return response
-
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(_TimeLimitAndAccessLog, seconds=settings.request_timeout_seconds)
 
-    def authorised(request: Request) -> None:
+    async def authorised(request: Request) -> None:
         key_id = keys.check(request.headers.get("authorization"))
         if key_id is None:
             raise HTTPException(401, "a valid API key is required: send Authorization: Bearer <key>", headers={"WWW-Authenticate": "Bearer"})
@@ -206,12 +230,12 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         return registry.get(country, as_of=as_of, version=version or None)
 
     @app.get("/v1/health", tags=["service"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         """Liveness and what this instance runs."""
         return {"status": "ok", "engine_version": __version__, "database": decision_log.dialect if decision_log else None}
 
     @app.get("/v1/rulesets", dependencies=guarded, tags=["rulesets"])
-    def rulesets(as_of: dt.date | None = None) -> list[CountryRulesets]:
+    async def rulesets(as_of: dt.date | None = None) -> list[CountryRulesets]:
         """Every country and version: status, effective dates, manifest hash, and which is in force."""
         day = as_of or dt.date.today()
         manifest = read_manifest(registry.folder)
@@ -240,7 +264,7 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         return listing
 
     @app.get("/v1/rulesets/{country}/questionnaire", dependencies=guarded, tags=["rulesets"])
-    def questionnaire(
+    async def questionnaire(
         country: str,
         as_of: dt.date | None = None,
         version: Annotated[str | None, Query(pattern=r"^[0-9]{4}\.[0-9]+$")] = None,
@@ -249,19 +273,19 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         return JSONResponse(registry.get(country, as_of=as_of, version=version).questionnaire())
 
     @app.get("/v1/rulesets/{country}/answers-schema", dependencies=guarded, tags=["rulesets"])
-    def answers_schema(country: str, as_of: dt.date | None = None, version: Annotated[str | None, Query(pattern=r"^[0-9]{4}\.[0-9]+$")] = None) -> JSONResponse:
+    async def answers_schema(country: str, as_of: dt.date | None = None, version: Annotated[str | None, Query(pattern=r"^[0-9]{4}\.[0-9]+$")] = None) -> JSONResponse:
         """A JSON Schema of the answers one version accepts."""
         return JSONResponse(registry.get(country, as_of=as_of, version=version).answers_schema())
 
     @app.post("/v1/assess", dependencies=guarded, tags=["assessment"])
-    def assess(case: CaseRequest, trace: bool = False) -> Response:
+    async def assess(case: CaseRequest, trace: bool = False) -> Response:
         """Assess a case; the assessment (special-category personal data) comes back as JSON."""
         ruleset = ruleset_for(case.ruleset, case.as_of)
         assessment = ruleset.evaluate(case.answers, as_of=case.as_of or dt.date.today(), language=case.language, trace=trace)
         return Response(assessment.model_dump_json(), media_type="application/json")
 
     @app.post("/v1/interview/next", dependencies=guarded, tags=["assessment"])
-    def interview_next(case: CaseRequest) -> InterviewStep:
+    async def interview_next(case: CaseRequest) -> InterviewStep:
         """The answers so far -> the next questions in the case's language, the status, what is pending."""
         ruleset = ruleset_for(case.ruleset, case.as_of)
         assessment = ruleset.evaluate(case.answers, as_of=case.as_of or dt.date.today(), language=case.language, trace=False)
@@ -277,14 +301,14 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         )
 
     @app.post("/v1/validate", dependencies=guarded, tags=["assessment"])
-    def validate(case: CaseRequest) -> dict[str, Any]:
+    async def validate(case: CaseRequest) -> dict[str, Any]:
         """Check a case's answers against the questionnaire: valid, or 422 with every problem."""
         ruleset = ruleset_for(case.ruleset, case.as_of)
         ruleset.validate_answers(case.answers, path_prefix="$.answers")
         return {"valid": True, "ruleset": ruleset.ref.model_dump(mode="json")}
 
     @app.get("/v1/schemas/{name}", tags=["service"])
-    def schema(name: str) -> JSONResponse:
+    async def schema(name: str) -> JSONResponse:
         """A published JSON Schema: ruleset, case, assessment, questionnaire, condition-tree."""
         if name not in SCHEMAS:
             return problem_response(404, "unknown-schema", "No such schema", f"schemas: {', '.join(sorted(SCHEMAS))}")  # type: ignore[return-value]
