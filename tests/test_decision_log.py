@@ -44,7 +44,7 @@ def test_appends_chain_and_verify(database: str) -> None:
     log = DecisionLog(database)
     stored = [log.append(_record(n, "case-1" if n % 2 else "case-2")) for n in range(6)]
     assert [s.seq for s in stored] == sorted(s.seq for s in stored)
-    assert stored[0].prev_hash == "0" * 64 and all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:]))
+    assert stored[0].prev_hash == "0" * 64 and all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:], strict=False))
     assert log.verify().intact and log.verify().rows == 6
     assert [s.record_id for s in log.by_case("case-2")] == ["rec-0000", "rec-0002", "rec-0004"]
     assert log.get("rec-0003").record == _record(3)

@@ -31,7 +31,7 @@ from ..schemas import SCHEMAS
 from ..tools.prose import pick_text
 from .auth import ApiKeys
 from .decision_log import DecisionLog
-from .problems import from_error, http_error_handler, invictus_error_handler, problem_response, request_validation_handler
+from .problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler
 
 log = logging.getLogger("invictus_rules.service")
 
@@ -173,7 +173,7 @@ class _TimeLimitAndAccessLog:
 
         try:
             await asyncio.wait_for(self.app(scope, receive, watched), self.seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if status == 0:
                 status = 503
                 detail = f"answered within {self.seconds} s or not at all; try again"

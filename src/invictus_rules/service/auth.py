@@ -51,7 +51,14 @@ class ApiKeys:
             if len(parts) != 2 or not _KEY_ID.fullmatch(parts[0]):
                 problems.append(Problem("api-key-line", "a line must be '<key-id> <token>'", "e.g. case-system-1 <a token of 32 or more characters>", Location(file, number, 1)))
             elif len(parts[1]) < MIN_TOKEN_LENGTH:
-                problems.append(Problem("api-key-short", f"the token of key {parts[0]} is shorter than {MIN_TOKEN_LENGTH} characters", 'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"', Location(file, number, 1)))
+                problems.append(
+                    Problem(
+                        "api-key-short",
+                        f"the token of key {parts[0]} is shorter than {MIN_TOKEN_LENGTH} characters",
+                        'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"',
+                        Location(file, number, 1),
+                    )
+                )
             else:
                 tokens.append((parts[0], parts[1].encode()))
         if problems:

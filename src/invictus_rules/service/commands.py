@@ -10,7 +10,8 @@ import argparse
 import ipaddress
 import json
 import os
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import InvictusError, Problem
 

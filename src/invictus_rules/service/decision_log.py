@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import closing
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,10 +194,9 @@ class DecisionLog:
             raise _database_error("read", self._url, error) from None
         return ChainReport(rows)
 
-    def _raw_rows(self) -> Iterator[sa.Row[Any]]:
-        with self._engine.connect() as connection:
-            with connection.execution_options(stream_results=True, yield_per=500).execute(sa.select(records_table).order_by(records_table.c.seq)) as result:
-                yield from result
+    def _raw_rows(self) -> Generator[sa.Row[Any], None, None]:
+        with self._engine.connect() as connection, connection.execution_options(stream_results=True, yield_per=500).execute(sa.select(records_table).order_by(records_table.c.seq)) as result:
+            yield from result
 
     def _select(self, where: Any, *, limit: int | None = None) -> Iterator[StoredRecord]:
         query = sa.select(records_table).order_by(records_table.c.seq)
