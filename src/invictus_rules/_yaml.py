@@ -67,6 +67,9 @@ class SourceMap:
     lines: list[str] = field(default_factory=list)
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
+    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Where each value starts and ends, as character offsets into the text (for tools that edit it)."""
+    key_spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     """Problems found while reading that do not stop reading (duplicate keys): reported with the rest."""
 
@@ -231,6 +234,7 @@ class _Frame:
     path: Path
     pending_key: str | None = None
     key_mark: Mark | None = None
+    start: int = 0
 
 
 class _Builder:
@@ -281,6 +285,7 @@ class _Builder:
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frame = stack.pop()
                 value = frame.container
+                self.source.spans[frame.path] = (frame.start, event.end_mark.index)
                 if stack:
                     self._attach(stack[-1], value, event, None)
                     if len(stack) == 1 and self.until_key is not None and self.until_key in stack[0].container:
@@ -312,7 +317,7 @@ class _Builder:
                     raise _Stop(_too_deep(self.source.file, line, event.start_mark.column + 1, self.source.line_text(line)))
                 self.source.values[path] = mark
                 container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                stack.append(_Frame(container, path))
+                stack.append(_Frame(container, path, start=event.start_mark.index))
                 continue
             value = self._scalar(event)
             style = event.style or ""
@@ -320,6 +325,7 @@ class _Builder:
                 self._take_key(stack[-1], value, event, Mark(mark.line, mark.column, style))
                 continue
             self.source.values[path] = Mark(mark.line, mark.column, style)
+            self.source.spans[path] = (event.start_mark.index, event.end_mark.index)
             if stack:
                 self._attach(stack[-1], value, event, None)
             else:
@@ -370,6 +376,7 @@ class _Builder:
             return
         frame.pending_key = value
         self.source.keys[frame.path + (value,)] = mark
+        self.source.key_spans[frame.path + (value,)] = (event.start_mark.index, event.end_mark.index)
 
     def _attach(self, frame: _Frame, value: Any, event: Any, _: Any) -> None:
         if isinstance(frame.container, list):
