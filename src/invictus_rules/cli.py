@@ -321,7 +321,7 @@ TOOL_MODULES: list[str] = [
     "invictus_rules.tools.docs",
     "invictus_rules.service.commands",
     "invictus_rules.tools.translations",
-    # services_csv added below
+    "invictus_rules.tools.services_csv",
 ]
 
 

@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jinja2
 import polib  # type: ignore[import-untyped]
 from jinja2 import nodes
 
 from .._yaml import Path as YamlPath
-from .._yaml import SourceMap, read_yaml
 from ..errors import InvictusError, Location, Problem, format_problems
 from ..expr.check import did_you_mean
-from ..load import display_path, find_ruleset, read_bytes, read_document
+from ..load import display_path
 from ..templates import ENVIRONMENT, check_template
-from .yamledit import YamlEditor
+from .yamledit import (
+    YamlEditor,
+    published_problem,
+    read_ruleset_file,
+    ruleset_path,
+    write_checked,
+)
 
 EXIT_OK, EXIT_INVALID = 0, 1
 PO_WIDTH = 78
@@ -132,26 +138,35 @@ class ExportResult:
     """Texts without a source-language text (lint reports them): they have no msgid."""
 
 
-def _read_ruleset(path: Path) -> tuple[Any, Any, SourceMap, str]:
-    """The validated document, the raw data, its positions and the text of a ruleset file."""
-    data = read_bytes(path)
-    document, _, _ = read_document(data, display_path(path))
-    text = data.decode("utf-8")
-    raw, source = read_yaml(text, display_path(path))
-    return document, raw, source, text
-
-
 def _check_language(document: Any, language: str, file: str) -> None:
     meta = document.metadata
     if language == meta.default_language:
-        raise TranslationError([Problem("source-language", f'"{language}" is the ruleset\'s default language, the one texts are translated from', f"choose one of {', '.join(lang for lang in meta.languages if lang != language) or 'the other languages'}", Location(file))])
+        raise TranslationError(
+            [
+                Problem(
+                    "source-language",
+                    f'"{language}" is the ruleset\'s default language, the one texts are translated from',
+                    f"choose one of {', '.join(lang for lang in meta.languages if lang != language) or 'the other languages'}",
+                    Location(file),
+                )
+            ]
+        )
     if language not in meta.languages:
-        raise TranslationError([Problem("unknown-language", f'"{language}" is not one of the ruleset\'s languages ({", ".join(meta.languages)})', f"to add a language, add {language} to metadata.languages in the draft first", Location(file))])
+        raise TranslationError(
+            [
+                Problem(
+                    "unknown-language",
+                    f'"{language}" is not one of the ruleset\'s languages ({", ".join(meta.languages)})',
+                    f"to add a language, add {language} to metadata.languages in the draft first",
+                    Location(file),
+                )
+            ]
+        )
 
 
 def export_po(path: Path, language: str) -> ExportResult:
     """The PO file of ``language`` for the ruleset file at ``path``."""
-    document, raw, source, _ = _read_ruleset(path)
+    document, raw, source, _ = read_ruleset_file(path)
     file = display_path(path)
     _check_language(document, language, file)
     meta = document.metadata
@@ -246,18 +261,27 @@ def _parse_po(po_path: Path) -> tuple[Any, list[str]]:
 
 def check_po(ruleset_path: Path, po_path: Path) -> ImportReport:
     """Read a PO file against the ruleset: every problem, and the translations import would write."""
-    document, raw, _, _ = _read_ruleset(ruleset_path)
+    document, raw, _, _ = read_ruleset_file(ruleset_path)
     po, lines = _parse_po(po_path)
     file = display_path(po_path)
     meta = document.metadata
     report = ImportReport(language=str(po.metadata.get("Language", "")).strip())
     if not report.language:
-        report.problems.append(Problem("po-language", "the PO file does not say its language (no Language header)", 'add "Language: en\\n" (with the right code) to the header entry, or export the file again', Location(file, 1, 1)))
+        report.problems.append(
+            Problem(
+                "po-language",
+                "the PO file does not say its language (no Language header)",
+                'add "Language: en\\n" (with the right code) to the header entry, or export the file again',
+                Location(file, 1, 1),
+            )
+        )
         return report
     _check_language(document, report.language, file)
     exported_from = str(po.metadata.get("X-Ruleset", "")).strip()
     if exported_from and exported_from != meta.id:
-        report.problems.append(Problem("po-ruleset", f'the PO file was exported from the ruleset "{exported_from}", not "{meta.id}"', "import it into a version of the ruleset it came from", Location(file, 1, 1)))
+        report.problems.append(
+            Problem("po-ruleset", f'the PO file was exported from the ruleset "{exported_from}", not "{meta.id}"', "import it into a version of the ruleset it came from", Location(file, 1, 1))
+        )
         return report
     entries = {entry.context: entry for entry in iter_entries(raw)}
     known = {
@@ -279,7 +303,11 @@ def check_po(ruleset_path: Path, po_path: Path) -> ImportReport:
         context = po_entry.msgctxt
         if context is None or context not in entries:
             name = f'"{context}"' if context else "(none)"
-            problem("unknown-entry", f"the entry {name} is not a text of this ruleset", did_you_mean(context or "", list(entries)) or "keep msgctxt as it was exported; texts removed from the ruleset cannot be imported")
+            problem(
+                "unknown-entry",
+                f"the entry {name} is not a text of this ruleset",
+                did_you_mean(context or "", list(entries)) or "keep msgctxt as it was exported; texts removed from the ruleset cannot be imported",
+            )
             continue
         if context in seen:
             problem("duplicate-entry", f'the entry "{context}" appears twice (first at line {seen[context]})', "keep one of them")
@@ -297,7 +325,12 @@ def check_po(ruleset_path: Path, po_path: Path) -> ImportReport:
         current_source = entry.texts.get(meta.default_language, "")
         if po_entry.msgid != current_source:
             report.stale += 1
-            problem("stale", f'the {meta.default_language} text of "{context}" has changed since the PO file was exported, so its translation is not imported', "export the file again (translations are kept) and review this entry", "warning")
+            problem(
+                "stale",
+                f'the {meta.default_language} text of "{context}" has changed since the PO file was exported, so its translation is not imported',
+                "export the file again (translations are kept) and review this entry",
+                "warning",
+            )
             continue
         current = entry.texts.get(report.language)
         if current == po_entry.msgstr:
@@ -337,9 +370,9 @@ def _template_issue(source: str, translation: str, current: str | None, known: d
     if extra or missing:
         parts = []
         if missing:
-            parts.append("leaves out " + ", ".join("{{ %s }}" % name for name in missing))
+            parts.append("leaves out " + ", ".join("{{ " + name + " }}" for name in missing))
         if extra:
-            parts.append("uses " + ", ".join("{{ %s }}" % name for name in extra) + ", which the source text does not")
+            parts.append("uses " + ", ".join("{{ " + name + " }}" for name in extra) + ", which the source text does not")
         return " and ".join(parts), "keep the template variables of msgid exactly as they are written there"
     _, issues = check_template(translation, known)
     if issues:
@@ -350,7 +383,7 @@ def _template_issue(source: str, translation: str, current: str | None, known: d
 def import_po(ruleset_path: Path, po_path: Path) -> ImportReport:
     """Write a PO file's translations into a draft ruleset file in place; refuse on any error."""
     file = display_path(ruleset_path)
-    document, raw, source, text = _read_ruleset(ruleset_path)
+    document, raw, source, text = read_ruleset_file(ruleset_path)
     if document.metadata.status == "published":
         raise TranslationError([published_problem(file, document.metadata.country, source)])
     report = check_po(ruleset_path, po_path)
@@ -364,31 +397,7 @@ def import_po(ruleset_path: Path, po_path: Path) -> ImportReport:
     return report
 
 
-def published_problem(file: str, country: str, source: SourceMap) -> Problem:
-    return source.problem(
-        ("metadata", "status"),
-        "published",
-        f"{file} is published, and published versions are never edited",
-        f"create a new version first: invictus-rules new-version {country}, then import into the new draft",
-    )
-
-
-def write_checked(path: Path, text: str) -> None:
-    """Write an edited ruleset, only if it still loads and compiles."""
-    from ..load import compile_with_source
-    from .files import write_atomic
-
-    compile_with_source(text, display_path(path))
-    write_atomic(path, text)
-
-
 # -- commands ----------------------------------------------------------------------------------
-
-
-def _ruleset_path(reference: str) -> Path:
-    import datetime as dt
-
-    return find_ruleset(reference, as_of=dt.date.today())
 
 
 def _summary(report: ImportReport) -> str:
@@ -396,7 +405,7 @@ def _summary(report: ImportReport) -> str:
 
 
 def cmd_export(args: argparse.Namespace, io: Any) -> int:
-    path = _ruleset_path(args.ruleset)
+    path = ruleset_path(args.ruleset)
     result = export_po(path, args.language)
     if args.out:
         from .files import write_atomic
@@ -411,7 +420,7 @@ def cmd_export(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_check(args: argparse.Namespace, io: Any) -> int:
-    report = check_po(_ruleset_path(args.ruleset), Path(args.po))
+    report = check_po(ruleset_path(args.ruleset), Path(args.po))
     if report.problems:
         io.out.write(format_problems(report.problems, limit=args.limit) + "\n")
     io.out.write(f"{display_path(Path(args.po))} ({report.language or '?'}): {_summary(report)}\n")
@@ -419,7 +428,7 @@ def cmd_check(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_import(args: argparse.Namespace, io: Any) -> int:
-    path = _ruleset_path(args.ruleset)
+    path = ruleset_path(args.ruleset)
     report = import_po(path, Path(args.po))
     shown = [p for p in report.problems if p.severity != "info"]
     if shown:

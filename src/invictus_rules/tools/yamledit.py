@@ -12,12 +12,22 @@ is refused, never written.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Any
 
 from .._yaml import Path, SourceMap, read_yaml
 from ..errors import InvictusError, Location, Problem, RulesetError
+from ..load import (
+    compile_with_source,
+    display_path,
+    find_ruleset,
+    read_bytes,
+    read_document,
+)
+from .files import write_atomic
 
 FOLD_WIDTH = 100
 """Longest line, in characters, of a new or rewritten folded (``>-``) text."""
@@ -283,3 +293,36 @@ def _get(data: Any, path: Path) -> Any:
     for part in path:
         data = data[part]
     return data
+
+
+# -- drafts: what the tools that edit a ruleset file share --------------------------------------
+
+
+def read_ruleset_file(path: FilePath) -> tuple[Any, Any, SourceMap, str]:
+    """The validated document, the raw data, its positions and the text of a ruleset file."""
+    data = read_bytes(path)
+    document, _, _ = read_document(data, display_path(path))
+    text = data.decode("utf-8")
+    raw, source = read_yaml(text, display_path(path))
+    return document, raw, source, text
+
+
+def published_problem(file: str, country: str, source: SourceMap) -> Problem:
+    """The refusal to edit a published file, pointing at its status."""
+    return source.problem(
+        ("metadata", "status"),
+        "published",
+        f"{file} is published, and published versions are never edited",
+        f"create a new version first: invictus-rules new-version {country}, then import into the new draft",
+    )
+
+
+def write_checked(path: FilePath, text: str) -> None:
+    """Write an edited ruleset atomically, only if it still loads and compiles."""
+    compile_with_source(text, display_path(path))
+    write_atomic(path, text)
+
+
+def ruleset_path(reference: str) -> FilePath:
+    """The file a command's RULESET argument names: a path, a country code or cc@version."""
+    return find_ruleset(reference, as_of=dt.date.today())
