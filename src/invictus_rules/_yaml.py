@@ -68,7 +68,8 @@ class SourceMap:
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
     spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    """Where each value starts and ends, as character offsets into the text (for tools that edit it)."""
+    """Where each value starts and ends, as character offsets into the text: kept only when asked for
+    (``read_yaml(..., spans=True)``), by tools that edit the text in place."""
     key_spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     """Problems found while reading that do not stop reading (duplicate keys): reported with the rest."""
@@ -131,16 +132,17 @@ def format_path(path: Path) -> str:
     return text
 
 
-def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | None = None) -> tuple[Any, SourceMap]:
+def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | None = None, spans: bool = False) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python data and a source map, or raise RulesetError.
 
     With ``until_key``, reading stops once that top-level key's value is complete (listing versions
-    needs only the metadata, which comes first).
+    needs only the metadata, which comes first). With ``spans``, the source map also keeps where
+    each value and key starts and ends in the text.
     """
     text = _decode(data, file)
     source = SourceMap(file=file, lines=text.splitlines())
     try:
-        value = _Builder(source, until_key).build(yaml.parse(text, Loader=_Parser))
+        value = _Builder(source, until_key, spans).build(yaml.parse(text, Loader=_Parser))
     except _Stop as stop:
         raise RulesetError([stop.problem]) from None
     except yaml.MarkedYAMLError as exc:
@@ -240,10 +242,11 @@ class _Frame:
 class _Builder:
     """Builds plain data from parser events with an explicit stack (no recursion)."""
 
-    def __init__(self, source: SourceMap, until_key: str | None = None):
+    def __init__(self, source: SourceMap, until_key: str | None = None, spans: bool = False):
         self.source = source
         self.nodes = 0
         self.until_key = until_key
+        self.spans: dict[Path, tuple[int, int]] | None = source.spans if spans else None
 
     def fail(self, event: Any, code: str, message: str, hint: str) -> None:
         mark = event.start_mark
@@ -285,7 +288,8 @@ class _Builder:
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frame = stack.pop()
                 value = frame.container
-                self.source.spans[frame.path] = (frame.start, event.end_mark.index)
+                if self.spans is not None:
+                    self.spans[frame.path] = (frame.start, event.end_mark.index)
                 if stack:
                     self._attach(stack[-1], value, event, None)
                     if len(stack) == 1 and self.until_key is not None and self.until_key in stack[0].container:
@@ -325,7 +329,8 @@ class _Builder:
                 self._take_key(stack[-1], value, event, Mark(mark.line, mark.column, style))
                 continue
             self.source.values[path] = Mark(mark.line, mark.column, style)
-            self.source.spans[path] = (event.start_mark.index, event.end_mark.index)
+            if self.spans is not None:
+                self.spans[path] = (event.start_mark.index, event.end_mark.index)
             if stack:
                 self._attach(stack[-1], value, event, None)
             else:
@@ -376,7 +381,8 @@ class _Builder:
             return
         frame.pending_key = value
         self.source.keys[frame.path + (value,)] = mark
-        self.source.key_spans[frame.path + (value,)] = (event.start_mark.index, event.end_mark.index)
+        if self.spans is not None:
+            self.source.key_spans[frame.path + (value,)] = (event.start_mark.index, event.end_mark.index)
 
     def _attach(self, frame: _Frame, value: Any, event: Any, _: Any) -> None:
         if isinstance(frame.container, list):

@@ -54,13 +54,13 @@ class YamlEditor:
         self.bom = text.startswith(_BOM)
         self.text = text[1:] if self.bom else text
         self.file = file
-        self.data, self.source = read_yaml(self.text, file)
+        self.data, self.source = read_yaml(self.text, file, spans=True)
         self.expected: Any = copy.deepcopy(self.data)
         self._edits: list[_Edit] = []
 
     @classmethod
     def from_parsed(cls, text: str, data: Any, source: SourceMap, file: str) -> YamlEditor:
-        """An editor for a text already read (``data`` and ``source`` from ``read_yaml`` of ``text``)."""
+        """An editor for a text already read (``data`` and ``source`` from ``read_yaml(text, spans=True)``)."""
         editor = cls.__new__(cls)
         editor.bom = text.startswith(_BOM)
         editor.text = text[1:] if editor.bom else text
@@ -303,7 +303,7 @@ def read_ruleset_file(path: FilePath) -> tuple[Any, Any, SourceMap, str]:
     data = read_bytes(path)
     document, _, _ = read_document(data, display_path(path))
     text = data.decode("utf-8")
-    raw, source = read_yaml(text, display_path(path))
+    raw, source = read_yaml(text, display_path(path), spans=True)
     return document, raw, source, text
 
 
