@@ -123,6 +123,7 @@ def comparison_rows(results: list[CountryResult]) -> list[tuple[str, list[str]]]
     """The side-by-side table: one row per aspect, one cell per country."""
     rows: list[tuple[str, list[str]]] = []
     rows.append(("ruleset version", [f"{r.ruleset.version}" for r in results]))
+    rows.append(("not safe to talk: safety block", [_safety_cell(r) for r in results]))
     for score_id in ("dv_risk", "vulnerability"):
         rows.append((f"level {score_id}", [_level(r.assessment, score_id) for r in results if r.assessment]))
     categories = sorted({ref.category for r in results if r.assessment for ref in r.assessment.referrals})
@@ -141,11 +142,21 @@ def comparison_rows(results: list[CountryResult]) -> list[tuple[str, list[str]]]
             pending = [p.id for p in r.assessment.pending if p.kind == "information" and letter in _item_letters(r.ruleset, p.id)]
             cells.append(", ".join(given) if given else ("pending" if pending else "—"))
         rows.append((f"info Art. 4(1)({letter}) {label}", cells))
+    rows.append(("deferred until safe", [", ".join(f"{d.service} ({d.why.replace('_', ' ')})" for d in r.assessment.deferred) or "—" for r in results if r.assessment]))
+    rows.append(("status", [r.assessment.status.replace("_", " ") for r in results if r.assessment]))
     rows.append(("pending rules", [str(len(r.assessment.pending)) for r in results if r.assessment]))
+    rows.append(("undecidable (victim's choice)", [str(len(r.assessment.undecidable)) for r in results if r.assessment]))
     rows.append(("still to ask", [", ".join(r.assessment.next_questions[:6]) + (" …" if len(r.assessment.next_questions) > 6 else "") or "—" for r in results if r.assessment]))
     rows.append(("answers not used", [", ".join(r.not_used) or "—" for r in results]))
     rows.append(("answers not valid here", [", ".join(r.not_valid) or "—" for r in results]))
     return rows
+
+
+def _safety_cell(result: CountryResult) -> str:
+    if result.ruleset.compiled.safety is None:
+        return "not checked (version predates it)"
+    block = result.assessment.safety if result.assessment else None
+    return "—" if block is None else "shown; emergency: " + ", ".join(route.service for route in block.emergency)
 
 
 def _item_letters(ruleset: Ruleset, item_id: str) -> list[str]:
