@@ -54,6 +54,16 @@ def test_edits_keep_style_comments_and_the_byte_order_mark():
     )
 
 
+def test_windows_line_ends_are_kept():
+    """In a file saved with CR LF line ends, new and rewritten lines end with CR LF too."""
+    editor = YamlEditor(DOCUMENT.replace("\n", "\r\n"))
+    editor.set(("a", "help", "en"), "one\ntwo")
+    editor.set(("a", "new"), "value")
+    result = editor.result()
+    assert "\n" not in result.replace("\r\n", "")
+    assert "    en: |-\r\n      one\r\n      two\r\n" in result and "  new: value\r\nb:" in result
+
+
 def test_unchanged_values_make_no_edit():
     """Setting a value to what it already is leaves the text untouched."""
     editor = YamlEditor(DOCUMENT)

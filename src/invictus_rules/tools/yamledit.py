@@ -53,6 +53,8 @@ class YamlEditor:
     def __init__(self, text: str, file: str = "<string>"):
         self.bom = text.startswith(_BOM)
         self.text = text[1:] if self.bom else text
+        self.crlf = "\r\n" in self.text
+        """Whether the file's lines end with CR LF (saved on Windows): new lines end the same way."""
         self.file = file
         self.data, self.source = read_yaml(self.text, file, spans=True)
         self.expected: Any = copy.deepcopy(self.data)
@@ -64,6 +66,7 @@ class YamlEditor:
         editor = cls.__new__(cls)
         editor.bom = text.startswith(_BOM)
         editor.text = text[1:] if editor.bom else text
+        editor.crlf = "\r\n" in editor.text
         editor.file = file
         editor.data, editor.source = data, source
         editor.expected = copy.deepcopy(data)
@@ -139,7 +142,8 @@ class YamlEditor:
         for edit in sorted(self._edits, key=lambda e: (e.start, e.end), reverse=True):
             if edit.end > previous:
                 raise EditError([Problem("edit-overlap", "two edits touch the same part of the file", "edit one value at a time", Location(self.file))])
-            text = text[: edit.start] + edit.text + text[edit.end :]
+            new = edit.text.replace("\n", "\r\n") if self.crlf else edit.text
+            text = text[: edit.start] + new + text[edit.end :]
             previous = edit.start
         try:
             data, _ = read_yaml(text, self.file)
@@ -198,7 +202,7 @@ class YamlEditor:
         column = self._key_column(parent + (last,))
         _, end = self._value_span(parent + (last,))
         line_end = self.text.find("\n", end)
-        at = len(self.text) if line_end < 0 else line_end
+        at = len(self.text) if line_end < 0 else line_end - (self.text[line_end - 1 : line_end] == "\r")
         if isinstance(value, dict):
             lines = [f"\n{' ' * column}{key}:"]
             for inner_key, inner in value.items():
