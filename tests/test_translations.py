@@ -227,6 +227,16 @@ def test_malformed_po_gives_a_positioned_error_not_a_traceback(cli, tmp_path, nl
     assert nl.read_bytes() == before
 
 
+def test_language_header_as_translation_tools_write_it(tmp_path, nl):
+    """A PO file whose Language header says en_GB (as Poedit writes it) is read as English."""
+    po_file = tmp_path / "en.po"
+    text = _edit_po(export_po(nl, "en").text, {"metadata.title": "Assessment (Netherlands)"})
+    po_file.write_text(text.replace('"Language: en\\n"', '"Language: en_GB\\n"'), encoding="utf-8")
+    assert "Language: en_GB" in po_file.read_text(encoding="utf-8")
+    report = check_po(nl, po_file)
+    assert report.language == "en" and len(report.changes) == 1
+
+
 def test_export_refuses_the_source_language_and_unknown_languages(cli, nl):
     """Exporting into the default language or a language the ruleset lacks is a clear error."""
     result = cli("translations", "export", str(nl), "--language", "nl")
@@ -242,5 +252,5 @@ def test_cli_round_trip_writes_and_reports(cli, tmp_path, nl):
     po_file.write_text(_edit_po(po_file.read_text(encoding="utf-8"), {"metadata.title": "Assessment (Netherlands)"}), encoding="utf-8")
     result = cli("translations", "import", str(nl), str(po_file))
     assert result.code == 0, result.err
-    assert result.out.startswith(f"wrote 1 translations into {nl}")
+    assert result.out.startswith(f"wrote 1 translation into {nl}")
     assert compile_file(nl).metadata.title["en"] == "Assessment (Netherlands)"

@@ -265,7 +265,7 @@ def check_po(ruleset_path: Path, po_path: Path) -> ImportReport:
     po, lines = _parse_po(po_path)
     file = display_path(po_path)
     meta = document.metadata
-    report = ImportReport(language=str(po.metadata.get("Language", "")).strip())
+    report = ImportReport(language=_language(str(po.metadata.get("Language", "")), meta.languages))
     if not report.language:
         report.problems.append(
             Problem(
@@ -343,6 +343,13 @@ def check_po(ruleset_path: Path, po_path: Path) -> ImportReport:
                 continue
         report.changes[entry.path + (report.language,)] = po_entry.msgstr
     return report
+
+
+def _language(header: str, languages: list[str]) -> str:
+    """The ruleset language a PO header names: 'en', or 'en_GB' / 'en-GB' as translation tools write it."""
+    code = header.strip()
+    base = re.split(r"[_\-@.]", code, maxsplit=1)[0].lower()
+    return code if code in languages or base not in languages else base
 
 
 def _msgstr_line(lines: list[str], start: int) -> int:
@@ -433,7 +440,8 @@ def cmd_import(args: argparse.Namespace, io: Any) -> int:
     shown = [p for p in report.problems if p.severity != "info"]
     if shown:
         io.err.write(format_problems(shown) + "\n")
-    written = f"wrote {len(report.changes)} translations into {display_path(path)}" if report.changes else f"nothing to change in {display_path(path)}"
+    count = len(report.changes)
+    written = f"wrote {count} translation{'s' if count != 1 else ''} into {display_path(path)}" if count else f"nothing to change in {display_path(path)}"
     io.out.write(f"{written} ({report.unchanged} unchanged, {report.untranslated} untranslated, {report.fuzzy} fuzzy and {report.stale} stale not imported)\n")
     return EXIT_OK
 
