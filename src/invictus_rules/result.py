@@ -91,7 +91,7 @@ class ReferralResult(_Result):
     url: str | None
     hours: str | None
     priority: Literal["immediate", "urgent", "standard"]
-    mode: Literal["inform_only", "opt_in", "opt_out"]
+    mode: Literal["inform_only", "opt_in", "opt_out", "report"]
     reasons: list[ReferralReason]
 
 
