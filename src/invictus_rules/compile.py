@@ -9,11 +9,12 @@ explanations, lint, diff and docs read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ._yaml import Path, SourceMap
 from .errors import Problem, RulesetError
@@ -23,6 +24,7 @@ from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
 from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
+from .safety import Defer, make_deferral
 from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
 from .templates import CheckedText, TemplateIssue, check_template
 
@@ -39,6 +41,9 @@ class CompiledCondition:
     reads: tuple[str, ...]
     scores: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
+    compile_part: Callable[[Node], Fn] = field(default=lambda node: lambda env: False, repr=False, compare=False)
+    """Compiles a sub-condition of ``node`` to its three-valued closure (for explanations: which open
+    question can still decide it)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class CompiledRuleset:
     referrals: tuple[CompiledReferral, ...]
     information: tuple[CompiledInformation, ...]
     safety: CompiledSafety | None
+    defer: Defer = field(repr=False, compare=False)
     fast: FastDecide = field(repr=False, compare=False)
     trace_plan: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = field(repr=False, compare=False, default=())
     cache: dict[Any, Any] = field(repr=False, compare=False, default_factory=dict)
@@ -127,6 +133,14 @@ class CompiledRuleset:
     @cached_property
     def question_order(self) -> dict[str, int]:
         return {q.spec.id: index for index, q in enumerate(self.questions)}
+
+    @cached_property
+    def score_order(self) -> dict[str, int]:
+        return {score.spec.id: index for index, score in enumerate(self.scores)}
+
+    @cached_property
+    def service_order(self) -> dict[str, int]:
+        return {service_id: index for index, service_id in enumerate(self.services)}
 
     @cached_property
     def required_questions(self) -> frozenset[str]:
@@ -235,6 +249,7 @@ class _Builder:
 
         if self.problems:
             return None
+        defer = make_deferral(doc.referrals, services, gated=safety is not None)
         return CompiledRuleset(
             document=doc,
             digest=digest,
@@ -246,8 +261,9 @@ class _Builder:
             referrals=tuple(referrals),
             information=tuple(information),
             safety=safety,
-            fast=generate_fast_path(questions, ask_order, scores, referrals, information),
-            trace_plan=_trace_plan(questions, scores, referrals, information),
+            defer=defer,
+            fast=generate_fast_path(questions, ask_order, scores, referrals, information, safety, defer),
+            trace_plan=_trace_plan(questions, safety, scores, referrals, information),
         )
 
     # -- metadata and ids -------------------------------------------------------------------
@@ -502,7 +518,8 @@ class _Builder:
             return _BROKEN
         fn = compile_condition(node, checked.types, self.level_index)
         deps = depends.closure(checked.questions, checked.scores) if depends else checked.questions
-        return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps)
+        part = functools.partial(compile_condition, types=checked.types, level_index=self.level_index)
+        return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps, part)
 
     def parse_condition(self, condition: Condition, path: Path) -> Node | None:
         if isinstance(condition, bool):
@@ -557,7 +574,13 @@ class _Builder:
         self.problems.append(problem)
 
 
-def _trace_plan(questions: Iterable[CompiledQuestion], scores: Iterable[CompiledScore], referrals: Iterable[CompiledReferral], information: Iterable[CompiledInformation]) -> tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]:
+def _trace_plan(
+    questions: Iterable[CompiledQuestion],
+    safety: CompiledSafety | None,
+    scores: Iterable[CompiledScore],
+    referrals: Iterable[CompiledReferral],
+    information: Iterable[CompiledInformation],
+) -> tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]:
     """(kind, id, condition text, questions read, scores used) of every rule, in trace order."""
     plan: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = []
 
@@ -567,6 +590,8 @@ def _trace_plan(questions: Iterable[CompiledQuestion], scores: Iterable[Compiled
     for question in questions:
         if question.ask_if is not None:
             add("question", question.spec.id, question.ask_if)
+    if safety is not None:
+        add("safety", "safe_to_talk", safety.condition)
     for score in scores:
         for item in score.items:
             add("score_item", f"{score.spec.id}.{item.spec.id}", item.condition)
