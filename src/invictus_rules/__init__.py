@@ -14,6 +14,7 @@ from .api import Ruleset, load_ruleset, load_ruleset_text
 from .errors import AnswersError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .evaluate import Outcome
 from .model import json_schema
+from .record import DecisionRecord, Provenance, engine_build
 from .result import (
     Assessment,
     InformationResult,
@@ -30,12 +31,14 @@ __all__ = [
     "Answers",
     "AnswersError",
     "Assessment",
+    "DecisionRecord",
     "InformationResult",
     "InvictusError",
     "Location",
     "Outcome",
     "PendingResult",
     "Problem",
+    "Provenance",
     "ReferralResult",
     "Ruleset",
     "RulesetError",
@@ -44,6 +47,7 @@ __all__ = [
     "ScoreResult",
     "Trace",
     "TraceEntry",
+    "engine_build",
     "json_schema",
     "load_ruleset",
     "load_ruleset_text",

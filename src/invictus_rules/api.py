@@ -18,6 +18,7 @@ from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch
 from .load import compile_source, display_path, find_ruleset, read_bytes
 from .model import Question
+from .record import NOT_CHECKED, Provenance
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
 DateLike = dt.date | str | None
@@ -44,8 +45,9 @@ def to_date(value: DateLike, *, default: dt.date | None = None, what: str = "as_
 class Ruleset:
     """A compiled ruleset version. Immutable; safe to share between threads; evaluate many times."""
 
-    def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None):
+    def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None, provenance: Provenance = NOT_CHECKED):
         self._compiled = compiled
+        self._provenance = provenance
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
         self._checker = AnswerChecker(self._questions)
         self._source = source
@@ -60,6 +62,11 @@ class Ruleset:
     def ref(self) -> RulesetRef:
         """Id, country, version, status, effective date and content hash."""
         return ruleset_ref(self._compiled)
+
+    @property
+    def provenance(self) -> Provenance:
+        """Whether the manifest vouched for this version when it was loaded, and by which signing key."""
+        return self._provenance
 
     @property
     def id(self) -> str:
@@ -122,7 +129,7 @@ class Ruleset:
             language=language or self._compiled.metadata.default_language,
             trace=trace,
             trace_values=trace_values,
-        )
+        ).with_provenance(self._provenance)
 
     def trace(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None, trace_values: bool = False) -> Trace:
         """Decisions explained rule by rule, without rendering any text."""

@@ -98,6 +98,9 @@ def cmd_assess(args: argparse.Namespace, io: IO_) -> int:
     )
     if args.format == "json":
         io.out.write(assessment.model_dump_json(indent=2) + "\n")
+    elif args.format == "record":
+        record = assessment.record(answers, case_id=args.case_id or case.case_id)
+        io.out.write(record.model_dump_json(indent=2) + "\n")
     else:
         io.out.write(render_text(assessment))
     return EXIT_OK
@@ -281,7 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("case", metavar="CASE", help="a case JSON file, or - for standard input")
     assess.add_argument("--language", help="language of the texts (default: the case's, else the ruleset's default)")
     assess.add_argument("--as-of", type=_date_arg, help="assessment date YYYY-MM-DD (default: the case's, else today); also picks the ruleset version in force")
-    assess.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    assess.add_argument(
+        "--format",
+        choices=("text", "json", "record"),
+        default="text",
+        help="output format (default text); record: the decision record for case files and logs, without answers "
+        "(its digest of the answers is keyed with INVICTUS_RECORD_KEY when set)",
+    )
+    assess.add_argument("--case-id", help="the case id to put in the record (default: the case file's case_id)")
     assess.add_argument("--no-trace", action="store_true", help="leave the rule-by-rule trace out of the JSON output")
     assess.add_argument("--trace-values", action="store_true", help="put answer values in the trace (personal data: only where the output is protected)")
 

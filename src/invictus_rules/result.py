@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any, Literal, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import NotRequired, TypedDict
 
 from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
 from .evaluate import Outcome
 from .outcome import possible_level_ranks
+from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record
 from .expr.compile import ABSENT
 from .templates import RenderError, render
 
@@ -47,8 +48,10 @@ class _Result(BaseModel):
         object.__setattr__(record, "__dict__", values)
         object.__setattr__(record, "__pydantic_fields_set__", set(values))
         object.__setattr__(record, "__pydantic_extra__", None)
-        object.__setattr__(record, "__pydantic_private__", None)
+        object.__setattr__(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
         return record
+
+    _private_defaults: ClassVar[dict[str, Any]] = {}
 
 
 class RulesetRef(_Result):
@@ -162,6 +165,35 @@ class Assessment(_Result):
     ignored_answers: list[IgnoredAnswer]
     warnings: list[Notice]
     trace: Trace | None
+
+    _provenance: Provenance = PrivateAttr(default=NOT_CHECKED)
+    _private_defaults: ClassVar[dict[str, Any]] = {"_provenance": NOT_CHECKED}
+
+    def record(
+        self,
+        answers: Mapping[str, Any] | Any,
+        *,
+        case_id: str | None = None,
+        key: bytes | str | None = None,
+        clock: Clock | None = None,
+        record_id: str | None = None,
+    ) -> DecisionRecord:
+        """The decision record of this assessment, for case files and logs: no answer values.
+
+        ``answers`` are the answers it was made from (only their digest is kept); ``key`` the
+        deployment key for that digest (default: ``INVICTUS_RECORD_KEY``; without one the digest is
+        a weaker salted SHA-256); ``clock`` gives the creation time (default: now, in UTC).
+        """
+        return make_record(self, answers, provenance=self._provenance, case_id=case_id, key=key, clock=clock, record_id=record_id)
+
+    def with_provenance(self, provenance: Provenance) -> "Assessment":
+        """This assessment, noting where its ruleset came from (for its record). Returns self."""
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {"_provenance": provenance})
+        else:
+            private["_provenance"] = provenance
+        return self
 
 
 def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
