@@ -140,3 +140,30 @@ def test_assess_format_record_on_the_command_line(cli, monkeypatch):
     assert data["case_id"] == "nl-example-dv-high-risk" and data["answers"]["algorithm"] == "hmac-sha256"
     assert "trace" not in data and "2026-02-27" not in result.out
     assert json.loads(cli("assess", "nl", str(CASE), "--format", "record", "--case-id", "other").out)["case_id"] == "other"
+
+
+def test_default_assessment_json_reads_back_no_answer(cli):
+    """By default the assessment JSON has no trace and no indicators present: only --trace adds that detail."""
+    plain = json.loads(cli("assess", "nl", str(CASE), "--format", "json").out)
+    assert plain["trace"] is None and all(score["present"] is None for score in plain["scores"])
+    detailed = json.loads(cli("assess", "nl", str(CASE), "--format", "json", "--trace").out)
+    assert detailed["trace"]["entries"] and "strangulation" in detailed["scores"][0]["present"]
+    assert all("values" not in entry for entry in detailed["trace"]["entries"])
+    valued = json.loads(cli("assess", "nl", str(CASE), "--format", "json", "--trace-values").out)
+    assert any("values" in entry for entry in valued["trace"]["entries"])
+
+
+def test_schemas_say_what_is_special_category_data():
+    """The assessment and record JSON Schemas state which outputs are special-category personal data."""
+    assessment = json.loads((ROOT / "schema" / "assessment.schema.json").read_text(encoding="utf-8"))
+    record = json.loads((ROOT / "schema" / "record.schema.json").read_text(encoding="utf-8"))
+    assert "special-category personal data" in assessment["description"].lower()
+    assert "special-category personal data" in assessment["properties"]["trace"]["description"]
+    assert "no answer" in record["description"] and "not special-category" in record["description"].lower()
+
+
+def test_committed_output_schemas_match_the_code(cli):
+    """schema --of assessment and --of record print the committed files (regenerate them that way)."""
+    for what in ("assessment", "record"):
+        committed = (ROOT / "schema" / f"{what}.schema.json").read_text(encoding="utf-8")
+        assert cli("schema", "--of", what).out == committed, f"run: invictus-rules schema --of {what} > schema/{what}.schema.json"

@@ -113,21 +113,23 @@ class Ruleset:
         *,
         as_of: DateLike = None,
         language: str | None = None,
-        trace: bool = True,
+        trace: bool = False,
         trace_values: bool = False,
     ) -> Assessment:
         """Assess one case: validated answers in, explained Assessment out.
 
         ``as_of`` defaults to today (the only place the clock is read); ``language`` to the
-        ruleset's default language. ``trace_values`` puts answer values in the trace: only ask for
-        it where the output is protected like the case itself.
+        ruleset's default language. ``trace`` adds the rule-by-rule trace and each score's
+        indicators present, from which answers can be read back; ``trace_values`` (which implies
+        ``trace``) puts the answer values in the trace. Ask for either only where the output is
+        protected like the case itself.
         """
         outcome = self.decide(answers, as_of=as_of)
         return build_assessment(
             self._compiled,
             outcome,
             language=language or self._compiled.metadata.default_language,
-            trace=trace,
+            trace=trace or trace_values,
             trace_values=trace_values,
         ).with_provenance(self._provenance)
 

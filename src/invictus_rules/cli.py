@@ -93,7 +93,7 @@ def cmd_assess(args: argparse.Namespace, io: IO_) -> int:
         answers,
         as_of=as_of,
         language=args.language or case.language,
-        trace=not args.no_trace,
+        trace=args.trace,
         trace_values=args.trace_values,
     )
     if args.format == "json":
@@ -251,13 +251,21 @@ def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, io: IO_) -> int:
-    io.out.write(schema_text())
+    io.out.write(schema_text(args.of))
     return EXIT_OK
 
 
-def schema_text() -> str:
-    """The JSON Schema exactly as committed in schema/ruleset.schema.json."""
-    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def schema_text(of: str = "ruleset") -> str:
+    """A JSON Schema exactly as committed in schema/<of>.schema.json."""
+    from .record import DecisionRecord
+    from .result import Assessment
+
+    if of == "ruleset":
+        schema = json_schema()
+    else:
+        model: Any = Assessment if of == "assessment" else DecisionRecord
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **model.model_json_schema(mode="serialization")}
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -292,8 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(its digest of the answers is keyed with INVICTUS_RECORD_KEY when set)",
     )
     assess.add_argument("--case-id", help="the case id to put in the record (default: the case file's case_id)")
-    assess.add_argument("--no-trace", action="store_true", help="leave the rule-by-rule trace out of the JSON output")
-    assess.add_argument("--trace-values", action="store_true", help="put answer values in the trace (personal data: only where the output is protected)")
+    assess.add_argument(
+        "--trace",
+        action="store_true",
+        help="add the rule-by-rule trace and the indicators present to the JSON output (they read back answers: special-category personal data)",
+    )
+    assess.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)  # the default now; kept so old scripts run
+    assess.add_argument("--trace-values", action="store_true", help="also put answer values in the trace (implies --trace; only where the output is protected)")
 
     questions = add("questions", cmd_questions, "print the questionnaire, or the questions still to ask for a partial case")
     questions.add_argument("ruleset", metavar="RULESET", help="a country code, cc@version or a ruleset file")
@@ -306,7 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
     validate.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    add("schema", cmd_schema, "print the JSON Schema of the ruleset format (for editors)")
+    schema = add("schema", cmd_schema, "print the JSON Schema of the ruleset format (for editors), or of an output")
+    schema.add_argument(
+        "--of",
+        choices=("ruleset", "assessment", "record"),
+        default="ruleset",
+        help="ruleset (default); assessment (special-category personal data); record (the decision record, no answers)",
+    )
 
     lint = add("lint", cmd_lint, "find mistakes schema validation cannot: dead or always-true rules, level gaps, unused questions and services, translations, versions")
     lint.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")

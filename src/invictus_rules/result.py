@@ -7,7 +7,8 @@ model. Output order is stable and documented:
   several rules for one service merge into one referral (highest priority; every reason kept; the
   mode of the highest-priority rule, the first listed on a tie);
 - next questions in questionnaire order.
-The trace never holds answer values unless ``trace_values`` is asked for.
+The trace and the indicators present are left out unless ``trace`` is asked for (their results read
+back answers); the trace never holds answer values unless ``trace_values`` is asked for.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class ScoreResult(_Result):
     level_label: str | None
     possible_levels: list[str] = Field(description="every level still possible, lowest first")
     overridden: bool = Field(description="true when professional judgement raised the level")
-    present: list[str] = Field(description="indicators present")
+    present: list[str] | None = Field(
+        description="indicators present; only with the trace (detail that reads back answers: special-category personal data), else null"
+    )
     undecided: list[str] = Field(description="indicators that depend on unanswered questions")
 
 
@@ -147,7 +150,11 @@ class Trace(_Result):
 
 
 class Assessment(_Result):
-    """The result of assessing one case against one ruleset version."""
+    """The result of assessing one case against one ruleset version.
+
+    Special-category personal data (EU GDPR Art. 9): its decisions and texts say what happened to a
+    victim. Keep it where the case is kept; logs and case files keep the decision record instead.
+    """
 
     format: Literal["invictus-rules/assessment/v1"] = ASSESSMENT_FORMAT
     ruleset: RulesetRef
@@ -164,7 +171,7 @@ class Assessment(_Result):
     unknown: list[str]
     ignored_answers: list[IgnoredAnswer]
     warnings: list[Notice]
-    trace: Trace | None
+    trace: Trace | None = Field(description="the rule-by-rule trace, only when asked for: its results read back answers (special-category personal data)")
 
     _provenance: Provenance = PrivateAttr(default=NOT_CHECKED)
     _private_defaults: ClassVar[dict[str, Any]] = {"_provenance": NOT_CHECKED}
@@ -234,10 +241,14 @@ def build_assessment(
     outcome: Outcome,
     *,
     language: str,
-    trace: bool = True,
+    trace: bool = False,
     trace_values: bool = False,
 ) -> Assessment:
-    """Explain and render an outcome in ``language``."""
+    """Explain and render an outcome in ``language``.
+
+    ``trace`` adds the detail from which answers can be read back (the rule-by-rule trace and each
+    score's indicators present); ``trace_values`` the answers themselves. Both are opt-in.
+    """
     meta = ruleset.metadata
     warnings: list[Notice] = []
     if language not in meta.languages:
@@ -251,7 +262,7 @@ def build_assessment(
     texts = _Texts(language, meta.default_language)
     context = _Context(ruleset, outcome, texts, language)
 
-    scores = [_score_result(ruleset, index, outcome, texts) for index in range(len(ruleset.scores))]
+    scores = [_score_result(ruleset, index, outcome, texts, trace) for index in range(len(ruleset.scores))]
     referrals, referral_pending = _referrals(ruleset, outcome, texts, context, warnings)
     information: list[InformationResult] = []
     pending: list[PendingResult] = []
@@ -399,7 +410,7 @@ def _render(templates: Mapping[str, Any], texts: _Texts, context: _Context, wher
         return ""
 
 
-def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts) -> ScoreResult:
+def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts, detail: bool) -> ScoreResult:
     score = ruleset.scores[index]
     result = outcome.scores[index]
     low, high = result.points
@@ -420,7 +431,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         level_label=texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
         possible_levels=possible,
         overridden=result.override is not None and result.override > computed_top,
-        present=[item for item, r in zip(score.item_ids, items) if r is True],
+        present=[item for item, r in zip(score.item_ids, items) if r is True] if detail else None,
         undecided=[item for item, r in zip(score.item_ids, items) if r is None] if None in items else [],
     )
 

@@ -237,7 +237,7 @@ class Runner:
         try:
             ruleset = self.ruleset_for(path, case.ruleset or parsed.ruleset, as_of)
             result.ruleset = f"{ruleset.country}@{ruleset.version}"
-            assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language)
+            assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language, trace=True)
         except InvictusError as error:
             result.error = error
             return result
