@@ -18,7 +18,7 @@ from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch
 from .load import compile_source, display_path, find_ruleset, read_bytes
 from .model import Question
-from .record import NOT_CHECKED, Provenance
+from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
 DateLike = dt.date | str | None
@@ -132,6 +132,22 @@ class Ruleset:
             trace=trace or trace_values,
             trace_values=trace_values,
         ).with_provenance(self._provenance)
+
+    def replay(self, record: DecisionRecord | Mapping[str, Any], answers: Mapping[str, Any] | Answers, *, key: bytes | str | None = None) -> ReplayResult:
+        """Re-run a decision record with its answers; identical, or a short summary of what differs.
+
+        Refuses (``ReplayError``) a record made with another ruleset, with another deployment key
+        (``key``, default ``INVICTUS_RECORD_KEY``), or answers whose digest is not the record's
+        ("these are not the recorded answers"). Warns when the engine build differs from the
+        record's (naming both) and when the record's ``as_of`` is outside this version's dates.
+        """
+        recorded = record if isinstance(record, DecisionRecord) else DecisionRecord.model_validate(record)
+        check_replayable(recorded, self.sha256, answers, key)
+        validated = answers if type(answers) is Answers else self.validate_answers(answers)
+        meta = self._compiled.metadata
+        warnings = replay_warnings(recorded, meta.effective_from, meta.effective_until)
+        replayed = decisions_of(self.evaluate(validated, as_of=recorded.as_of))
+        return ReplayResult(recorded, replayed, compare_decisions(recorded.decisions, replayed), tuple(warnings))
 
     def trace(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None, trace_values: bool = False) -> Trace:
         """Decisions explained rule by rule, without rendering any text."""

@@ -267,11 +267,163 @@ def make_record(
     )
 
 
+
+
+# -- replaying a record --------------------------------------------------------------------------
+
+MAX_DIFFERENCES_SHOWN = 5
+
+
+class ReplayError(InvictusError):
+    """A record cannot be replayed with what was given: other answers, another key or another ruleset."""
+
+    code = "replay-refused"
+
+
+@dataclass(frozen=True)
+class ReplayNotice:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What replaying a record gave: identical, or which decisions differ; and what to be wary of."""
+
+    record: DecisionRecord
+    replayed: Decisions
+    differences: tuple[tuple[str, Any, Any], ...]
+    warnings: tuple[ReplayNotice, ...]
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+    def summary(self, limit: int = MAX_DIFFERENCES_SHOWN) -> str:
+        """One line: IDENTICAL, or the number of differences by kind and the first few paths."""
+        if self.identical:
+            return "IDENTICAL: the replayed decisions are the recorded ones"
+        kinds: dict[str, int] = {}
+        for path, _, _ in self.differences:
+            kind = path.split(".")[1]
+            kinds[kind] = kinds.get(kind, 0) + 1
+        counts = ", ".join(f"{kind} {count}" for kind, count in kinds.items())
+        first = "; ".join(f"{path}: recorded {_shown(old)}, replayed {_shown(new)}" for path, old, new in self.differences[:limit])
+        more = f"; and {len(self.differences) - limit} more" if len(self.differences) > limit else ""
+        return f"DIFFERENT: {len(self.differences)} difference{'s' if len(self.differences) != 1 else ''} ({counts}): {first}{more}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identical": self.identical,
+            "record_id": self.record.record_id,
+            "differences": len(self.differences),
+            "first_differences": [{"path": p, "recorded": o, "replayed": n} for p, o, n in self.differences[:MAX_DIFFERENCES_SHOWN]],
+            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "summary": self.summary(),
+        }
+
+
+def _shown(value: Any) -> str:
+    return "absent" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def check_replayable(record: DecisionRecord, sha256: str, answers: Mapping[str, Any] | Answers, key: bytes | str | None) -> None:
+    """Refuse (ReplayError) another ruleset, another deployment key, or answers that are not the recorded ones."""
+    ref = record.ruleset
+    if ref.sha256 != sha256:
+        raise ReplayError(
+            [Problem("different-ruleset", f"the record was made with {ref.country}@{ref.version} sha256 {ref.sha256}, not with this ruleset (sha256 {sha256})", f"replay with {ref.country}@{ref.version} as published (restore it from version control)")]
+        )
+    digest = record.answers
+    deployment_key = resolve_key(key) if digest.algorithm == "hmac-sha256" else None
+    if digest.algorithm == "hmac-sha256":
+        if deployment_key is None:
+            raise ReplayError(
+                [Problem("record-key-needed", f"the record's digest of the answers is keyed (key id {digest.key_id}), and no key was given", f"give the deployment key: set {RECORD_KEY_ENV} or pass key=")]
+            )
+        if key_id(deployment_key) != digest.key_id:
+            raise ReplayError(
+                [Problem("record-key-differs", f"the record was made with the deployment key {digest.key_id}, not with the key given ({key_id(deployment_key)})", "use the key of the deployment that made the record")]
+            )
+    if not digest_matches(digest, answers, deployment_key):
+        raise ReplayError(
+            [
+                Problem(
+                    "not-the-recorded-answers",
+                    f"these are not the recorded answers: their digest differs from record {record.record_id}'s" + (f" (case {record.case_id})" if record.case_id else ""),
+                    "replay with the answers the record was made from, exactly (values are not shown, to protect the victim's data)",
+                )
+            ]
+        )
+
+
+def replay_warnings(record: DecisionRecord, effective_from: dt.date | None, effective_until: dt.date | None) -> list[ReplayNotice]:
+    """What makes a replay less than proof: another engine build, a date outside the version's, no manifest."""
+    warnings = []
+    build = engine_build()
+    if record.engine.build != build or record.engine.version != __version__:
+        warnings.append(
+            ReplayNotice(
+                "engine-build-differs",
+                f"the record was made by engine {record.engine.version} build {record.engine.build[:12]}; this is engine {__version__} build {build[:12]}: a difference may come from the engine",
+            )
+        )
+    if outside_dates(record.as_of, effective_from, effective_until):
+        until = f" until {effective_until.isoformat()}" if effective_until else ""
+        warnings.append(
+            ReplayNotice(
+                "as-of-outside-version",
+                f"the record's as_of {record.as_of.isoformat()} is outside the dates of {record.ruleset.country}@{record.ruleset.version} (in force from {effective_from}{until})",
+            )
+        )
+    if record.ruleset.manifest != "match":
+        state = {"draft": "a draft", "not-checked": "not checked against a manifest"}[record.ruleset.manifest]
+        warnings.append(ReplayNotice("not-in-manifest", f"the record's ruleset was {state} when the record was made, not a published version the manifest vouched for"))
+    return warnings
+
+
+def outside_dates(day: dt.date, effective_from: dt.date | None, effective_until: dt.date | None) -> bool:
+    """Whether ``day`` falls outside a version's effective dates (a version without dates has none to fall outside)."""
+    return effective_from is not None and (day < effective_from or (effective_until is not None and day > effective_until))
+
+
+def compare_decisions(recorded: Decisions, replayed: Decisions) -> tuple[tuple[str, Any, Any], ...]:
+    """Differences as (path, recorded, replayed): levels by score, referrals and deferred by service,
+    information and pending by id (present or absent)."""
+    found: list[tuple[str, Any, Any]] = []
+    for score in dict.fromkeys([*recorded.levels, *replayed.levels]):
+        old, new = recorded.levels.get(score, "(no such score)"), replayed.levels.get(score, "(no such score)")
+        if old != new:
+            found.append((f"decisions.levels.{score}", old, new))
+    for kind, key in (("referrals", "service"), ("deferred", "rule")):
+        old_items = {getattr(item, key): item.model_dump() for item in getattr(recorded, kind)}
+        new_items = {getattr(item, key): item.model_dump() for item in getattr(replayed, kind)}
+        for name in dict.fromkeys([*old_items, *new_items]):
+            old_item, new_item = old_items.get(name), new_items.get(name)
+            if old_item is None or new_item is None:
+                found.append((f"decisions.{kind}.{name}", old_item and "present", new_item and "present"))
+                continue
+            for field in old_item:
+                if old_item[field] != new_item[field]:
+                    found.append((f"decisions.{kind}.{name}.{field}", old_item[field], new_item[field]))
+    for kind in ("information", "pending"):
+        old_ids, new_ids = getattr(recorded, kind), getattr(replayed, kind)
+        for name in dict.fromkeys([*old_ids, *new_ids]):
+            if (name in old_ids) != (name in new_ids):
+                found.append((f"decisions.{kind}.{name}", "present" if name in old_ids else None, "present" if name in new_ids else None))
+    order = [item.service for item in recorded.referrals]
+    if not found and order != [item.service for item in replayed.referrals]:
+        found.append(("decisions.referrals.(order)", order, [item.service for item in replayed.referrals]))
+    return tuple(found)
+
+
 __all__ = [
     "DecisionRecord",
     "Decisions",
     "Provenance",
     "RecordKeyError",
+    "ReplayError",
+    "ReplayResult",
     "canonical_answers",
     "decisions_of",
     "digest_answers",

@@ -24,7 +24,7 @@ from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
 from .evaluate import Outcome
 from .outcome import possible_level_ranks
-from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record
+from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .expr.compile import ABSENT
 from .templates import RenderError, render
 
@@ -259,6 +259,15 @@ def build_assessment(
             )
         )
         language = meta.default_language
+    if outside_dates(outcome.as_of, meta.effective_from, meta.effective_until):
+        until = f" until {meta.effective_until.isoformat()}" if meta.effective_until else ""
+        warnings.append(
+            Notice._make(
+                code="version-not-in-force",
+                message=f"{meta.country}@{meta.version} is in force from {meta.effective_from}{until}, not on {outcome.as_of.isoformat()}: "
+                "this assessment applies it outside its dates",
+            )
+        )
     texts = _Texts(language, meta.default_language)
     context = _Context(ruleset, outcome, texts, language)
 

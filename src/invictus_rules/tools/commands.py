@@ -117,20 +117,32 @@ def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
 
 def cmd_replay(args: argparse.Namespace, io: Any) -> int:
     from ..cases import parse_json
-    from .replay import read_assessment, render_text, replay
+    from ..record import RECORD_FORMAT, DecisionRecord
+    from .replay import read_assessment, render_record_replay, render_text, replay
 
-    data = Path(args.assessment).read_bytes() if args.assessment != "-" else io.stdin.read()
-    recorded = read_assessment(parse_json(data, args.assessment), args.assessment)
+    data = parse_json(Path(args.record).read_bytes() if args.record != "-" else io.stdin.read(), args.record)
     case = read_case(args.case, io.stdin)
+    if isinstance(data, dict) and data.get("format") == RECORD_FORMAT:
+        record = DecisionRecord.model_validate(data)
+        ruleset = load_ruleset(f"{record.ruleset.country}@{record.ruleset.version}", rulesets_dir=args.rulesets)
+        replayed = ruleset.replay(record, case.answers)
+        if args.format == "json":
+            io.out.write(json.dumps(replayed.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            io.out.write(render_record_replay(replayed))
+        return EXIT_OK if replayed.identical else EXIT_INVALID
+    recorded = read_assessment(data, args.record)
     result = replay(recorded, case, Path(args.rulesets) if args.rulesets else None)
     if args.format == "json":
         payload = {
             "identical": result.identical,
+            "answers_verified": False,
             "hash_matches": result.hash_matches,
             "recorded_sha256": recorded.ruleset.sha256,
             "current_sha256": result.ruleset.sha256,
             "engine_versions": {"recorded": result.engine_versions[0], "current": result.engine_versions[1]},
-            "differences": [path for path, _, _ in result.differences],
+            "differences": len(result.differences),
+            "first_differences": [path for path, _, _ in result.differences[:5]],
         }
         io.out.write(json.dumps(payload, indent=2) + "\n")
     else:
@@ -183,8 +195,12 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     audit.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
     audit.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
 
-    replay = add("replay", cmd_replay, "re-run a recorded assessment on its ruleset version and report whether it is identical")
-    replay.add_argument("assessment", metavar="ASSESSMENT", help="an assessment JSON written by 'assess --format json'")
+    replay = add("replay", cmd_replay, "re-run a decision record with its answers on its ruleset version: identical, or a short summary of what differs")
+    replay.add_argument(
+        "record",
+        metavar="RECORD",
+        help="a decision record written by 'assess --format record' (an older assessment JSON is accepted, without verifying the answers)",
+    )
     replay.add_argument("case", metavar="CASE", help="the case JSON it was made from")
     replay.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     replay.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
