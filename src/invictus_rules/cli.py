@@ -237,16 +237,21 @@ def cmd_lint(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
-    from .tools.manifest import verify
+    from .tools.manifest import signature_states, verify
 
     folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
     problems = verify(folder)
+    states = signature_states(folder)
     if args.format == "json":
-        io.out.write(json.dumps({"ok": not problems, "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=2) + "\n")
-    elif problems:
-        io.err.write(format_problems(problems) + "\n")
-    else:
+        signatures = [{"file": key, "signature": state, "key_id": key_id} for key, state, key_id in states]
+        io.out.write(json.dumps({"ok": not problems, "problems": [p.to_dict() for p in problems], "signatures": signatures}, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_INVALID if problems else EXIT_OK
+    if not problems:
         io.out.write(f"ok: every published ruleset in {folder} matches the manifest\n")
+    for key, state, key_id in states:
+        io.out.write(f"{key}: " + {"valid": f"signed by key {key_id}", "unsigned": "unsigned"}.get(state, f"{state} (key {key_id})") + "\n")
+    if problems:
+        io.err.write(format_problems(problems) + "\n")
     return EXIT_INVALID if problems else EXIT_OK
 
 

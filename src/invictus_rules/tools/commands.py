@@ -316,12 +316,29 @@ def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, io: Any) -> int:
+    from ..signing import key_id_of, signing_key_from
     from .workflow import publish
 
     path = Path(args.file)
     folder = Path(args.rulesets) if args.rulesets else path.resolve().parent.parent
-    digest = publish(path, folder)
-    io.out.write(f"published {path} (sha256 {digest}); recorded in {folder / 'manifest.json'}\n")
+    signing_key = signing_key_from(args.signing_key)
+    digest = publish(path, folder, signing_key)
+    signed = f", signed by key {key_id_of(signing_key.public_key())}" if signing_key is not None else ", unsigned (no signing key configured)"
+    io.out.write(f"published {path} (sha256 {digest}); recorded in {folder / 'manifest.json'}{signed}\n")
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace, io: Any) -> int:
+    from ..load import shipped_rulesets_dir
+    from ..signing import generate_key
+
+    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    key_id = generate_key(Path(args.out), folder)
+    io.out.write(
+        f"created signing key {key_id}: private key in {args.out} (keep it secret, out of the repository), "
+        f"public key in {folder / 'keys' / (key_id + '.pub')} (commit it)\n"
+        f"publish with: invictus-rules publish FILE --signing-key {args.out}   (or set INVICTUS_SIGNING_KEY)\n"
+    )
     return EXIT_OK
 
 
@@ -333,3 +350,8 @@ def add_workflow_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     publish = add("publish", cmd_publish, "publish a draft: refuses unless it is lint-clean and its country's tests pass; records its hash")
     publish.add_argument("file", metavar="FILE", help="the draft ruleset file")
     publish.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the folder above the file's country folder)")
+    publish.add_argument("--signing-key", metavar="FILE", help="Ed25519 private key (PEM) to sign the manifest entry with (default: INVICTUS_SIGNING_KEY; unsigned without)")
+
+    keygen = add("keygen", cmd_keygen, "create an Ed25519 signing key for publishing: the private key to a file, the public key into the rulesets folder's keys/")
+    keygen.add_argument("--out", metavar="FILE", required=True, help="where to write the private key (never overwritten; mode 0600)")
+    keygen.add_argument("--rulesets", metavar="DIR", help="rulesets folder whose keys/ receives the public key (default: the shipped one)")

@@ -14,9 +14,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from .._yaml import SourceMap
 from ..errors import InvictusError, Location, Problem
 from ..load import list_versions, read_bytes, read_document
+from ..signing import sign_entry
 from . import manifest
 from .files import write_atomic
 from .lint import is_clean, lint_file
@@ -120,8 +123,8 @@ def check_publication(path: Path, rulesets_dir: Path) -> PublishCheck:
     return PublishCheck(problems, failures)
 
 
-def publish(path: Path, rulesets_dir: Path) -> str:
-    """Mark a checked draft published and record its hash; returns the hash."""
+def publish(path: Path, rulesets_dir: Path, signing_key: Ed25519PrivateKey | None = None) -> str:
+    """Mark a checked draft published and record its hash (signed with ``signing_key`` when given); returns the hash."""
     check = check_publication(path, rulesets_dir)
     if not check.ok:
         problems = [p for p in check.lint if p.severity in ("error", "warning")]
@@ -130,9 +133,10 @@ def publish(path: Path, rulesets_dir: Path) -> str:
     original = read_bytes(path)
     _, text = _published_text(path)
     _, _, digest = read_document(text, str(path))
+    signature = sign_entry(signing_key, manifest.key_for(path, rulesets_dir), digest) if signing_key is not None else None
     write_atomic(path, text)
     try:
-        manifest.record(path, digest, rulesets_dir)
+        manifest.record(path, digest, rulesets_dir, signature)
     except BaseException:
         write_atomic(path, original)
         raise
