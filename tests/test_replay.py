@@ -35,7 +35,8 @@ def test_replay_with_the_recorded_answers_is_identical(nl, record):
     """The same answers on the same version give the recorded decisions."""
     result = nl.replay(record, _answers(), key=KEY)
     assert result.identical and result.summary().startswith("IDENTICAL")
-    assert [w.code for w in result.warnings if w.code != "not-in-manifest"] == []  # manifest: see test_loading
+    assert [w.code for w in result.warnings] == []
+    assert result.record.ruleset.manifest == "match"
 
 
 def test_replay_refuses_another_victims_answers(nl, record):

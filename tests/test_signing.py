@@ -82,3 +82,23 @@ def test_signing_key_from_the_environment_and_bad_keys(cli, tmp_path, monkeypatc
     assert "status: draft" in draft.read_text()
     again = cli("keygen", "--out", str(bad), "--rulesets", str(folder))
     assert again.code == 1 and "error[key-file-exists]" in again.err
+
+
+def test_records_name_the_signing_key_and_loading_checks_the_signature(signed):
+    """A signed version loads with its key id, which its records name; a tampered signature stops loading."""
+    from invictus_rules import RulesetError, load_ruleset
+
+    folder, _, entry = signed
+    key_id = next((folder / "keys").glob("*.pub")).stem
+    version = entry.split("/")[1].removesuffix(".yaml")
+    ruleset = load_ruleset(f"nl@{version}", rulesets_dir=folder)
+    assert ruleset.provenance.manifest == "match" and ruleset.provenance.signed_by == key_id
+    answers = {"safe_to_talk": True, "crime_type": "physical_assault"}
+    record = ruleset.evaluate(answers, as_of="2030-02-01").record(answers)
+    assert record.ruleset.signed_by == key_id and record.ruleset.manifest == "match"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    signature = manifest["signatures"][entry]["signature"]
+    manifest["signatures"][entry]["signature"] = ("A" if signature[0] != "A" else "B") + signature[1:]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RulesetError, match="bad-signature"):
+        load_ruleset(f"nl@{version}", rulesets_dir=folder)

@@ -16,7 +16,7 @@ from .compile import CompiledRuleset
 from .errors import InvictusError, Problem
 from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch
-from .load import compile_source, display_path, find_ruleset, read_bytes
+from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, vouch_for
 from .model import Question
 from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
@@ -48,6 +48,7 @@ class Ruleset:
     def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None, provenance: Provenance = NOT_CHECKED):
         self._compiled = compiled
         self._provenance = provenance
+        self.load_warnings: tuple[Problem, ...] = ()
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
         self._checker = AnswerChecker(self._questions)
         self._source = source
@@ -210,14 +211,22 @@ def load_ruleset(
     ``reference`` is a file path, a country code (``"nl"``: the published version in force on
     ``as_of``, default today) or ``"nl@2026.1"`` for an exact version. ``rulesets_dir`` points at a
     deployment's own rulesets folder instead of the shipped one.
+
+    A published file is used only when the manifest vouches for it (``published-changed``,
+    ``not-in-manifest``, ``bad-signature`` otherwise); a file outside a rulesets folder is loaded
+    unchecked, which its records say. Drafts skipped on the way are in ``load_warnings``.
     """
     folder = Path(rulesets_dir) if rulesets_dir is not None else None
     if isinstance(reference, os.PathLike):
-        path = Path(reference)
+        located = Located(Path(reference), rulesets_folder_of(Path(reference), folder))
     else:
-        path = find_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
-    data = read_bytes(path)
-    return Ruleset(compile_source(data, display_path(path)), data)
+        located = locate_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
+    data = read_bytes(located.path)
+    compiled = compile_source(data, display_path(located.path))
+    state, signed_by = vouch_for(located.path, compiled.metadata, compiled.digest, located.rulesets_dir)
+    ruleset = Ruleset(compiled, data, Provenance(state, signed_by))  # type: ignore[arg-type]
+    ruleset.load_warnings = located.warnings
+    return ruleset
 
 
 def load_ruleset_text(text: str, *, file: str = "<string>") -> Ruleset:

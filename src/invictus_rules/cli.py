@@ -88,6 +88,8 @@ def cmd_assess(args: argparse.Namespace, io: IO_) -> int:
     case = read_case(args.case, io.stdin)
     as_of = args.as_of or case.as_of or dt.date.today()
     ruleset = _load(args.ruleset, as_of)
+    for warning in ruleset.load_warnings:
+        io.err.write(f"{warning}\n")
     answers = ruleset.validate_answers(case.answers, file=case.file, path_prefix="$.answers")
     assessment = ruleset.evaluate(
         answers,
