@@ -176,7 +176,7 @@ def cmd_validate(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_test(args: argparse.Namespace, io: IO_) -> int:
-    from .tools.testing import Runner, find_test_files, format_coverage, format_result
+    from .tools.testing import Runner, find_test_files, format_coverage, format_result, untested_versions
 
     files = find_test_files(args.paths or [shipped_rulesets_dir()])
     if not files:
@@ -185,6 +185,8 @@ def cmd_test(args: argparse.Namespace, io: IO_) -> int:
     runner = Runner()
     results = [result for path in files for result in runner.run_file(path)]
     failed = [r for r in results if not r.passed]
+    whole_folders = not args.paths or any(Path(p).is_dir() for p in args.paths)
+    untested = untested_versions(files, runner.coverage) if args.coverage and whole_folders else []
     if args.format == "json":
         payload = {
             "passed": len(results) - len(failed),
@@ -207,15 +209,17 @@ def cmd_test(args: argparse.Namespace, io: IO_) -> int:
                 f"{c.ruleset.country}@{c.ruleset.version}": {"percent": round(c.percent(), 1), "cases": c.cases, "gaps": [{"kind": k, "id": i, "missing": w} for k, i, w in c.gaps()]}
                 for c in runner.coverage.values()
             }
+            for country, version, status in untested:
+                payload["coverage"][f"{country}@{version}"] = {"percent": 0.0, "cases": 0, "status": status, "gaps": [{"kind": "version", "id": version, "missing": "no test case runs on it"}]}
         io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         for result in results:
             if args.verbose or not result.passed:
                 io.out.write(format_result(result) + "\n")
         if args.coverage:
-            io.out.write(format_coverage(runner.coverage) + "\n")
+            io.out.write(format_coverage(runner.coverage, untested) + "\n")
         io.out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
-    incomplete = args.coverage and any(c.gaps() for c in runner.coverage.values())
+    incomplete = args.coverage and (any(c.gaps() for c in runner.coverage.values()) or bool(untested))
     return EXIT_INVALID if failed or incomplete else EXIT_OK
 
 
@@ -239,10 +243,17 @@ def cmd_lint(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
+    from .tools.files import exclusive_lock
     from .tools.manifest import signature_states, verify
+    from .tools.workflow import LOCK_FILE, interrupted, repair
 
     folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
-    problems = verify(folder)
+    if args.repair:
+        with exclusive_lock(folder / LOCK_FILE):
+            for done in repair(folder):
+                io.err.write(f"repaired: {done}\n")
+    pending = interrupted(folder)
+    problems = ([pending] if pending else []) + verify(folder)
     states = signature_states(folder)
     if args.format == "json":
         signatures = [{"file": key, "signature": state, "key_id": key_id} for key, state, key_id in states]
@@ -340,11 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = add("verify", cmd_verify, "check that every published ruleset file matches the hash in the manifest")
     verify.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
+    verify.add_argument("--repair", action="store_true", help="first complete (or roll back) a publication that was cut short between its two writes")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
     test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml)")
     test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
-    test.add_argument("--coverage", action="store_true", help="report rules no test makes true or false; exit 1 unless every rule is covered")
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report rules no test makes true or false, and versions (drafts too) no test runs on; exit 1 unless every rule is covered",
+    )
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     test.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 

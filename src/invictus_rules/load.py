@@ -319,7 +319,7 @@ def scan_versions(country: str, rulesets_dir: Path, *, strict: bool) -> tuple[li
             else:
                 warnings.append(Problem("draft-skipped", f"{display_path(path)} cannot be read and is skipped ({error.problems[0].code}: {error.problems[0].message})", f"fix it, or remove it: run 'invictus-rules validate {display_path(path)}'", Location(display_path(path)), severity="warning"))
             continue
-        problems = _placement_problems(path, meta) if strict else []
+        problems = placement_problems(path, meta) if strict else []
         if problems:
             if meta.status == "published" or key in recorded:
                 errors.extend(problems)
@@ -334,7 +334,8 @@ def scan_versions(country: str, rulesets_dir: Path, *, strict: bool) -> tuple[li
     return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split("."))), warnings
 
 
-def _placement_problems(path: Path, meta: Metadata) -> list[Problem]:
+def placement_problems(path: Path, meta: Metadata) -> list[Problem]:
+    """A file not named after its version, or not in its country's folder."""
     where = Location(display_path(path))
     problems = []
     if path.parent.name != meta.country:
@@ -363,7 +364,7 @@ def vouch_for(path: Path, meta: Metadata, digest: str, rulesets_dir: Path | None
     the manifest does not vouch for a published file: changed, unrecorded, or badly signed."""
     if rulesets_dir is None:
         return "not-checked", None
-    problems = _placement_problems(path, meta)
+    problems = placement_problems(path, meta)
     if problems:
         raise RulesetError(problems)
     if meta.status != "published":

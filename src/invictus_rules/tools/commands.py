@@ -302,13 +302,15 @@ def add_cross_country_commands(add: Callable[..., argparse.ArgumentParser]) -> N
 
 
 def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
-    from ..load import shipped_rulesets_dir
-    from .workflow import start_new_version
+    from .workflow import project_rulesets_dir, start_new_version, tests_file_for
 
-    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    folder = project_rulesets_dir(args.rulesets)
     target = start_new_version(args.country, folder, dt.date.today())
+    tests = tests_file_for(folder, args.country, target.stem)
     io.out.write(
         f"created {target} (draft)\n"
+        + (f"created {tests}: the previous version's tests, pinned to {target.stem}\n" if tests.exists() else "")
+        + 
         "next: set effective_from, make your changes, add a changelog entry, run 'invictus-rules lint' and "
         f"'invictus-rules test', then 'invictus-rules publish {target}'\n"
     )
@@ -317,10 +319,10 @@ def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
 
 def cmd_publish(args: argparse.Namespace, io: Any) -> int:
     from ..signing import key_id_of, signing_key_from
-    from .workflow import publish
+    from .workflow import project_rulesets_dir, publish
 
     path = Path(args.file)
-    folder = Path(args.rulesets) if args.rulesets else path.resolve().parent.parent
+    folder = project_rulesets_dir(args.rulesets, near=path)
     signing_key = signing_key_from(args.signing_key)
     digest = publish(path, folder, signing_key)
     signed = f", signed by key {key_id_of(signing_key.public_key())}" if signing_key is not None else ", unsigned (no signing key configured)"
@@ -345,11 +347,15 @@ def cmd_keygen(args: argparse.Namespace, io: Any) -> int:
 def add_workflow_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     new = add("new-version", cmd_new_version, "start the next version of a country's ruleset as a draft copy of the latest one")
     new.add_argument("country", metavar="CC", help="country code, e.g. nl")
-    new.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the shipped one)")
+    new.add_argument("--rulesets", metavar="DIR", help="the project's rulesets folder (default: INVICTUS_RULESETS, else ./rulesets); never the installed package")
 
-    publish = add("publish", cmd_publish, "publish a draft: refuses unless it is lint-clean and its country's tests pass; records its hash")
+    publish = add(
+        "publish",
+        cmd_publish,
+        "publish a draft: refused unless it is lint-clean, its country's tests pass and at least 20 cases of its own cover every rule; records its hash",
+    )
     publish.add_argument("file", metavar="FILE", help="the draft ruleset file")
-    publish.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the folder above the file's country folder)")
+    publish.add_argument("--rulesets", metavar="DIR", help="the rulesets folder the draft is in (default: INVICTUS_RULESETS, else ./rulesets, else the folder above the file's country folder when it has a manifest)")
     publish.add_argument("--signing-key", metavar="FILE", help="Ed25519 private key (PEM) to sign the manifest entry with (default: INVICTUS_SIGNING_KEY; unsigned without)")
 
     keygen = add("keygen", cmd_keygen, "create an Ed25519 signing key for publishing: the private key to a file, the public key into the rulesets folder's keys/")
