@@ -39,7 +39,7 @@ def test_record_names_ids_ruleset_engine_and_decisions(nl):
     assert data["answers"]["algorithm"] == "hmac-sha256" and data["answers"]["key_id"] == key_id(KEY.encode())
     assert data["decisions"]["levels"] == {"dv_risk": "high", "vulnerability": "high"}
     assert {"service": "veilig_thuis", "mode": "opt_in", "priority": "immediate"} in data["decisions"]["referrals"]
-    assert set(data["decisions"]) == {"levels", "referrals", "deferred", "information", "pending"}
+    assert set(data["decisions"]) == {"levels", "referrals", "deferred", "information", "pending", "undecidable"}
     assert DecisionRecord.model_validate(data) == record
 
 
@@ -167,3 +167,14 @@ def test_committed_output_schemas_match_the_code(cli):
     for what in ("assessment", "record"):
         committed = (ROOT / "schema" / f"{what}.schema.json").read_text(encoding="utf-8")
         assert cli("schema", "--of", what).out == committed, f"run: invictus-rules schema --of {what} > schema/{what}.schema.json"
+
+
+def test_deferred_referrals_are_in_the_record():
+    """A consent referral held back because no safe channel reaches its service is recorded under deferred."""
+    safety = load_ruleset(ROOT / "tests" / "fixtures" / "safety.yaml")
+    answers = {"crime_type": "domestic_violence", "wants_shelter": True, "victim_age": 30, "lives_with_offender": False, "injured": False,
+               "safe_to_talk": True, "safe_contact_channels": ["phone"]}
+    assessment = safety.evaluate(answers, as_of="2026-03-01")
+    record = assessment.record(answers, key=KEY)
+    assert [(d.rule, d.why) for d in record.decisions.deferred] == [("shelter_place", "no_safe_channel")]
+    assert "shelter_place" not in {r.service for r in record.decisions.referrals}

@@ -81,11 +81,11 @@ def test_replay_and_evaluation_warn_outside_the_versions_dates(nl):
     """Evaluating a pinned version outside its dates warns; so does replaying a record made that way."""
     answers = _answers()
     assessment = nl.evaluate(answers, as_of="2025-06-01")
-    assert [w.code for w in assessment.warnings] == ["version-not-in-force"]
-    assert "2025-06-01" in assessment.warnings[0].message
+    warning = next(w for w in assessment.warnings if w.code == "version-not-in-force")
+    assert "2025-06-01" in warning.message
     result = nl.replay(assessment.record(answers, key=KEY), answers, key=KEY)
     assert result.identical and "as-of-outside-version" in [w.code for w in result.warnings]
-    assert nl.evaluate(answers, as_of=dt.date(2026, 3, 1)).warnings == []
+    assert "version-not-in-force" not in [w.code for w in nl.evaluate(answers, as_of=dt.date(2026, 3, 1)).warnings]
 
 
 def test_differences_are_summarised_briefly(nl, record):

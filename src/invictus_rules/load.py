@@ -419,7 +419,7 @@ def _manifest_document(rulesets_dir: Path) -> dict[str, Any]:
 
 # -- turning pydantic's errors into positioned problems ----------------------------------------
 
-_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
+_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|list\[.*\]|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
 
 
 def _translate(exc: pydantic.ValidationError, raw: Any, source: SourceMap) -> list[Problem]:

@@ -6,7 +6,7 @@ A record binds the decisions of one assessment to exactly what produced them::
     ruleset      id, country, version, sha256; whether that file matched the manifest; signing key id
     engine       version and build (a hash of the installed package's own files)
     answers      a digest of the answers: HMAC-SHA256 with a deployment key, else salted SHA-256
-    decisions    levels, referrals (service, mode, priority), deferred, information ids, pending ids
+    decisions    levels, referrals (service, mode, priority), deferred, information, pending and undecidable ids
 
 It holds no answer values, no trace, no points and no indicators: nothing from which an answer can
 be read back. The digest lets a replay prove that the answers it is given are the recorded ones.
@@ -105,6 +105,7 @@ class Decisions(_Part):
     deferred: list[RecordDeferred]
     information: list[str]
     pending: list[str] = Field(description="ids of the rules and scores unanswered questions keep open")
+    undecidable: list[str] = Field(default_factory=list, description="ids of the rules only declined or unknown answers keep open")
 
 
 class DecisionRecord(_Part):
@@ -232,9 +233,10 @@ def decisions_of(assessment: Any) -> Decisions:
     return Decisions(
         levels={score.id: score.level for score in assessment.scores},
         referrals=[RecordReferral(service=r.service, mode=r.mode, priority=r.priority) for r in assessment.referrals],
-        deferred=[RecordDeferred(rule=d.rule, service=d.service, mode=d.mode, priority=d.priority, why=d.why) for d in getattr(assessment, "deferred", None) or ()],
+        deferred=[RecordDeferred(rule=d.rule, service=d.service, mode=d.mode, priority=d.priority, why=d.why) for d in assessment.deferred],
         information=[item.id for item in assessment.information],
         pending=[item.id for item in assessment.pending],
+        undecidable=[item.id for item in assessment.undecidable],
     )
 
 
@@ -406,7 +408,7 @@ def compare_decisions(recorded: Decisions, replayed: Decisions) -> tuple[tuple[s
             for field in old_item:
                 if old_item[field] != new_item[field]:
                     found.append((f"decisions.{kind}.{name}.{field}", old_item[field], new_item[field]))
-    for kind in ("information", "pending"):
+    for kind in ("information", "pending", "undecidable"):
         old_ids, new_ids = getattr(recorded, kind), getattr(replayed, kind)
         for name in dict.fromkeys([*old_ids, *new_ids]):
             if (name in old_ids) != (name in new_ids):
