@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import DecisionRecord, engine_build, load_ruleset
-from invictus_rules.record import RECORD_KEY_ENV, RecordKeyError, canonical_answers, digest_answers, digest_matches, key_id
+from invictus_rules.record import (
+    RECORD_KEY_ENV,
+    RecordKeyError,
+    canonical_answers,
+    digest_answers,
+    digest_matches,
+    key_id,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "examples" / "nl" / "dv-high-risk.json"

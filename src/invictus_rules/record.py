@@ -115,7 +115,7 @@ class DecisionRecord(_Part):
     wherever ``case_id`` links it to a person: decisions such as a referral say something about a case.
     """
 
-    format: Literal["invictus-rules/record/v1"] = RECORD_FORMAT
+    format: Literal["invictus-rules/record/v1"] = "invictus-rules/record/v1"
     record_id: str
     created_at: dt.datetime
     case_id: str | None

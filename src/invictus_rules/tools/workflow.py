@@ -23,18 +23,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._yaml import SourceMap, read_yaml
 from ..errors import InvictusError, Location, Problem
-from ..load import MANIFEST, RULESETS_ENV, list_versions, placement_problems, read_bytes, read_document
+from ..load import (
+    MANIFEST,
+    RULESETS_ENV,
+    list_versions,
+    placement_problems,
+    read_bytes,
+    read_document,
+)
 from ..signing import KEYS_FOLDER, sign_entry
 from . import manifest
 from .files import exclusive_lock, write_atomic
 from .lint import is_clean, lint_file
 from .testing import Runner, find_test_files
-
 
 MIN_OWN_TESTS = 20
 
