@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 
@@ -117,7 +118,8 @@ def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
 
 def cmd_replay(args: argparse.Namespace, io: Any) -> int:
     from ..cases import parse_json
-    from ..record import RECORD_FORMAT, DecisionRecord
+    from ..errors import Location
+    from ..record import RECORD_FORMAT, DecisionRecord, ReplayError
     from .replay import read_assessment, render_record_replay, render_text, replay
 
     data = parse_json(Path(args.record).read_bytes() if args.record != "-" else io.stdin.read(), args.record)
@@ -125,7 +127,10 @@ def cmd_replay(args: argparse.Namespace, io: Any) -> int:
     if isinstance(data, dict) and data.get("format") == RECORD_FORMAT:
         record = DecisionRecord.model_validate(data)
         ruleset = load_ruleset(f"{record.ruleset.country}@{record.ruleset.version}", rulesets_dir=args.rulesets)
-        replayed = ruleset.replay(record, case.answers)
+        try:
+            replayed = ruleset.replay(record, case.answers)
+        except ReplayError as refused:  # point at the record the refusal is about
+            raise ReplayError([dataclasses.replace(p, location=Location(args.record)) for p in refused.problems]) from None
         if args.format == "json":
             io.out.write(json.dumps(replayed.to_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
