@@ -86,7 +86,7 @@ class ScoreResult(_Result):
     level: str | None = Field(description="the level, when decided")
     level_label: str | None
     possible_levels: list[str] = Field(description="every level still possible, lowest first")
-    possible_level_labels: list[str] = Field(description="their names, in the assessment's language")
+    possible_level_labels: list[str] = Field(default_factory=list, description="their names, in the assessment's language")
     overridden: bool = Field(description="true when professional judgement raised the level")
     present: list[str] | None = Field(
         description="indicators present; only with the trace (detail that reads back answers: special-category personal data), else null"
@@ -101,8 +101,8 @@ Priority = Literal["immediate", "urgent", "standard"]
 class ReferralReason(_Result):
     rule: str
     text: str
-    legal_basis: list[str] = Field(description="the provisions the rule names; always given for a report")
-    action: str | None = Field(description="what the worker does (for a report: what to report to whom, how, how fast)")
+    legal_basis: list[str] = Field(default_factory=list, description="the provisions the rule names; always given for a report")
+    action: str | None = Field(default=None, description="what the worker does (for a report: what to report to whom, how, how fast)")
 
 
 class ReferralResult(_Result):
@@ -207,6 +207,9 @@ class Assessment(_Result):
 
     Special-category personal data (EU GDPR Art. 9): its decisions and texts say what happened to a
     victim. Keep it where the case is kept; logs and case files keep the decision record instead.
+
+    Fields added since the first engine (safety, deferred, status, undecidable, ...) have defaults,
+    so that assessments recorded earlier still load (and replay compares only what they hold).
     """
 
     format: Literal["invictus-rules/assessment/v1"] = ASSESSMENT_FORMAT
@@ -214,8 +217,9 @@ class Assessment(_Result):
     engine_version: str
     as_of: dt.date
     language: str
-    safety: SafetyBlock | None = Field(description="present when it is not safe to talk: read it first")
+    safety: SafetyBlock | None = Field(default=None, description="present when it is not safe to talk: read it first")
     status: Status = Field(
+        default="in_progress",
         description=(
             "complete: nothing left to ask; complete_with_declined: nothing left to ask, and some rules cannot be "
             "decided because the victim declined or did not know (see undecidable); in_progress: see pending"
@@ -224,10 +228,10 @@ class Assessment(_Result):
     complete: bool = Field(description="true when nothing is left to ask: no rule is pending and no required question is unanswered")
     scores: list[ScoreResult]
     referrals: list[ReferralResult]
-    deferred: list[DeferredResult] = Field(description="consent referrals held back until it is safe; never under referrals")
+    deferred: list[DeferredResult] = Field(default_factory=list, description="consent referrals held back until it is safe; never under referrals")
     information: list[InformationResult]
     pending: list[PendingResult]
-    undecidable: list[PendingResult] = Field(description="rules no open question can decide: undecidable by the victim's choice")
+    undecidable: list[PendingResult] = Field(default_factory=list, description="rules no open question can decide: undecidable by the victim's choice")
     next_questions: list[str]
     declined: list[str]
     unknown: list[str]

@@ -57,19 +57,26 @@ def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -
         case.answers,
         as_of=recorded.as_of,
         language=recorded.language,
-        trace=recorded.trace is not None,
+        trace=True,  # for the indicators present, which older assessments hold without a trace
         trace_values=with_values,
     )
-    before = recorded.model_dump(mode="json", exclude={"engine_version", "warnings"})
+    # only what the recording holds: fields a later engine added are not differences; warnings
+    # (dates, translations) are notes about the run, not decisions
+    before = recorded.model_dump(mode="json", exclude={"engine_version", "warnings"}, exclude_unset=True)
     after = again.model_dump(mode="json", exclude={"engine_version", "warnings"})
+    if recorded.trace is None:
+        after["trace"] = None
+    for old_score, new_score in zip(before.get("scores", []), after["scores"]):
+        if old_score.get("present") is None:
+            new_score["present"] = None
     result.differences = list(_differences(before, after, "$"))
     return result
 
 
 def _differences(old: Any, new: Any, path: str) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in dict.fromkeys([*old, *new]):
-            yield from _differences(old.get(key), new.get(key), f"{path}.{key}")
+        for key in old:
+            yield from _differences(old[key], new.get(key), f"{path}.{key}")
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         for index, (a, b) in enumerate(zip(old, new)):
             yield from _differences(a, b, f"{path}[{index}]")
