@@ -9,24 +9,24 @@ import pytest
 
 from invictus_rules.signing import SIGNING_KEY_ENV
 
-from .drafts import copy_rulesets, make_publishable
+from .drafts import copy_rulesets, fixture_rulesets, make_publishable
 
 
 @pytest.fixture
 def signed(cli, tmp_path: Path) -> tuple[Path, Path, str]:
     """A rulesets folder with one draft published and signed by a new key."""
-    folder = copy_rulesets(tmp_path / "rulesets")
+    folder = fixture_rulesets(tmp_path / "rulesets")
     key = tmp_path / "publisher.pem"
     made = cli("keygen", "--out", str(key), "--rulesets", str(folder))
     assert made.code == 0, made.err
     assert (key.stat().st_mode & 0o777) == 0o600
-    assert cli("new-version", "nl", "--rulesets", str(folder)).code == 0
-    draft = sorted((folder / "nl").glob("*.yaml"))[-1]
+    assert cli("new-version", "xx", "--rulesets", str(folder)).code == 0
+    draft = sorted((folder / "xx").glob("*.yaml"))[-1]
     make_publishable(draft)
     done = cli("publish", str(draft), "--rulesets", str(folder), "--signing-key", str(key))
     assert done.code == 0, done.err
     assert "signed by key" in done.out
-    return folder, key, f"nl/{draft.name}"
+    return folder, key, f"xx/{draft.name}"
 
 
 def test_publish_signs_and_verify_checks_the_signature(cli, signed):
@@ -37,9 +37,9 @@ def test_publish_signs_and_verify_checks_the_signature(cli, signed):
     assert manifest["signatures"][entry]["key_id"] == key_id
     result = cli("verify", "--rulesets", str(folder))
     assert result.code == 0, result.err
-    assert f"{entry}: signed by key {key_id}" in result.out and "nl/2026.1.yaml: unsigned" in result.out
+    assert f"{entry}: signed by key {key_id}" in result.out and "xx/2027.1.yaml: unsigned" in result.out
     states = {s["file"]: s["signature"] for s in json.loads(cli("verify", "--rulesets", str(folder), "--format", "json").out)["signatures"]}
-    assert states[entry] == "valid" and states["nl/2026.1.yaml"] == "unsigned"
+    assert states[entry] == "valid" and states["xx/2027.1.yaml"] == "unsigned"
 
 
 def test_a_tampered_signature_is_rejected(cli, signed):
@@ -53,10 +53,10 @@ def test_a_tampered_signature_is_rejected(cli, signed):
     result = cli("verify", "--rulesets", str(folder))
     assert result.code == 1 and "error[bad-signature]" in result.err
     manifest["signatures"][entry]["signature"] = original
-    manifest["signatures"]["nl/2026.1.yaml"] = manifest["signatures"][entry]  # a signature moved to another entry
+    manifest["signatures"]["xx/2027.1.yaml"] = manifest["signatures"][entry]  # a signature moved to another entry
     path.write_text(json.dumps(manifest))
     moved = cli("verify", "--rulesets", str(folder))
-    assert moved.code == 1 and "error[bad-signature]" in moved.err and "nl/2026.1.yaml" in moved.err
+    assert moved.code == 1 and "error[bad-signature]" in moved.err and "xx/2027.1.yaml" in moved.err
 
 
 def test_a_signature_by_a_key_not_in_the_repository_fails(cli, signed):
@@ -91,9 +91,9 @@ def test_records_name_the_signing_key_and_loading_checks_the_signature(signed):
     folder, _, entry = signed
     key_id = next((folder / "keys").glob("*.pub")).stem
     version = entry.split("/")[1].removesuffix(".yaml")
-    ruleset = load_ruleset(f"nl@{version}", rulesets_dir=folder)
+    ruleset = load_ruleset(f"xx@{version}", rulesets_dir=folder)
     assert ruleset.provenance.manifest == "match" and ruleset.provenance.signed_by == key_id
-    answers = {"safe_to_talk": True, "crime_type": "physical_assault"}
+    answers = {"safe_to_talk": True, "crime_type": "robbery"}
     record = ruleset.evaluate(answers, as_of="2030-02-01").record(answers)
     assert record.ruleset.signed_by == key_id and record.ruleset.manifest == "match"
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -101,4 +101,4 @@ def test_records_name_the_signing_key_and_loading_checks_the_signature(signed):
     manifest["signatures"][entry]["signature"] = ("A" if signature[0] != "A" else "B") + signature[1:]
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RulesetError, match="bad-signature"):
-        load_ruleset(f"nl@{version}", rulesets_dir=folder)
+        load_ruleset(f"xx@{version}", rulesets_dir=folder)
