@@ -74,34 +74,46 @@ def test_a_shadow_copy_claiming_a_published_version_is_an_error(folder):
 def test_a_file_in_another_countrys_folder_is_an_error(folder):
     """A published file whose metadata names another country is refused; such a draft is skipped with a warning."""
     source = (folder / "nl" / "2026.1.yaml").read_text()
-    (folder / "nl" / "2026.2.yaml").write_text(source.replace("country: nl", "country: fi").replace('version: "2026.1"', 'version: "2026.2"'))
+    (folder / "nl" / "2026.9.yaml").write_text(source.replace("country: nl", "country: fi").replace('version: "2026.1"', 'version: "2026.9"'))
     with pytest.raises(RulesetError) as refused:
         load_ruleset("nl", as_of="2026-03-01", rulesets_dir=folder)
     assert _code(refused) == ["wrong-country-folder"]
-    draft = source.replace("country: nl", "country: fi").replace('version: "2026.1"', 'version: "2026.2"').replace("status: published", "status: draft")
-    (folder / "nl" / "2026.2.yaml").write_text(draft)
+    draft = source.replace("country: nl", "country: fi").replace('version: "2026.1"', 'version: "2026.9"').replace("status: published", "status: draft")
+    (folder / "nl" / "2026.9.yaml").write_text(draft)
     loaded = load_ruleset("nl", as_of="2026-03-01", rulesets_dir=folder)
     assert loaded.version == "2026.1" and [w.code for w in loaded.load_warnings] == ["wrong-country-folder"]
     with pytest.raises(RulesetError, match="wrong-country-folder"):
-        load_ruleset("nl@2026.2", rulesets_dir=folder)
+        load_ruleset("nl@2026.9", rulesets_dir=folder)
 
 
 def test_a_broken_draft_never_stops_the_other_versions(folder, caplog):
     """A half-saved draft is skipped with a warning when listing or picking by date; cc@version reads only its own file."""
-    (folder / "nl" / "2026.2.yaml").write_text("format: 1\nmetadata:\n  id: nl_victim_assessment\n  version: \"2026.2\n")
+    (folder / "nl" / "2026.9.yaml").write_text("format: 1\nmetadata:\n  id: nl_victim_assessment\n  version: \"2026.9\n")
     loaded = load_ruleset("nl", as_of="2026-03-01", rulesets_dir=folder)
     assert loaded.version == "2026.1" and [w.code for w in loaded.load_warnings] == ["draft-skipped"]
     assert load_ruleset("nl@2026.1", rulesets_dir=folder).version == "2026.1"
     with caplog.at_level(logging.WARNING, logger="invictus_rules"):
-        assert [v.version for v in list_versions("nl", folder)] == ["2025.1", "2026.1"]
-    assert "2026.2.yaml cannot be read and is skipped" in caplog.text
+        assert "2026.1" in [v.version for v in list_versions("nl", folder)] and "2026.9" not in [v.version for v in list_versions("nl", folder)]
+    assert "2026.9.yaml cannot be read and is skipped" in caplog.text
     with pytest.raises(RulesetError):
-        load_ruleset("nl@2026.2", rulesets_dir=folder)
+        load_ruleset("nl@2026.9", rulesets_dir=folder)
 
 
 def test_assess_prints_the_skipped_draft_warning(cli, folder, monkeypatch):
     """The CLI shows load warnings on standard error and still assesses."""
-    (folder / "nl" / "2026.2.yaml").write_text("not: [valid")
+    (folder / "nl" / "2026.9.yaml").write_text("not: [valid")
     monkeypatch.setenv("INVICTUS_RULESETS", str(folder))
     result = cli("assess", "nl", str(CASE))
     assert result.code == 0 and "warning[draft-skipped]" in result.err
+
+
+def test_the_registry_respects_the_manifest_too(folder):
+    """The registry the HTTP service uses refuses a tampered published file and says the manifest vouched for the rest."""
+    from invictus_rules import Registry
+
+    registry = Registry(folder)
+    assert registry.get("nl", as_of="2026-03-01").provenance.manifest == "match"
+    path = folder / "nl" / "2025.1.yaml"
+    path.write_text(path.read_text().replace("points: 4", "points: 5", 1))
+    with pytest.raises(RulesetError, match="published-changed"):
+        Registry(folder).get("nl", version="2025.1")

@@ -11,9 +11,11 @@ Typical use::
 from ._version import __version__
 from .answers import Answers
 from .api import Ruleset, load_ruleset, load_ruleset_text
-from .errors import AnswersError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import AnswersError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .load import VersionInfo
 from .evaluate import Outcome
-from .model import json_schema
+from .model import Question, json_schema
+from .registry import Registry
 from .record import DecisionRecord, Provenance, engine_build
 from .result import (
     Assessment,
@@ -30,6 +32,7 @@ __all__ = [
     "__version__",
     "Answers",
     "AnswersError",
+    "CaseError",
     "Assessment",
     "DecisionRecord",
     "InformationResult",
@@ -39,7 +42,9 @@ __all__ = [
     "PendingResult",
     "Problem",
     "Provenance",
+    "Question",
     "ReferralResult",
+    "Registry",
     "Ruleset",
     "RulesetError",
     "RulesetNotFoundError",
@@ -48,6 +53,7 @@ __all__ = [
     "Trace",
     "TraceEntry",
     "engine_build",
+    "VersionInfo",
     "json_schema",
     "load_ruleset",
     "load_ruleset_text",
