@@ -42,7 +42,7 @@ def cmd_diff(args: argparse.Namespace, io: Any) -> int:
     from .diff import RENDERERS, diff_rulesets, render_text
 
     old, new = _load(args.old, args.rulesets), _load(args.new, args.rulesets)
-    report = diff_rulesets(old.compiled, new.compiled)
+    report = diff_rulesets(old.compiled, new.compiled, as_of=args.as_of, timeout_ms=args.timeout_ms)
     if args.format == "text":
         colour = args.colour == "always" or (args.colour == "auto" and hasattr(io.out, "isatty") and io.out.isatty())
         text = render_text(report, colour=colour)
@@ -167,6 +167,8 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed, for scripts")
     diff.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of standard output")
     diff.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
+    diff.add_argument("--as-of", type=_date, help="the date cases are judged on (default: the new version's effective_from)")
+    diff.add_argument("--timeout-ms", type=int, default=5000, help="time the solver may take per question (default 5000); past it: 'could not be decided'")
 
     impact = add("impact", cmd_impact, "count how outcomes change for a corpus of cases between two versions")
     impact.add_argument("old", metavar="OLD", help=refs)

@@ -230,8 +230,12 @@ class Comparison:
         variables = Variables()
         self.old_enc = Encoder(self.old.compiled, variables, as_of)
         self.new_enc = Encoder(self.new.compiled, variables, as_of)
+        old_types = {q.id: q.type for q in self.old.questions}
+        self.retyped = sorted(q.id for q in self.new.questions if q.id in old_types and old_types[q.id] != q.type)
+        for question_id in self.retyped:  # no answer fits both versions: only cases without one compare
+            for encoder in (self.old_enc, self.new_enc):
+                encoder.domain.append(encoder.vars[question_id].state != smt.ANSWERED)
         self.session = Session([self.old_enc, self.new_enc], timeout_ms)
-        self._outcomes: dict[str, tuple[Outcome | None, Outcome | None]] = {}
 
     def run(self, case: dict[str, Any]) -> tuple[Outcome | None, Outcome | None]:
         return run_case(self.old, case, self.as_of), run_case(self.new, case, self.as_of)
@@ -245,6 +249,11 @@ class Comparison:
 
     def condition(self, old: CompiledCondition | None, new: CompiledCondition | None, locate: tuple[Callable[[Outcome], Any], Callable[[Outcome], Any]] | None = None) -> ConditionChange:
         """Cases true under NEW and not under OLD (broader), and the other way (narrower)."""
+        reads = set(old.depends_on if old else ()) | set(new.depends_on if new else ())
+        retyped = [q for q in self.retyped if q in reads]
+        if retyped:
+            why = Verdict("undecided", reason=f'the question "{retyped[0]}" changed type: no answer to it fits both versions')
+            return ConditionChange(why, why)
 
         def verdict(gained: bool) -> Verdict:
             def build(o: Encoder, n: Encoder) -> Any:

@@ -1,0 +1,107 @@
+"""Each example from the exact-analysis issue ("Why"), as a regression test: diff reports it with
+``--exit-code`` 1 (and a case the engine confirms), lint finds it, impact counts it."""
+
+from __future__ import annotations
+
+import json
+
+from invictus_rules import load_ruleset_text
+from invictus_rules.tools.diff import diff_rulesets
+from invictus_rules.tools.exact import run_case
+from invictus_rules.tools.smt import ENGINE_MODES
+
+from .conftest import FIXTURES
+
+MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+CRIME_DATE = """  - id: crime_date
+    type: date
+    text: {en: When did it happen?, nl: Wanneer is het gebeurd?}
+  - id: age
+"""
+
+
+def variant(*replacements: tuple[str, str], base: str = MINI) -> str:
+    text = base
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def write_pair(tmp_path, old: str, new: str) -> tuple[str, str]:
+    (tmp_path / "old.yaml").write_text(old, encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(new, encoding="utf-8")
+    return str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")
+
+
+def effects(old: str, new: str) -> dict:
+    report = diff_rulesets(load_ruleset_text(old).compiled, load_ruleset_text(new).compiled)
+    return {(e.kind, e.id): e for e in report.effects if e.verdict.found}
+
+
+def test_a_date_window_divided_into_weeks_is_a_change(cli, tmp_path):
+    """days_since(crime_date) / 7 <= 2 -> <= 3 is reported, with a case 15 to 21 days after the crime."""
+    with_date = variant(("  - id: age\n", CRIME_DATE), ("when: age < 18", "when: days_since(crime_date) / 7 <= 2"))
+    wider = with_date.replace("days_since(crime_date) / 7 <= 2", "days_since(crime_date) / 7 <= 3")
+    old, new = write_pair(tmp_path, with_date, wider)
+    result = cli("diff", old, new, "--exit-code", "--format", "json", "--as-of", "2026-03-01")
+    assert result.code == 1, result.out + result.err
+    report = json.loads(result.out)
+    [minors] = [c for c in report["changes"] if c["id"] == "minors"]
+    [case] = minors["details"][0]["cases"]
+    assert case["shows"] == "true under NEW, not under OLD" and case["synthetic"]
+    import datetime as dt
+
+    days = (dt.date(2026, 3, 1) - dt.date.fromisoformat(case["answers"]["crime_date"])).days
+    assert 15 <= days <= 21
+
+
+def test_an_age_with_arithmetic_is_a_change(cli, tmp_path):
+    """victim_age + 10 < 28 -> < 27 is reported: age 17 is no longer covered."""
+    old_text = variant(("when: age < 18", "when: age + 10 < 28"))
+    new_text = old_text.replace("age + 10 < 28", "age + 10 < 27")
+    old, new = write_pair(tmp_path, old_text, new_text)
+    result = cli("diff", old, new, "--exit-code")
+    assert result.code == 1
+    assert "narrower" in result.out and '{"age": 17}' in result.out
+
+
+def test_a_direct_mode_change_changes_the_merged_referral(cli, tmp_path):
+    """opt_in -> opt_out on the rule that decides the merged referral is an effect on the service."""
+    new_text = MINI.replace("priority: immediate\n    mode: opt_in", "priority: immediate\n    mode: opt_out")
+    found = effects(MINI, new_text)
+    assert ("service", "helpline") in found
+    assert "opt_in" in found[("service", "helpline")].old and "opt_out" in found[("service", "helpline")].new
+    old, new = write_pair(tmp_path, MINI, new_text)
+    assert cli("diff", old, new, "--exit-code").code == 1
+
+
+def test_moving_a_rule_changes_the_merged_mode_only_when_the_engine_merges_by_order(tmp_path):
+    """Two rules of one priority and different modes, swapped: the merged mode changes exactly when
+    the engine lets rule order decide a tie; either way the diff agrees with the engine."""
+    tie = MINI.replace("priority: urgent\n    mode: inform_only", "priority: standard\n    mode: inform_only")
+    first, second = tie.index("  - id: everyone"), tie.index("  - id: not_safe_now")
+    third = tie.index("  - id: high_risk")
+    swapped = tie[:first] + tie[second:third] + tie[first:second] + tie[third:]
+    report = diff_rulesets(load_ruleset_text(tie).compiled, load_ruleset_text(swapped).compiled)
+    assert ("order", "referrals") in {(c.kind, c.id) for c in report.changes}
+    service = next(e for e in report.effects if e.kind == "service" and e.id == "helpline")
+    if "report" in ENGINE_MODES:  # mode order decides, never rule order
+        assert service.verdict.proved
+    else:
+        assert service.verdict.found and service.verdict.confirmed
+
+
+def test_an_added_level_narrows_an_unchanged_level_condition(cli, tmp_path):
+    """Adding "very_high" above "high" changes the unchanged rule level(dv_risk) == "high"."""
+    new_text = MINI.replace(
+        "        when: score(dv_risk) >= 6 or critical(dv_risk) >= 1\n",
+        "        when: score(dv_risk) >= 6 or critical(dv_risk) >= 1\n      - id: very_high\n        label: {en: Very high, nl: Zeer hoog}\n        when: score(dv_risk) >= 8\n",
+    )
+    found = effects(MINI, new_text)
+    rule = found[("referral", "high_risk")]
+    assert rule.old == "true" and rule.new in ("false", "unknown")
+    outcome = run_case(load_ruleset_text(new_text), rule.verdict.case, __import__("datetime").date(2026, 1, 1))
+    assert outcome is not None and outcome.referrals[2] is not True
+    old, new = write_pair(tmp_path, MINI, new_text)
+    assert cli("diff", old, new, "--exit-code").code == 1
