@@ -175,7 +175,7 @@ def test_a_timeout_is_undecided():
     analysis = Analysis(ruleset, AS_OF, timeout_ms=1)
     import z3
 
-    hard = analysis.exists(lambda e: z3.And(*(z3.Int(f"h{i}") * z3.Int(f"h{i + 1}") == 7919 + i for i in range(30))))
+    hard = analysis.exists(lambda e: z3.And(*(z3.Int(f"h{i}", e.ctx) * z3.Int(f"h{i + 1}", e.ctx) == 7919 + i for i in range(30))))
     assert hard.status in ("undecided", "found", "proved")
     if hard.status == "undecided":
         assert "within" in hard.reason

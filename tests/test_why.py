@@ -105,3 +105,42 @@ def test_an_added_level_narrows_an_unchanged_level_condition(cli, tmp_path):
     assert outcome is not None and outcome.referrals[2] is not True
     old, new = write_pair(tmp_path, MINI, new_text)
     assert cli("diff", old, new, "--exit-code").code == 1
+
+
+def test_impact_counts_a_mode_change(cli, tmp_path):
+    """A direct opt_in -> opt_out change is counted by impact (it compares modes, not only priorities)."""
+    new_text = MINI.replace("priority: immediate\n    mode: opt_in", "priority: immediate\n    mode: opt_out")
+    old, new = write_pair(tmp_path, MINI, new_text)
+    result = cli("impact", old, new, "--generate", "50", "--workers", "1", "--as-of", "2026-03-01", "--format", "json")
+    report = json.loads(result.out)
+    assert any(entry["change"] == "referral mode helpline: opt_in -> opt_out" for entry in report["changes"]), report["changes"]
+
+
+def test_impact_of_a_date_window_counts_generated_cases_anchored_on_the_as_of_date(cli, tmp_path):
+    """days_since(crime_date) <= 7 -> <= 8: generated cases are dated on the as-of date and some change."""
+    with_date = variant(("  - id: age\n", CRIME_DATE), ("when: age < 18", "when: days_since(crime_date) <= 7"))
+    old, new = write_pair(tmp_path, with_date, with_date.replace("days_since(crime_date) <= 7", "days_since(crime_date) <= 8"))
+    out = tmp_path / "affected.jsonl"
+    result = cli("impact", old, new, "--generate", "100", "--workers", "1", "--as-of", "2030-06-01", "--format", "text", "--affected-out", str(out))
+    assert result.code == 0, result.err
+    assert "SYNTHETIC" in result.out and "as of 2030-06-01" in result.out
+    assert "information gained: minors" in result.out
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines and all(line["case_id"].startswith("synthetic-") for line in lines)
+
+
+def test_impact_summary_counts_unknown_keys_duplicates_and_unreadable_files(cli, tmp_path):
+    """The summary names both hashes and a corpus digest; unknown keys, duplicate ids and an
+    unreadable file are counted and named, and the rest of the corpus is still assessed."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps({"case_id": "c1", "answers": {"age": 10, "not_a_question": 1}}))
+    (folder / "b.json").write_text(json.dumps({"case_id": "c1", "answers": {"age": 30}}))
+    (folder / "c.json").write_text("{not json")
+    result = cli("impact", "tests/fixtures/mini.yaml", "tests/fixtures/mini.yaml", "--cases", str(folder), "--workers", "1", "--format", "json", "--as-of", "2026-03-01")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["cases"] == 2 and report["duplicate_case_ids"] == 1
+    assert report["unknown_answer_keys"] == {"cases": 1, "keys": {"not_a_question": 1}}
+    assert report["unreadable"] == [{"file": "c.json", "problem": "case-json"}]
+    assert len(report["old_sha256"]) == 64 and len(report["corpus_digest"]) == 64 and report["as_of"] == "2026-03-01"

@@ -148,7 +148,7 @@ class Analysis:
             results = encoder.level_results(score.spec.id)
             count = len(results)
             possible = encoder._possible(_without_override(score), results)
-            return z3.And([p if index == rank + 1 else z3.Not(p) for index, p in enumerate(possible)]) if count else z3.BoolVal(False)
+            return z3.And([p if index == rank + 1 else z3.Not(p) for index, p in enumerate(possible)]) if count else z3.BoolVal(False, encoder.ctx)
 
         def confirm(outcome: Outcome) -> bool:
             computed = outcome.scores[score_index].computed_level
@@ -347,7 +347,7 @@ class Comparison:
             a, b = o.score(score_id)[2], n.score(score_id)[2]
             names_a = {"(no level)": a.possible[0], **{name: a.possible[i + 1] for i, name in enumerate(a.ids)}}
             names_b = {"(no level)": b.possible[0], **{name: b.possible[i + 1] for i, name in enumerate(b.ids)}}
-            return z3.Or([names_a.get(name, z3.BoolVal(False)) != names_b.get(name, z3.BoolVal(False)) for name in dict.fromkeys([*names_a, *names_b])])
+            return z3.Or([names_a.get(name, z3.BoolVal(False, o.ctx)) != names_b.get(name, z3.BoolVal(False, o.ctx)) for name in dict.fromkeys([*names_a, *names_b])])
 
         def observe(case: dict[str, Any]) -> tuple[str, str] | None:
             before, after = self.run(case)
@@ -363,7 +363,7 @@ class Comparison:
         def build(o: Encoder, n: Encoder) -> Any:
             a = smt.merged_services(o).get(service)
             b = smt.merged_services(n).get(service)
-            none = (z3.BoolVal(False), z3.IntVal(0), z3.IntVal(0))
+            none = (z3.BoolVal(False, o.ctx), z3.IntVal(0, o.ctx), z3.IntVal(0, o.ctx))
             a, b = a or none, b or none
             return z3.Or(a[0] != b[0], z3.And(a[0], b[0], z3.Or(a[1] != b[1], a[2] != b[2])))
 

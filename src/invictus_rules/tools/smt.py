@@ -70,8 +70,28 @@ class Tri:
         return Tri(self.f, self.t)
 
 
-TRUE = Tri(z3.BoolVal(True), z3.BoolVal(False))
-FALSE = Tri(z3.BoolVal(False), z3.BoolVal(True))
+def _bv(ctx: Any, value: bool) -> Any:
+    return z3.BoolVal(value, ctx)
+
+
+def _iv(ctx: Any, value: int) -> Any:
+    return z3.IntVal(value, ctx)
+
+
+def _all(ctx: Any, items: list[Any]) -> Any:
+    return z3.And(items) if items else z3.BoolVal(True, ctx)
+
+
+def _any(ctx: Any, items: list[Any]) -> Any:
+    return z3.Or(items) if items else z3.BoolVal(False, ctx)
+
+
+def true(ctx: Any) -> Tri:
+    return Tri(z3.BoolVal(True, ctx), z3.BoolVal(False, ctx))
+
+
+def false(ctx: Any) -> Tri:
+    return Tri(z3.BoolVal(False, ctx), z3.BoolVal(True, ctx))
 
 
 @dataclass
@@ -97,7 +117,7 @@ class Level:
 
     @property
     def absent(self) -> Any:
-        return z3.And([z3.Not(p) for p in self.possible[1:]])
+        return z3.And([z3.Not(p) for p in self.possible[1:]]) if len(self.possible) > 1 else self.possible[0] == self.possible[0]
 
 
 @dataclass
@@ -111,15 +131,12 @@ class QuestionVars:
     options: list[str] = field(default_factory=list)
 
 
-def _false() -> Any:
-    return z3.BoolVal(False)
-
-
 class Variables:
     """The unknowns of one case. Two encoders built on the same variables read the same case."""
 
     def __init__(self) -> None:
         self.questions: dict[tuple[str, str], QuestionVars] = {}
+        self.ctx = z3.Context()  # its own context: the same question gives the same case, run after run
 
     def question(self, question_id: str, kind: str, options: Iterable[str]) -> QuestionVars:
         key = (question_id, kind)
@@ -127,14 +144,14 @@ class Variables:
         suffix = "" if not any(k[0] == question_id for k in self.questions) or found else f"@{kind}"
         if found is None:
             name = question_id + suffix
-            state = z3.Int(f"state:{name}")
+            state = z3.Int(f"state:{name}", self.ctx)
             value: Any
             if kind == "boolean":
-                value = z3.Bool(f"v:{name}")
+                value = z3.Bool(f"v:{name}", self.ctx)
             elif kind in ("integer", "date", "single_choice"):
-                value = z3.Int(f"v:{name}")
+                value = z3.Int(f"v:{name}", self.ctx)
             elif kind == "number":
-                value = z3.Real(f"v:{name}")
+                value = z3.Real(f"v:{name}", self.ctx)
             elif kind == "multiple_choice":
                 value = {}
             else:
@@ -145,7 +162,7 @@ class Variables:
             if option not in found.options:
                 found.options.append(option)
                 if kind == "multiple_choice":
-                    found.value[option] = z3.Bool(f"v:{found.id}:{option}")
+                    found.value[option] = z3.Bool(f"v:{found.id}:{option}", self.ctx)
         return found
 
 
@@ -164,16 +181,16 @@ def _constant_value(node: Node) -> Fraction:
     raise NotEncodable("not a constant")
 
 
-def _real(value: Any) -> Any:
+def _real(ctx: Any, value: Any) -> Any:
     if isinstance(value, Fraction):
-        return z3.RealVal(f"{value.numerator}/{value.denominator}")
+        return z3.RealVal(f"{value.numerator}/{value.denominator}", ctx)
     if isinstance(value, float):
-        return z3.RealVal(str(Fraction(value)))
-    return z3.RealVal(value)
+        return z3.RealVal(str(Fraction(value)), ctx)
+    return z3.RealVal(value, ctx)
 
 
-def _sum(terms: list[Any]) -> Any:
-    return z3.Sum(terms) if terms else z3.RealVal(0)
+def _sum(ctx: Any, terms: list[Any]) -> Any:
+    return z3.Sum(terms) if terms else z3.RealVal(0, ctx)
 
 
 def _min(a: Any, b: Any) -> Any:
@@ -196,6 +213,7 @@ class Encoder:
         self.variables = variables
         self.as_of = as_of
         self.domain: list[Any] = []
+        self.ctx = variables.ctx
         self.specs = {q.spec.id: q for q in ruleset.questions}
         self.vars: dict[str, QuestionVars] = {}
         self._values: dict[str, Val] = {}
@@ -218,14 +236,14 @@ class Encoder:
             high = min(spec.max, MAX_NUMBER) if spec.max is not None else MAX_NUMBER
             if spec.type == "integer":
                 low, high = math.ceil(low), math.floor(high)
-            self.domain.append(z3.Implies(answered, z3.And(qv.value >= _real(low) if spec.type == "number" else qv.value >= low, qv.value <= (_real(high) if spec.type == "number" else high))))
+            self.domain.append(z3.Implies(answered, z3.And(qv.value >= _real(self.ctx, low) if spec.type == "number" else qv.value >= low, qv.value <= (_real(self.ctx, high) if spec.type == "number" else high))))
         elif spec.type == "single_choice":
             allowed = [qv.options.index(o) for o in options]
-            self.domain.append(z3.Implies(answered, z3.Or([qv.value == i for i in allowed])))
+            self.domain.append(z3.Implies(answered, _any(self.ctx, [qv.value == i for i in allowed])))
         elif spec.type == "multiple_choice":
             extra = [v for o, v in qv.value.items() if o not in options]
             if extra:
-                self.domain.append(z3.Implies(answered, z3.And([z3.Not(v) for v in extra])))
+                self.domain.append(z3.Implies(answered, _all(self.ctx, [z3.Not(v) for v in extra])))
         elif spec.type == "date":
             low = (dt.date(1, 1, 1) - self.as_of).days
             high = (dt.date(9999, 12, 31) - self.as_of).days
@@ -236,7 +254,7 @@ class Encoder:
         found = self._asked.get(question_id)
         if found is None:
             question = self.specs[question_id]
-            found = TRUE if question.ask_if is None else self.condition(question.ask_if.node)
+            found = true(self.ctx) if question.ask_if is None else self.condition(question.ask_if.node)
             self._asked[question_id] = found
         return found
 
@@ -277,7 +295,7 @@ class Encoder:
         crit_low: list[Any] = []
         crit_high: list[Any] = []
         for item, result in zip(compiled.items, items, strict=True):
-            points = _real(item.spec.points)
+            points = _real(self.ctx, item.spec.points)
             low.append(z3.If(result.t, points, 0))
             high.append(z3.If(result.t, points, 0))
             if item.spec.points < 0:
@@ -287,12 +305,12 @@ class Encoder:
             if item.spec.critical:
                 crit_low.append(z3.If(result.t, 1, 0))
                 crit_high.append(z3.If(z3.Not(result.f), 1, 0))
-        no = z3.BoolVal(False)
-        points_val = Val("number", no, no, _sum(low), _sum(high), whole=score_id not in self.fractional)
-        critical_val = Val("number", no, no, z3.ToReal(z3.Sum(crit_low)) if crit_low else z3.RealVal(0), z3.ToReal(z3.Sum(crit_high)) if crit_high else z3.RealVal(0), whole=True)
+        no = _bv(self.ctx, False)
+        points_val = Val("number", no, no, _sum(self.ctx, low), _sum(self.ctx, high), whole=score_id not in self.fractional)
+        critical_val = Val("number", no, no, z3.ToReal(z3.Sum(crit_low)) if crit_low else _real(self.ctx, 0), z3.ToReal(z3.Sum(crit_high)) if crit_high else _real(self.ctx, 0), whole=True)
         # the points and critical count are known to the level conditions
         self._scores[score_id] = (points_val, critical_val, Level([], compiled.level_ids))
-        results = [TRUE if condition is None else self.condition(condition.node) for _, condition in compiled.levels]
+        results = [true(self.ctx) if condition is None else self.condition(condition.node) for _, condition in compiled.levels]
         level = Level(self._possible(compiled, results), compiled.level_ids)
         found = (points_val, critical_val, level)
         self._scores[score_id] = found
@@ -301,12 +319,12 @@ class Encoder:
     def level_results(self, score_id: str) -> list[Tri]:
         compiled = self.score_by_id[score_id]
         self.score(score_id)
-        return [TRUE if condition is None else self.condition(condition.node) for _, condition in compiled.levels]
+        return [true(self.ctx) if condition is None else self.condition(condition.node) for _, condition in compiled.levels]
 
     def _possible(self, compiled: CompiledScore, results: list[Tri]) -> list[Any]:
         count = len(results)
-        none_above = [z3.And([z3.Not(results[j].t) for j in range(r + 1, count)]) for r in range(count)]
-        before: list[Any] = [z3.And([z3.Not(r.t) for r in results])]  # index 0: no level
+        none_above = [_all(self.ctx, [z3.Not(results[j].t) for j in range(r + 1, count)]) for r in range(count)]
+        before: list[Any] = [_all(self.ctx, [z3.Not(r.t) for r in results])]  # index 0: no level
         for r in range(count):
             before.append(z3.Or(z3.And(results[r].t, none_above[r]), z3.And(results[r].unknown, none_above[r])))
         if compiled.override_question is None:
@@ -314,20 +332,20 @@ class Encoder:
         chosen = self.value(compiled.override_question)
         present = z3.And(z3.Not(chosen.absent), z3.Not(chosen.unknown))
         ranks = {option: compiled.level_ids.index(option) for option in chosen.options if option in compiled.level_ids}
-        override = z3.Sum([z3.If(chosen.payload == chosen.options.index(option), rank, 0) for option, rank in ranks.items()]) if ranks else z3.IntVal(0)
-        valid = z3.Or([chosen.payload == chosen.options.index(option) for option in ranks]) if ranks else z3.BoolVal(False)
+        override = z3.Sum([z3.If(chosen.payload == chosen.options.index(option), rank, 0) for option, rank in ranks.items()]) if ranks else _iv(self.ctx, 0)
+        valid = _any(self.ctx, [chosen.payload == chosen.options.index(option) for option in ranks]) if ranks else _bv(self.ctx, False)
         raised = []
         for index in range(count + 1):
             rank = index - 1
             at_override = z3.And(override == rank, z3.Or(before[: index + 1]))
             above = z3.And(override < rank, before[index])
-            raised.append(z3.If(z3.And(present, valid), z3.Or(at_override, above) if rank >= 0 else z3.BoolVal(False), before[index]))
+            raised.append(z3.If(z3.And(present, valid), z3.Or(at_override, above) if rank >= 0 else _bv(self.ctx, False), before[index]))
         return raised
 
     # -- conditions -------------------------------------------------------------------------
     def condition(self, node: Node) -> Tri:
         if isinstance(node, Literal):
-            return TRUE if node.value else FALSE
+            return true(self.ctx) if node.value else false(self.ctx)
         if isinstance(node, Name):
             value = self.value(node.id)
             known = z3.And(z3.Not(value.absent), z3.Not(value.unknown))
@@ -337,8 +355,8 @@ class Encoder:
         if isinstance(node, BoolOp):
             parts = [self.condition(o) for o in node.operands]
             if node.op == "and":
-                return Tri(z3.And([p.t for p in parts]), z3.Or([p.f for p in parts]))
-            return Tri(z3.Or([p.t for p in parts]), z3.And([p.f for p in parts]))
+                return Tri(_all(self.ctx, [p.t for p in parts]), _any(self.ctx, [p.f for p in parts]))
+            return Tri(_any(self.ctx, [p.t for p in parts]), _all(self.ctx, [p.f for p in parts]))
         if isinstance(node, Compare):
             return self.compare(node)
         if isinstance(node, Call) and node.function in ("answered", "declined"):
@@ -350,16 +368,16 @@ class Encoder:
         raise NotEncodable(f"not a condition: {type(node).__name__}")
 
     def operand(self, node: Node) -> Val:
-        no = z3.BoolVal(False)
+        no = _bv(self.ctx, False)
         if isinstance(node, Literal):
             value = node.value
             if isinstance(value, bool):
-                return Val("bool", no, no, payload=z3.BoolVal(value))
+                return Val("bool", no, no, payload=_bv(self.ctx, value))
             if isinstance(value, (int, float)):
-                real = _real(value)
+                real = _real(self.ctx, value)
                 return Val("number", no, no, real, real, whole=float(value).is_integer())
             if isinstance(value, dt.date):
-                return Val("date", no, no, payload=z3.IntVal((value - self.as_of).days))
+                return Val("date", no, no, payload=_iv(self.ctx, (value - self.as_of).days))
             return Val("string", no, no, payload=value)
         if isinstance(node, Name):
             return self.value(node.id)
@@ -388,7 +406,7 @@ class Encoder:
             factor = _constant_value(constant_side)
             if op == "/":
                 factor = 1 / factor
-            c = _real(factor)
+            c = _real(self.ctx, factor)
             lo, hi = (other.lo * c, other.hi * c) if factor >= 0 else (other.hi * c, other.lo * c)
             whole = op == "*" and other.whole and factor.denominator == 1
             return Val("number", other.absent, z3.And(z3.Not(other.absent), other.unknown), lo, hi, whole=whole)
@@ -400,13 +418,13 @@ class Encoder:
         return Val("number", absent_b, unknown, a.lo - b.hi, a.hi - b.lo, whole=a.whole and b.whole)
 
     def call(self, node: Call) -> Val:
-        no = z3.BoolVal(False)
+        no = _bv(self.ctx, False)
         name = node.function
         if name == "count":
             if len(node.args) == 1 and isinstance(node.args[0], Name) and self.specs[node.args[0].id].spec.type == "multiple_choice":
                 chosen = self.value(node.args[0].id)
-                size = z3.ToReal(z3.Sum([z3.If(v, 1, 0) for v in chosen.payload.values()])) if chosen.payload else z3.RealVal(0)
-                counted = z3.If(chosen.absent, z3.RealVal(0), size)
+                size = z3.ToReal(z3.Sum([z3.If(v, 1, 0) for v in chosen.payload.values()])) if chosen.payload else _real(self.ctx, 0)
+                counted = z3.If(chosen.absent, _real(self.ctx, 0), size)
                 return Val("number", no, chosen.unknown, counted, counted, whole=True)
             parts = [self.condition(arg) for arg in node.args]
             low = z3.ToReal(z3.Sum([z3.If(p.t, 1, 0) for p in parts]))
@@ -430,7 +448,7 @@ class Encoder:
         """Whole years from the date to the as-of date: the number of anniversaries reached."""
         found = self._years.get(question_id)
         if found is None:
-            found = z3.Int(f"years:{question_id}")
+            found = z3.Int(f"years:{question_id}", self.ctx)
             lowest = self._anniversary(-YEARS)
             highest = self._anniversary(YEARS)
             qv = self.vars[question_id]
@@ -473,7 +491,7 @@ class Encoder:
 
     def plain(self, op: str, a: Val, b: Val) -> Any:
         if a.kind == "string":
-            equal = _string_equal(a, b)
+            equal = _string_equal(self.ctx, a, b)
             if op == "==":
                 return equal
             if op == "!=":
@@ -490,17 +508,17 @@ class Encoder:
             a = self.operand(node.left)
             values = [item.value for item in node.right.items if isinstance(item, Literal)]
             if a.kind == "string":
-                core = z3.Or([_string_equal(a, Val("string", _false(), _false(), payload=v)) for v in values])
+                core = _any(self.ctx, [_string_equal(self.ctx, a, Val("string", _bv(self.ctx, False), _bv(self.ctx, False), payload=v)) for v in values])
                 t_core, f_core = core, z3.Not(core)
             elif a.kind == "number":
-                t_core, f_core = _number_membership(a, values)
+                t_core, f_core = _number_membership(self.ctx, a, values)
             else:
                 raise NotEncodable(f"'in' on {a.kind}")
         else:
             assert isinstance(node.left, Literal)
             a = self.operand(node.right)
             member = a.payload.get(node.left.value)
-            core = member if member is not None else z3.BoolVal(False)
+            core = member if member is not None else _bv(self.ctx, False)
             t_core, f_core = core, z3.Not(core)
         known = z3.And(z3.Not(a.absent), z3.Not(a.unknown))
         if negated:
@@ -522,23 +540,23 @@ class Encoder:
             target = ranks[str(other.value)]
             op = node.op if level_left else {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[node.op]
             holds = lambda rank: _PY[op](rank, target)  # noqa: E731
-        t = z3.And([z3.Implies(possible, z3.BoolVal(index > 0 and holds(index - 1))) for index, possible in enumerate(level.possible)])
-        f = z3.Or(level.absent, z3.And([z3.Implies(possible, z3.BoolVal(not (index > 0 and holds(index - 1)))) for index, possible in enumerate(level.possible)]))
+        t = _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, index > 0 and holds(index - 1))) for index, possible in enumerate(level.possible)])
+        f = z3.Or(level.absent, _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, not (index > 0 and holds(index - 1)))) for index, possible in enumerate(level.possible)]))
         return Tri(t, f)
 
 
 _PY = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
 
-def _string_equal(a: Val, b: Val) -> Any:
+def _string_equal(ctx: Any, a: Val, b: Val) -> Any:
     if isinstance(a.payload, str) and isinstance(b.payload, str):
-        return z3.BoolVal(a.payload == b.payload)
+        return _bv(ctx, a.payload == b.payload)
     if isinstance(b.payload, str):
         a, b = b, a
     if isinstance(a.payload, str):
-        return b.payload == b.options.index(a.payload) if a.payload in b.options else z3.BoolVal(False)
+        return b.payload == b.options.index(a.payload) if a.payload in b.options else _bv(ctx, False)
     pairs = [(i, b.options.index(o)) for i, o in enumerate(a.options) if o in b.options]
-    return z3.Or([z3.And(a.payload == i, b.payload == j) for i, j in pairs]) if pairs else z3.BoolVal(False)
+    return _any(ctx, [z3.And(a.payload == i, b.payload == j) for i, j in pairs]) if pairs else _bv(ctx, False)
 
 
 def _ranges(op: str, a: Val, b: Val) -> tuple[Any, Any]:
@@ -556,7 +574,7 @@ def _ranges(op: str, a: Val, b: Val) -> tuple[Any, Any]:
     return (equal_t, equal_f) if op == "==" else (equal_f, equal_t)
 
 
-def _number_membership(a: Val, values: list[Any]) -> tuple[Any, Any]:
+def _number_membership(ctx: Any, a: Val, values: list[Any]) -> tuple[Any, Any]:
     """(true, false) of a range in a list, as the engine decides it (whole-valuedness from types)."""
     numbers = [Fraction(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if a.whole:
@@ -567,11 +585,11 @@ def _number_membership(a: Val, values: list[Any]) -> tuple[Any, Any]:
                 runs[-1] = (runs[-1][0], v)
             else:
                 runs.append((v, v))
-        t = z3.Or([z3.And(a.lo >= start, a.hi <= end) for start, end in runs]) if runs else z3.BoolVal(False)
-        f = z3.And([z3.Not(z3.And(a.lo <= v, v <= a.hi)) for v in integers]) if integers else z3.BoolVal(True)
+        t = _any(ctx, [z3.And(a.lo >= start, a.hi <= end) for start, end in runs]) if runs else _bv(ctx, False)
+        f = _all(ctx, [z3.Not(z3.And(a.lo <= v, v <= a.hi)) for v in integers]) if integers else _bv(ctx, True)
         return t, f
-    t = z3.And(a.lo == a.hi, z3.Or([a.lo == _real(v) for v in numbers])) if numbers else z3.BoolVal(False)
-    f = z3.And([z3.Not(z3.And(a.lo <= _real(v), _real(v) <= a.hi)) for v in numbers]) if numbers else z3.BoolVal(True)
+    t = z3.And(a.lo == a.hi, _any(ctx, [a.lo == _real(ctx, v) for v in numbers])) if numbers else _bv(ctx, False)
+    f = _all(ctx, [z3.Not(z3.And(a.lo <= _real(ctx, v), _real(ctx, v) <= a.hi)) for v in numbers]) if numbers else _bv(ctx, True)
     return t, f
 
 
@@ -581,23 +599,24 @@ def _number_membership(a: Val, values: list[Any]) -> tuple[Any, Any]:
 def merged_services(encoder: Encoder) -> dict[str, tuple[Any, Any, Any]]:
     """Per service: (referred, mode rank, priority rank) of the merged referral, over the rules that
     hold, as the engine merges them."""
+    ctx = encoder.ctx
     by_service: dict[str, list[tuple[Any, Any, str, int]]] = {}
     for index, rule in enumerate(encoder.ruleset.referrals):
         result = encoder.condition(rule.condition.node)
         by_service.setdefault(rule.spec.service, []).append((result.t, rule.spec, rule.spec.id, index))
     merged: dict[str, tuple[Any, Any, Any]] = {}
     for service, rules in by_service.items():
-        referred = z3.Or([t for t, _, _, _ in rules])
-        priority = z3.IntVal(len(PRIORITY_RANK))
+        referred = _any(ctx, [t for t, _, _, _ in rules])
+        priority = _iv(ctx, len(PRIORITY_RANK))
         for t, spec, _, _ in rules:
             priority = z3.If(z3.And(t, PRIORITY_RANK[spec.priority] < priority), PRIORITY_RANK[spec.priority], priority)
         if "report" in ENGINE_MODES:  # the strongest mode among the rules that hold
-            mode = z3.IntVal(len(MODE_ORDER))
+            mode = _iv(ctx, len(MODE_ORDER))
             for t, spec, _, _ in rules:
                 rank = MODE_ORDER.index(spec.mode)
                 mode = z3.If(z3.And(t, rank < mode), rank, mode)
         else:  # the mode of the highest-priority rule, the first listed on a tie
-            mode = z3.IntVal(len(MODE_ORDER))
+            mode = _iv(ctx, len(MODE_ORDER))
             for t, spec, _, _ in reversed(rules):
                 mode = z3.If(z3.And(t, PRIORITY_RANK[spec.priority] == priority), MODE_ORDER.index(spec.mode), mode)
         merged[service] = (referred, mode, priority)
@@ -630,7 +649,7 @@ class Session:
     def __init__(self, encoders: list[Encoder], timeout_ms: int = DEFAULT_TIMEOUT_MS):
         self.encoders = encoders
         self.timeout_ms = timeout_ms
-        self.solver = z3.Solver()
+        self.solver = z3.Solver(ctx=encoders[0].ctx)
         self.solver.set("timeout", timeout_ms)
         self._domains = 0
 
@@ -708,7 +727,7 @@ def _answer_value(model: Any, qv: QuestionVars, encoder: Encoder) -> Any:
 
 
 def condition_of(encoder: Encoder, condition: CompiledCondition | None) -> Tri:
-    return TRUE if condition is None else encoder.condition(condition.node)
+    return true(encoder.ctx) if condition is None else encoder.condition(condition.node)
 
 
 __all__ = [
