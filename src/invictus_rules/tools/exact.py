@@ -127,9 +127,14 @@ class Analysis:
             return Verdict("undecided", reason=str(reason))
         verdict = Verdict.of(self.session.exists(formula))
         if verdict.found and confirm is not None:
-            outcome = run_case(self.ruleset, verdict.case or {}, self.as_of)
-            if outcome is None or not confirm(outcome):
+
+            def holds(case: dict[str, Any]) -> bool:
+                outcome = run_case(self.ruleset, case, self.as_of)
+                return outcome is not None and confirm(outcome)
+
+            if not holds(verdict.case or {}):
                 return Verdict("found", verdict.case, "the engine does not confirm the solver's case", confirmed=False)
+            return Verdict("found", minimise(verdict.case or {}, holds))
         return verdict
 
     def outcomes(self, condition: CompiledCondition, locate: Callable[[Outcome], Any] | None = None) -> Outcomes:
