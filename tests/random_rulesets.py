@@ -36,6 +36,7 @@ DOMAINS: dict[str, list[Any]] = {
     "m1": [frozenset(s) for r in range(3) for s in itertools.combinations(("x", "y"), r)],
     "d1": [AS_OF, AS_OF - dt.timedelta(days=7), AS_OF - dt.timedelta(days=8), dt.date(2008, 3, 1), dt.date(2008, 3, 2)],
     "o1": list(LEVELS),
+    "sc": [frozenset(s) for r in range(3) for s in itertools.combinations(("phone", "sms"), r)],
 }
 SPECS: dict[str, dict[str, Any]] = {
     "b1": {"type": "boolean"},
@@ -45,6 +46,7 @@ SPECS: dict[str, dict[str, Any]] = {
     "c1": {"type": "single_choice", "options": ["a", "b", "c"]},
     "m1": {"type": "multiple_choice", "options": ["x", "y"]},
     "d1": {"type": "date"},
+    "sc": {"type": "multiple_choice", "options": ["phone", "sms"]},
 }
 
 
@@ -94,9 +96,12 @@ def _text(en: str) -> dict[str, str]:
 
 
 def random_document(rng: random.Random, *, dates: bool = True, fractions: bool = True) -> dict[str, Any]:
-    """A random ruleset document (plain data)."""
+    """A random ruleset document (plain data); some have a safety section (deferral by the engine)."""
     pool = ["b1", "b2", "n1", "c1", "m1"] + (["d1"] if dates else []) + (["f1"] if fractions else [])
     chosen = sorted(rng.sample(pool, rng.randint(2, 4)), key=pool.index)
+    with_safety = rng.random() < 0.4
+    if with_safety:
+        chosen.append("sc")
     questions: list[dict[str, Any]] = []
     for question in chosen:
         spec = dict(SPECS[question])
@@ -137,22 +142,38 @@ def random_document(rng: random.Random, *, dates: bool = True, fractions: bool =
             score["override"] = {"question": "o1"}
         scores.append(score)
     atoms = _atoms(chosen, with_score, levels)
-    referrals = [
-        {
+    modes = ["inform_only", "opt_in", "opt_out"] + (["report"] if with_safety else [])
+    referrals = []
+    for k in range(rng.randint(1, 4)):
+        rule = {
             "id": f"r{k}",
             "service": rng.choice(["h1", "h2"]),
             "when": _condition(rng, atoms),
             "priority": rng.choice(["immediate", "urgent", "standard"]),
-            "mode": rng.choice(["inform_only", "opt_in", "opt_out"]),
+            "mode": rng.choice(modes),
             "reason": _text("reason"),
         }
-        for k in range(rng.randint(1, 4))
-    ]
+        if rule["mode"] == "report":
+            rule["legal_basis"] = ["test"]
+            rule["action"] = _text("report it")
+        referrals.append(rule)
     information = [
         {"id": f"n{k}", "legal_basis": ["test"], "when": _condition(rng, atoms), "title": _text("t"), "body": _text("b")}
         for k in range(rng.randint(0, 2))
     ]
+    services = [
+        {"id": "h1", "category": "general_support", "name": _text("h1"), "phone": "1"},
+        {"id": "h2", "category": "general_support", "name": _text("h2"), "phone": "2"},
+    ]
+    extra: dict[str, Any] = {}
+    if with_safety:
+        services[0]["first_contact"] = "phone"
+        services[1]["first_contact"] = rng.choice(["sms", ["phone", "sms"]])
+        services.append({"id": "e1", "category": "emergency", "name": _text("e1"), "phone": "112", "first_contact": "none"})
+        plain = [q for q in chosen if q not in ("sc", "o1")]
+        extra["safety"] = {"safe_to_talk": rng.choice(["true", *_atoms(plain, False, 0)]), "safe_channels": "sc", "emergency": ["e1"], "silent": [], "advice": _text("advice")}
     return {
+        **extra,
         "format": "invictus-rules/v1",
         "metadata": {
             "id": "random",
@@ -166,10 +187,7 @@ def random_document(rng: random.Random, *, dates: bool = True, fractions: bool =
         },
         "questions": questions,
         "scores": scores,
-        "services": [
-            {"id": "h1", "category": "general_support", "name": _text("h1"), "phone": "1"},
-            {"id": "h2", "category": "general_support", "name": _text("h2"), "phone": "2"},
-        ],
+        "services": services,
         "referrals": referrals,
         "information": information,
     }

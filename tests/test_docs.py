@@ -14,7 +14,7 @@ import pytest
 import invictus_rules
 from invictus_rules.errors import InvictusError
 from invictus_rules.load import list_countries, list_versions
-from invictus_rules.tools.doc_labels import LABELS, labels
+from invictus_rules.labels import LABELS, labels
 from invictus_rules.tools.docs import TEMPLATES, build_site, markdown_cell, markdown_code, resolve_rulesets
 
 from .conftest import FIXTURES, ROOT

@@ -84,7 +84,10 @@ def _mutate(rng: random.Random, document: dict) -> dict:
         if roll < 0.3:
             rng.choice(rules)["when"] = _condition(rng, atoms)
         elif roll < 0.45:
-            rng.choice(rules)["mode"] = rng.choice(["inform_only", "opt_in", "opt_out"])
+            rule = rng.choice(rules)
+            rule["mode"] = rng.choice(["inform_only", "opt_in", "opt_out"])
+            rule.pop("legal_basis", None)
+            rule.pop("action", None)
         elif roll < 0.55:
             rng.choice(rules)["priority"] = rng.choice(["immediate", "urgent", "standard"])
         elif roll < 0.7:
@@ -120,6 +123,10 @@ def test_solver_effects_agree_with_brute_force(seed):
             for index, rule in enumerate(old_rules):
                 if getattr(before, pick)[index] != getattr(after, pick)[new_index[rule.spec.id]]:
                     differs.add((kind, rule.spec.id))
+        new_index = {r.spec.id: i for i, r in enumerate(new.compiled.referrals)}
+        for index, rule in enumerate(old.compiled.referrals):
+            if (index in dict(before.deferred)) != (new_index[rule.spec.id] in dict(after.deferred)):
+                differs.add(("deferred", rule.spec.id))
         for score_index, score in enumerate(old.compiled.scores):
             a, b = before.scores[score_index], after.scores[score_index]
             if possible_level_ranks(a.levels, a.override) != possible_level_ranks(b.levels, b.override):

@@ -8,7 +8,6 @@ import json
 from invictus_rules import load_ruleset_text
 from invictus_rules.tools.diff import diff_rulesets
 from invictus_rules.tools.exact import run_case
-from invictus_rules.tools.smt import ENGINE_MODES
 
 from .conftest import FIXTURES
 
@@ -76,9 +75,9 @@ def test_a_direct_mode_change_changes_the_merged_referral(cli, tmp_path):
     assert cli("diff", old, new, "--exit-code").code == 1
 
 
-def test_moving_a_rule_changes_the_merged_mode_only_when_the_engine_merges_by_order(tmp_path):
-    """Two rules of one priority and different modes, swapped: the merged mode changes exactly when
-    the engine lets rule order decide a tie; either way the diff agrees with the engine."""
+def test_moving_a_rule_changes_the_merged_mode_where_rule_order_decides_a_tie(tmp_path):
+    """Two rules of one priority and different modes, swapped, in a ruleset without a safety section
+    (merged as published: the first listed wins a tie): the merged mode changes, and diff says so."""
     tie = MINI.replace("priority: urgent\n    mode: inform_only", "priority: standard\n    mode: inform_only")
     first, second = tie.index("  - id: everyone"), tie.index("  - id: not_safe_now")
     third = tie.index("  - id: high_risk")
@@ -86,10 +85,22 @@ def test_moving_a_rule_changes_the_merged_mode_only_when_the_engine_merges_by_or
     report = diff_rulesets(load_ruleset_text(tie).compiled, load_ruleset_text(swapped).compiled)
     assert ("order", "referrals") in {(c.kind, c.id) for c in report.changes}
     service = next(e for e in report.effects if e.kind == "service" and e.id == "helpline")
-    if "report" in ENGINE_MODES:  # mode order decides, never rule order
-        assert service.verdict.proved
-    else:
-        assert service.verdict.found and service.verdict.confirmed
+    assert service.verdict.found and service.verdict.confirmed
+    assert report.changed
+
+
+def test_moving_rules_never_changes_a_merged_referral_with_a_safety_section():
+    """With a safety section the engine merges by mode, priority and rule id: reversing the rules is
+    proved to change no merged referral, deferral or rule."""
+    text = (FIXTURES / "safety.yaml").read_text(encoding="utf-8")
+    ruleset = load_ruleset_text(text)
+    start = text.index("referrals:\n") + len("referrals:\n")
+    end = text.index("\ninformation:") if "\ninformation:" in text else len(text)
+    body = text[start:end]
+    rules = ["  - id:" + part for part in body.split("  - id:")[1:]]
+    reversed_text = text[:start] + "".join(reversed([r if r.endswith("\n") else r + "\n" for r in rules])) + text[end:]
+    report = diff_rulesets(ruleset.compiled, load_ruleset_text(reversed_text).compiled)
+    assert report.effects and all(e.verdict.proved for e in report.effects), [(e.kind, e.id, e.describe()) for e in report.outcome_effects]
 
 
 def test_an_added_level_narrows_an_unchanged_level_condition(cli, tmp_path):

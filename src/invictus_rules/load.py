@@ -231,7 +231,7 @@ def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
 
 # -- turning pydantic's errors into positioned problems ----------------------------------------
 
-_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
+_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|list\[.*\]|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
 
 
 def _translate(exc: pydantic.ValidationError, raw: Any, source: SourceMap) -> list[Problem]:

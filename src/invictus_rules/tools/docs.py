@@ -31,7 +31,7 @@ from ..errors import InvictusError, Problem
 from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
 from ..model import Question, Service
 from ..templates import RenderError, render
-from .doc_labels import labels, language_name
+from ..labels import labels, language_name
 from .files import write_atomic
 from .prose import Outline, describe, outline, phrases_for, pick_text
 

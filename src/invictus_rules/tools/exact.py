@@ -318,6 +318,12 @@ class Comparison:
                         lambda out, i=other, p=pick: p(out)[i],
                     )
                 )
+        new_rules = {r.spec.id: i for i, r in enumerate(new_c.referrals)}
+        for index, rule in enumerate(old_c.referrals):
+            other = new_rules.get(rule.spec.id)
+            if other is None or (getattr(old_c, "safety", None) is None and getattr(new_c, "safety", None) is None):
+                continue
+            found.append(self._deferred_effect(rule.spec.id, index, other))
         services = list(dict.fromkeys([r.spec.service for r in old_c.referrals] + [r.spec.service for r in new_c.referrals]))
         for service in services:
             found.append(self._service_effect(service))
@@ -346,6 +352,19 @@ class Comparison:
         effect.verdict = Verdict("found", case)
         effect.old, effect.new = observe(case)  # type: ignore[misc]
         return effect
+
+    def _deferred_effect(self, rule_id: str, old_index: int, new_index: int) -> Effect:
+        def observe(case: dict[str, Any]) -> tuple[str, str] | None:
+            before, after = self.run(case)
+            if before is None or after is None:
+                return None
+            was, now = dict(before.deferred).get(old_index), dict(after.deferred).get(new_index)
+            if (was is None) == (now is None):
+                return None
+            return (f"deferred ({was})" if was else "not deferred", f"deferred ({now})" if now else "not deferred")
+
+        verdict = self.exists(lambda o, n: smt.deferred(o, old_index) != smt.deferred(n, new_index))
+        return self._confirmed(Effect("deferred", rule_id, verdict), observe)
 
     def _level_effect(self, score_id: str, old_index: int, new_index: int) -> Effect:
         def build(o: Encoder, n: Encoder) -> Any:

@@ -43,6 +43,7 @@ class Decisions:
     information: frozenset[str]
     pending: frozenset[str]
     modes: tuple[tuple[str, str], ...] = ()
+    deferred: frozenset[str] = frozenset()
 
 
 def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Decisions:
@@ -60,6 +61,7 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
             name = "undecided"
         levels.append((score.spec.id, name))
     pending = {rule.spec.id for rule, fired in zip(compiled.referrals, outcome.referrals, strict=True) if fired is None}
+    deferred = frozenset(compiled.referrals[index].spec.id for index, _ in outcome.deferred)
     merged = merged_referrals(ruleset, outcome)
     information = frozenset(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is True)
     pending.update(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is None)
@@ -69,16 +71,18 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
         information,
         frozenset(pending),
         tuple(sorted((service, mode) for service, (_, mode) in merged.items())),
+        deferred,
     )
 
 
 def merged_referrals(ruleset: Ruleset, outcome: Any) -> dict[str, tuple[str, str]]:
-    """service -> (priority, mode) of the merged referral, as the engine's assessment merges them."""
-    from ..tools.smt import ENGINE_MODES, MODE_ORDER
+    """service -> (priority, mode) of the merged referral, as the engine's assessment merges them
+    (the rules that hold and are not deferred)."""
+    from ..tools.smt import MODE_ORDER
 
-    by_mode = "report" in ENGINE_MODES
+    by_mode = getattr(ruleset.compiled, "safety", None) is not None
     merged: dict[str, tuple[str, str]] = {}
-    for rule, fired in zip(ruleset.compiled.referrals, outcome.referrals, strict=True):
+    for rule, fired in zip(ruleset.compiled.referrals, outcome.referred, strict=True):
         if fired is not True:
             continue
         spec = rule.spec
@@ -115,6 +119,10 @@ def compare_decisions(old: Decisions, new: Decisions) -> list[str]:
     for service in sorted(set(old_modes) & set(new_modes)):
         if old_modes[service] != new_modes[service]:
             kinds.append(f"referral mode {service}: {old_modes[service]} -> {new_modes[service]}")
+    for rule in sorted(new.deferred - old.deferred):
+        kinds.append(f"deferred now: {rule}")
+    for rule in sorted(old.deferred - new.deferred):
+        kinds.append(f"no longer deferred: {rule}")
     for rule in sorted(new.pending - old.pending):
         kinds.append(f"pending now: {rule}")
     for rule in sorted(old.pending - new.pending):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import typing
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable
@@ -40,13 +39,12 @@ import z3
 from ..compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset, CompiledScore
 from ..expr.compile import age_in_years
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
-from ..model import ReferralMode
+from ..model import CONSENT_MODES
 
 DEFAULT_TIMEOUT_MS = 5_000
 MAX_NUMBER = 10**15  # the largest magnitude an answer may have (answers.py)
 YEARS = 150
 MODE_ORDER = ("report", "opt_out", "opt_in", "inform_only")
-ENGINE_MODES = typing.get_args(ReferralMode)
 
 ANSWERED, DECLINED, DONT_KNOW, NOT_GIVEN = 0, 1, 2, 3
 
@@ -596,28 +594,49 @@ def _number_membership(ctx: Any, a: Val, values: list[Any]) -> tuple[Any, Any]:
 # -- referrals merged per service ----------------------------------------------------------------
 
 
+def deferred(encoder: Encoder, index: int) -> Any:
+    """Whether the engine defers referral rule ``index``: an opt_in or opt_out rule that holds while
+    it is not safe to talk, or no known safe channel reaches the service (with a safety section)."""
+    ctx = encoder.ctx
+    compiled = encoder.ruleset
+    rule = compiled.referrals[index]
+    safety = getattr(compiled, "safety", None)
+    if safety is None or rule.spec.mode not in CONSENT_MODES:
+        return _bv(ctx, False)
+    holds = encoder.condition(rule.condition.node).t
+    safe = encoder.condition(safety.condition.node).t
+    channels = encoder.value(safety.spec.safe_channels)
+    service = compiled.services.get(rule.spec.service)
+    reaches = service.first_contact_channels if service is not None else frozenset()
+    known = z3.And(z3.Not(channels.absent), z3.Not(channels.unknown))
+    reached = _any(ctx, [z3.And(known, member) for option, member in channels.payload.items() if option in reaches])
+    return z3.And(holds, z3.Or(z3.Not(safe), z3.Not(reached)))
+
+
 def merged_services(encoder: Encoder) -> dict[str, tuple[Any, Any, Any]]:
     """Per service: (referred, mode rank, priority rank) of the merged referral, over the rules that
-    hold, as the engine merges them."""
+    hold and are not deferred, as the engine merges them: the strongest mode and the highest
+    priority; rulesets without a safety section keep the merge they were published with (the mode of
+    the highest-priority rule, the first listed on a tie)."""
     ctx = encoder.ctx
-    by_service: dict[str, list[tuple[Any, Any, str, int]]] = {}
+    by_mode = getattr(encoder.ruleset, "safety", None) is not None
+    by_service: dict[str, list[tuple[Any, Any]]] = {}
     for index, rule in enumerate(encoder.ruleset.referrals):
-        result = encoder.condition(rule.condition.node)
-        by_service.setdefault(rule.spec.service, []).append((result.t, rule.spec, rule.spec.id, index))
+        made = z3.And(encoder.condition(rule.condition.node).t, z3.Not(deferred(encoder, index)))
+        by_service.setdefault(rule.spec.service, []).append((made, rule.spec))
     merged: dict[str, tuple[Any, Any, Any]] = {}
     for service, rules in by_service.items():
-        referred = _any(ctx, [t for t, _, _, _ in rules])
+        referred = _any(ctx, [t for t, _ in rules])
         priority = _iv(ctx, len(PRIORITY_RANK))
-        for t, spec, _, _ in rules:
+        for t, spec in rules:
             priority = z3.If(z3.And(t, PRIORITY_RANK[spec.priority] < priority), PRIORITY_RANK[spec.priority], priority)
-        if "report" in ENGINE_MODES:  # the strongest mode among the rules that hold
-            mode = _iv(ctx, len(MODE_ORDER))
-            for t, spec, _, _ in rules:
+        mode = _iv(ctx, len(MODE_ORDER))
+        if by_mode:
+            for t, spec in rules:
                 rank = MODE_ORDER.index(spec.mode)
                 mode = z3.If(z3.And(t, rank < mode), rank, mode)
-        else:  # the mode of the highest-priority rule, the first listed on a tie
-            mode = _iv(ctx, len(MODE_ORDER))
-            for t, spec, _, _ in reversed(rules):
+        else:
+            for t, spec in reversed(rules):
                 mode = z3.If(z3.And(t, PRIORITY_RANK[spec.priority] == priority), MODE_ORDER.index(spec.mode), mode)
         merged[service] = (referred, mode, priority)
     return merged

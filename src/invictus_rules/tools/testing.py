@@ -22,7 +22,7 @@ from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
 from ..expr.nodes import Literal
 from ..load import is_country_reference
-from ..result import Assessment
+from ..result import Assessment, Status
 
 
 class _Strict(BaseModel):
@@ -47,6 +47,11 @@ class Expectations(_Strict):
     no_next_questions: list[str] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list)
     complete: bool | None = None
+    deferred: list[str] = Field(default_factory=list, description="referral rules or services deferred for safety")
+    no_deferred: list[str] = Field(default_factory=list, description="referral rules or services not deferred")
+    safety: bool | None = Field(default=None, description="whether the safety block (not safe to talk) is shown")
+    status: Status | None = None
+    undecidable: list[str] = Field(default_factory=list, description="rules undecidable by the victim's choice")
 
 
 class TestCase(_Strict):
@@ -316,7 +321,38 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
         out.append(Mismatch("ignored", f"answers ignored (not asked): {_listing(sorted(expect.ignored))}", _listing(ignored)))
     if expect.complete is not None and expect.complete != assessment.complete:
         out.append(Mismatch("complete", str(expect.complete).lower(), str(assessment.complete).lower()))
+    out.extend(_check_safety(expect, assessment, ruleset))
     return out
+
+
+def _check_safety(expect: Expectations, assessment: Assessment, ruleset: Ruleset) -> Iterator[Mismatch]:
+    """The expectations about safety, deferral, status and rules undecidable by the victim's choice."""
+    compiled = ruleset.compiled
+    referral_rules = {r.spec.id for r in compiled.referrals}
+    rules = referral_rules | {i.spec.id for i in compiled.information} | {s.spec.id for s in compiled.scores}
+    for key, ids, known, what in (
+        ("deferred", expect.deferred, referral_rules | set(compiled.services), "referral rule or service"),
+        ("no_deferred", expect.no_deferred, referral_rules | set(compiled.services), "referral rule or service"),
+        ("undecidable", expect.undecidable, rules, "rule or score"),
+    ):
+        for unknown in (i for i in ids if i not in known):
+            yield Mismatch(key, f"a {what} {unknown}", f"no such {what} in {ruleset.country}@{ruleset.version}")
+    deferred = {name for d in assessment.deferred for name in (d.rule, d.service)}
+    for name in expect.deferred:
+        if name not in deferred:
+            yield Mismatch("deferred", f"{name} to be deferred", f"deferred: {_listing(d.rule for d in assessment.deferred)}")
+    for name in expect.no_deferred:
+        if name in deferred:
+            why = next(d.why for d in assessment.deferred if name in (d.rule, d.service))
+            yield Mismatch("no_deferred", f"{name} not deferred", f"deferred ({why})")
+    if expect.safety is not None and expect.safety != (assessment.safety is not None):
+        yield Mismatch("safety", "a safety block" if expect.safety else "no safety block", "one" if assessment.safety else "none")
+    if expect.status is not None and expect.status != assessment.status:
+        yield Mismatch("status", expect.status, assessment.status)
+    undecidable = [u.id for u in assessment.undecidable]
+    for rule in expect.undecidable:
+        if rule not in undecidable:
+            yield Mismatch("undecidable", f"{rule} undecidable by the victim's choice", f"undecidable: {_listing(undecidable)}")
 
 
 def format_result(result: CaseResult) -> str:
