@@ -27,6 +27,7 @@ from ..load import MANIFEST, compile_with_source, display_path, list_versions, r
 from ..templates import referenced_names, ruleset_texts
 from . import manifest
 from .analysis import AS_OF, Analyzer, score_values
+from . import smt
 from .exact import Verdict
 
 
@@ -430,14 +431,15 @@ def _rulesets_dir_of(path: Path) -> Path | None:
     return None
 
 
-def lint_file(path: Path, rulesets_dir: Path | None = None) -> list[Problem]:
-    """Every finding for one ruleset file, sorted by position."""
+def lint_file(path: Path, rulesets_dir: Path | None = None, *, timeout_ms: int = smt.DEFAULT_TIMEOUT_MS) -> list[Problem]:
+    """Every finding for one ruleset file, sorted by position. ``timeout_ms`` bounds each solver
+    question; past it the finding is "could not be decided" (info), never "clean"."""
     try:
         compiled, source = compile_with_source(read_bytes(path), display_path(path))
     except InvictusError as error:
         return sort_problems(error.problems)
     as_of = compiled.metadata.effective_from or AS_OF
-    ctx = LintContext(compiled, source, path, Analyzer(compiled, as_of), rulesets_dir or _rulesets_dir_of(path))
+    ctx = LintContext(compiled, source, path, Analyzer(compiled, as_of, timeout_ms), rulesets_dir or _rulesets_dir_of(path))
     problems = [problem for check in CHECKS.values() for problem in check(ctx)]
     return sort_problems(problems)
 
