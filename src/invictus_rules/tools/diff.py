@@ -766,6 +766,12 @@ def render_html_fragment(report: DiffReport) -> str:
                 after = html.escape(_show(detail.new)) if detail.field and not edited else ""
                 parts.append(f"<tr>{element}<td>{html.escape(detail.field)}</td><td>{before}</td><td>{after}</td><td>{html.escape(detail.note)}</td></tr>")
         parts.append("</tbody></table></section>")
+    if report.effects:
+        parts.append("<section><h3>Effects on outcomes</h3><p>Over every case; each case is synthetic (made by the solver) and confirmed by the engine.</p><ul>")
+        for effect in report.outcome_effects:
+            case = f" <code>{html.escape(_case_json(effect.verdict.case))}</code>" if effect.verdict.found else ""
+            parts.append(f"<li>{html.escape(effect.kind)} <strong>{html.escape(effect.id)}</strong>: {html.escape(effect.describe())}{case}</li>")
+        parts.append(f"<li>{len(report.effects) - len(report.outcome_effects)} of {len(report.effects)} rules, levels, merged referrals and questions decide every case as before (proved)</li></ul></section>")
     return "\n".join(parts)
 
 
