@@ -230,7 +230,10 @@ def test_labels_are_complete():
         table = LABELS[language]
         assert set(table) == set(english), set(english) ^ set(table)
         for key, text in table.items():
-            for placeholder in ("{start}", "{end}", "{min}", "{max}", "{n}", "{score}", "{question}", "{version}", "{date}", "{engine}", "{file}"):
+            for placeholder in (
+                "{start}", "{end}", "{min}", "{max}", "{n}", "{score}", "{question}", "{version}", "{date}", "{engine}", "{file}",
+                "{ruleset}", "{country}", "{sha}", "{language}", "{low}", "{high}", "{points}", "{critical}", "{questions}", "{channels}",
+            ):
                 assert (placeholder in text) == (placeholder in english[key]), (language, key)
     assert labels("de")["questionnaire"] == "Questionnaire"
 

@@ -16,7 +16,7 @@ declined or unknown answers is not open: it will not be asked. A rule with no op
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .compile import CompiledCondition, CompiledRuleset
 from .expr.compile import Env, make_number

@@ -6,7 +6,7 @@ in the assessment's language. When it is not safe to talk, the safety block come
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from .labels import labels
 from .result import Assessment, PendingResult, SafetyRoute

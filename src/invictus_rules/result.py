@@ -82,7 +82,7 @@ class ScoreResult(_Result):
     level: str | None = Field(description="the level, when decided")
     level_label: str | None
     possible_levels: list[str] = Field(description="every level still possible, lowest first")
-    possible_level_labels: list[str] = Field(description="their names, in the assessment's language")
+    possible_level_labels: list[str] = Field(default_factory=list, description="their names, in the assessment's language")
     overridden: bool = Field(description="true when professional judgement raised the level")
     present: list[str] = Field(description="indicators present")
     undecided: list[str] = Field(description="indicators that depend on unanswered questions")
@@ -95,8 +95,8 @@ Priority = Literal["immediate", "urgent", "standard"]
 class ReferralReason(_Result):
     rule: str
     text: str
-    legal_basis: list[str] = Field(description="the provisions the rule names; always given for a report")
-    action: str | None = Field(description="what the worker does (for a report: what to report to whom, how, how fast)")
+    legal_basis: list[str] = Field(default_factory=list, description="the provisions the rule names; always given for a report")
+    action: str | None = Field(default=None, description="what the worker does (for a report: what to report to whom, how, how fast)")
 
 
 class ReferralResult(_Result):
@@ -197,15 +197,20 @@ class Trace(_Result):
 
 
 class Assessment(_Result):
-    """The result of assessing one case against one ruleset version."""
+    """The result of assessing one case against one ruleset version.
+
+    Fields added since the first engine (safety, deferred, status, undecidable, ...) have defaults,
+    so that assessments recorded earlier still load (and replay compares only what they hold).
+    """
 
     format: Literal["invictus-rules/assessment/v1"] = ASSESSMENT_FORMAT
     ruleset: RulesetRef
     engine_version: str
     as_of: dt.date
     language: str
-    safety: SafetyBlock | None = Field(description="present when it is not safe to talk: read it first")
+    safety: SafetyBlock | None = Field(default=None, description="present when it is not safe to talk: read it first")
     status: Status = Field(
+        default="in_progress",
         description=(
             "complete: nothing left to ask; complete_with_declined: nothing left to ask, and some rules cannot be "
             "decided because the victim declined or did not know (see undecidable); in_progress: see pending"
@@ -214,10 +219,10 @@ class Assessment(_Result):
     complete: bool = Field(description="true when nothing is left to ask: no rule is pending and no required question is unanswered")
     scores: list[ScoreResult]
     referrals: list[ReferralResult]
-    deferred: list[DeferredResult] = Field(description="consent referrals held back until it is safe; never under referrals")
+    deferred: list[DeferredResult] = Field(default_factory=list, description="consent referrals held back until it is safe; never under referrals")
     information: list[InformationResult]
     pending: list[PendingResult]
-    undecidable: list[PendingResult] = Field(description="rules no open question can decide: undecidable by the victim's choice")
+    undecidable: list[PendingResult] = Field(default_factory=list, description="rules no open question can decide: undecidable by the victim's choice")
     next_questions: list[str]
     declined: list[str]
     unknown: list[str]

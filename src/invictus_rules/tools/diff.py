@@ -32,9 +32,10 @@ from . import smt
 from .exact import Comparison, Effect
 from .prose import describe
 
-KINDS = ("metadata", "changelog", "order", "question", "score", "score_item", "level", "service", "referral", "information")
+KINDS = ("metadata", "changelog", "order", "safety", "question", "score", "score_item", "level", "service", "referral", "information")
 KIND_TITLES = {
     "metadata": "Metadata",
+    "safety": "Safety (safe to talk, safe channels, emergency and silent routes)",
     "changelog": "Changelog",
     "order": "Order",
     "question": "Questions",
@@ -143,7 +144,7 @@ class DiffReport:
         }
 
 
-_TEXT_FIELDS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "notes", "basis", "legal_basis", "source", "languages"}
+_TEXT_FIELDS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "notes", "basis", "legal_basis", "action", "advice", "source", "languages"}
 
 
 def _is_text_field(name: str) -> bool:
@@ -474,6 +475,19 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
         details = [_note_contact(d) for d in _value_details("", _dump(before), _dump(after))]
         if details:
             add(Change("service", key, "changed", tuple(details)))
+
+    if old.safety is not None or new.safety is not None:
+        if old.safety is None or new.safety is None:
+            status = "added" if old.safety is None else "removed"
+            note = "the engine now defers consent referrals while it is not safe to talk" if status == "added" else "consent referrals are no longer deferred for safety"
+            add(Change("safety", "safety", status, (Detail("safety", None, None, note),)))
+        else:
+            details = _value_details("", _dump(old.safety.spec, ["safe_to_talk"]), _dump(new.safety.spec, ["safe_to_talk"]))
+            condition = changed_condition("safe_to_talk", old.safety.condition, new.safety.condition, (lambda out: out.safe, lambda out: out.safe))
+            if condition:
+                details.append(condition)
+            if details:
+                add(Change("safety", "safety", "changed", tuple(details)))
 
     old_r = {r.spec.id: i for i, r in enumerate(old.referrals)}
     new_r = {r.spec.id: i for i, r in enumerate(new.referrals)}
