@@ -10,7 +10,7 @@ A query that runs out of time is "could not be decided".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import z3
