@@ -232,7 +232,7 @@ def test_labels_are_complete():
         for key, text in table.items():
             for placeholder in (
                 "{start}", "{end}", "{min}", "{max}", "{n}", "{score}", "{question}", "{version}", "{date}", "{engine}", "{file}",
-                "{ruleset}", "{country}", "{sha}", "{language}", "{low}", "{high}", "{points}", "{critical}", "{questions}", "{channels}",
+                "{ruleset}", "{country}", "{sha}", "{language}", "{low}", "{high}", "{points}", "{critical}", "{questions}", "{channels}", "{label}", "{text}",
             ):
                 assert (placeholder in text) == (placeholder in english[key]), (language, key)
     assert labels("de")["questionnaire"] == "Questionnaire"

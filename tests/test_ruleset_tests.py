@@ -96,11 +96,11 @@ def test_broken_test_file_is_reported_with_position(cli, folder):
 
 
 def test_pytest_plugin_collects_cases(folder):
-    """pytest collects each YAML case as a test and shows the same diff on failure."""
+    """With the plugin's collection switched on, pytest collects each YAML case and shows the same diff on failure."""
     (folder / "tests" / "ok.yaml").write_text(PASSING)
     (folder / "tests" / "bad.yaml").write_text(FAILING)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(folder / "tests"), "-q", "-p", "no:cacheprovider", "-W", "ignore", "--rootdir", str(folder)],
+        [sys.executable, "-m", "pytest", str(folder / "tests"), "-q", "-p", "no:cacheprovider", "-W", "ignore", "--rootdir", str(folder), "--invictus-rules-tests"],
         capture_output=True,
         text=True,
     )

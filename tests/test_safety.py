@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -245,14 +247,20 @@ def test_no_consent_referral_while_not_safe_or_unreachable(ruleset, data):
     assert held == (held & made) | {d.rule for d in result.deferred}
 
 
+@functools.cache
+def _permuted(ruleset: Ruleset) -> tuple[Ruleset, ...]:
+    """The ruleset with its referral rules reversed, and in two shuffled orders (compiled once)."""
+    raw = json.loads(json.dumps(_raw(Path(ruleset.compiled.source).read_text(encoding="utf-8")), default=str))
+    orders = [raw["referrals"][::-1], *(random.Random(seed).sample(raw["referrals"], len(raw["referrals"])) for seed in (1, 2))]
+    return tuple(load_ruleset_text(json.dumps({**raw, "referrals": order}), file="permuted.json") for order in orders)
+
+
 @pytest.mark.parametrize("ruleset", WITH_SAFETY, ids=[f"{r.country}@{r.version}" for r in WITH_SAFETY])
 @PROPERTY
 @given(data=st.data())
 def test_merging_does_not_depend_on_rule_order(ruleset, data):
     """Permuting the referral rules changes no referral: mode, priority, reasons and their order stay."""
-    raw = json.loads(json.dumps(_raw(Path(ruleset.compiled.source).read_text(encoding="utf-8")), default=str))
-    raw["referrals"] = data.draw(st.permutations(raw["referrals"]))
-    permuted = load_ruleset_text(json.dumps(raw), file="permuted.json")
+    permuted = data.draw(st.sampled_from(_permuted(ruleset)))
     answers = data.draw(valid_answers(ruleset))
     first = ruleset.evaluate(answers, as_of="2027-02-01", trace=False)
     again = permuted.evaluate(answers, as_of="2027-02-01", trace=False)

@@ -28,6 +28,7 @@ LANGUAGE_NAMES = {
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "out.field": "{label}: {text}",
         "skip": "Skip to content", "contents": "Contents", "all_rulesets": "All rulesets",
         "languages_nav": "This page in other languages", "markdown": "Markdown version",
         "about": "About this ruleset", "ruleset_id": "Ruleset id", "country": "Country", "version": "Version",
@@ -110,6 +111,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possible once a safe way for the service to reach the victim is known ({channels})",
     },
     "nl": {
+        "out.field": "{label}: {text}",
         "skip": "Naar de inhoud", "contents": "Inhoud", "all_rulesets": "Alle regelsets",
         "languages_nav": "Deze pagina in andere talen", "markdown": "Markdown-versie",
         "about": "Over deze regelset", "ruleset_id": "Id van de regelset", "country": "Land", "version": "Versie",
@@ -193,6 +195,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "mogelijk zodra bekend is hoe de organisatie het slachtoffer veilig kan bereiken ({channels})",
     },
     "bg": {
+        "out.field": "{label}: {text}",
         "skip": "Към съдържанието", "contents": "Съдържание", "all_rulesets": "Всички набори от правила",
         "languages_nav": "Тази страница на други езици", "markdown": "Версия в Markdown",
         "about": "За този набор от правила", "ruleset_id": "Идентификатор", "country": "Държава", "version": "Версия",
@@ -278,6 +281,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "възможно, когато е известен безопасен начин службата да се свърже с пострадалия ({channels})",
     },
     "hr": {
+        "out.field": "{label}: {text}",
         "skip": "Prijeđi na sadržaj", "contents": "Sadržaj", "all_rulesets": "Svi skupovi pravila",
         "languages_nav": "Ova stranica na drugim jezicima", "markdown": "Verzija u Markdownu",
         "about": "O ovom skupu pravila", "ruleset_id": "Oznaka skupa pravila", "country": "Država", "version": "Verzija",
@@ -362,6 +366,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "moguće kad se zna siguran način na koji služba može doći do žrtve ({channels})",
     },
     "fi": {
+        "out.field": "{label}: {text}",
         "skip": "Siirry sisältöön", "contents": "Sisältö", "all_rulesets": "Kaikki sääntökokoelmat",
         "languages_nav": "Tämä sivu muilla kielillä", "markdown": "Markdown-versio",
         "about": "Tietoja sääntökokoelmasta", "ruleset_id": "Sääntökokoelman tunnus", "country": "Maa", "version": "Versio",
@@ -448,6 +453,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "mahdollinen, kun tiedetään turvallinen tapa, jolla palvelu voi tavoittaa uhrin ({channels})",
     },
     "sv": {
+        "out.field": "{label}: {text}",
         "skip": "Till innehållet", "contents": "Innehåll", "all_rulesets": "Alla regeluppsättningar",
         "languages_nav": "Den här sidan på andra språk", "markdown": "Markdown-version",
         "about": "Om regeluppsättningen", "ruleset_id": "Regeluppsättningens id", "country": "Land", "version": "Version",
@@ -531,6 +537,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "möjligt när ett säkert sätt för tjänsten att nå brottsoffret är känt ({channels})",
     },
     "fr": {
+        "out.field": "{label} : {text}",
         "skip": "Aller au contenu", "contents": "Sommaire", "all_rulesets": "Tous les jeux de règles",
         "languages_nav": "Cette page dans d’autres langues", "markdown": "Version Markdown",
         "about": "À propos de ce jeu de règles", "ruleset_id": "Identifiant du jeu de règles", "country": "Pays", "version": "Version",
@@ -615,6 +622,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possible dès qu’un moyen sûr pour le service de joindre la victime est connu ({channels})",
     },
     "it": {
+        "out.field": "{label}: {text}",
         "skip": "Vai al contenuto", "contents": "Indice", "all_rulesets": "Tutti i set di regole",
         "languages_nav": "Questa pagina in altre lingue", "markdown": "Versione Markdown",
         "about": "Informazioni sul set di regole", "ruleset_id": "Identificativo del set di regole", "country": "Paese", "version": "Versione",
@@ -698,6 +706,7 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possibile quando è noto un modo sicuro con cui il servizio può raggiungere la vittima ({channels})",
     },
     "pt": {
+        "out.field": "{label}: {text}",
         "skip": "Ir para o conteúdo", "contents": "Índice", "all_rulesets": "Todos os conjuntos de regras",
         "languages_nav": "Esta página noutras línguas", "markdown": "Versão Markdown",
         "about": "Sobre este conjunto de regras", "ruleset_id": "Identificador do conjunto de regras", "country": "País", "version": "Versão",

@@ -47,21 +47,21 @@ def render_text(assessment: Assessment) -> str:
             level = words["out.no_level"]
         extra = f" ({words['out.raised']})" if score.overridden else ""
         amount = words["out.points"].format(points=_points(score.points_min, score.points_max, words), critical=_points(score.critical_min, score.critical_max, words))
-        lines.append(f"  {score.title}: {level}{extra}; {amount}")
+        lines.append("  " + _field(words, score.title, f"{level}{extra}; {amount}"))
     lines += _none(not assessment.scores, words)
     lines += ["", words["referrals"]]
     for number, referral in enumerate(assessment.referrals, 1):
         contact = ", ".join(part for part in (referral.phone, referral.url) if part)
         lines.append(f"  {number}. [{words[f'out.priority.{referral.priority}']}] {referral.name}" + (f" ({contact})" if contact else ""))
-        lines.append(f"     {words[f'mode.{referral.mode}']}: {words[f'mode_explained.{referral.mode}']}")
+        lines.append("     " + _field(words, words[f"mode.{referral.mode}"], words[f"mode_explained.{referral.mode}"]))
         if referral.hours:
-            lines.append(f"     {words['hours']}: {referral.hours}")
+            lines.append("     " + _field(words, words["hours"], referral.hours))
         for reason in referral.reasons:
-            lines.append(f"     {words['out.why']}: {reason.text}")
+            lines.append("     " + _field(words, words["out.why"], reason.text))
             if reason.action:
-                lines.append(f"     {words['out.action']}: {reason.action}")
+                lines.append("     " + _field(words, words["out.action"], reason.action))
             if reason.legal_basis:
-                lines.append(f"     {words['legal_basis']}: {'; '.join(reason.legal_basis)}")
+                lines.append("     " + _field(words, words["legal_basis"], "; ".join(reason.legal_basis)))
     lines += _none(not assessment.referrals, words)
     if assessment.deferred and assessment.safety is None:
         lines += ["", words["out.deferred"], *_deferred(assessment, words)]
@@ -75,21 +75,21 @@ def render_text(assessment: Assessment) -> str:
     if assessment.pending:
         lines += ["", words["out.pending"]]
         for pending in assessment.pending:
-            lines.append(f"  - {_what(pending, words)}: {words['out.ask'].format(questions=', '.join(pending.questions))}")
+            lines.append("  - " + _field(words, _what(pending, words), words["out.ask"].format(questions=", ".join(pending.questions))))
             if pending.declined_or_unknown:
                 lines.append(f"      {words['out.also_depends'].format(questions=', '.join(pending.declined_or_unknown))}")
     if assessment.undecidable:
         lines += ["", words["out.undecidable"]]
         for undecidable in assessment.undecidable:
-            lines.append(f"  - {_what(undecidable, words)}: {words['out.depends_on'].format(questions=', '.join(undecidable.declined_or_unknown))}")
+            lines.append("  - " + _field(words, _what(undecidable, words), words["out.depends_on"].format(questions=", ".join(undecidable.declined_or_unknown))))
     if assessment.next_questions:
-        lines += ["", f"{words['out.next_questions']}: " + ", ".join(assessment.next_questions)]
+        lines += ["", _field(words, words["out.next_questions"], ", ".join(assessment.next_questions))]
     if assessment.declined:
-        lines.append(f"{words['out.declined']}: " + ", ".join(assessment.declined))
+        lines.append(_field(words, words["out.declined"], ", ".join(assessment.declined)))
     if assessment.unknown:
-        lines.append(f"{words['out.unknown']}: " + ", ".join(assessment.unknown))
+        lines.append(_field(words, words["out.unknown"], ", ".join(assessment.unknown)))
     if assessment.ignored_answers:
-        lines.append(f"{words['out.ignored']}: " + ", ".join(a.question for a in assessment.ignored_answers))
+        lines.append(_field(words, words["out.ignored"], ", ".join(a.question for a in assessment.ignored_answers)))
     if assessment.warnings:
         lines += ["", words["out.warnings"]]
         lines += [f"  - [{w.code}] {w.message}" for w in assessment.warnings]
@@ -102,11 +102,11 @@ def _safety(assessment: Assessment, words: Mapping[str, str]) -> list[str]:
     if block is None:
         return []
     heading = words[f"out.safety.{block.safe_to_talk}"]
-    lines = ["!" * len(heading), heading, "!" * len(heading), f"{words['out.do_now']}: {block.advice}"]
+    lines = ["!" * len(heading), heading, "!" * len(heading), _field(words, words["out.do_now"], block.advice)]
     if block.emergency:
-        lines.append(f"{words['out.emergency']}: " + "; ".join(_route(r) for r in block.emergency))
+        lines.append(_field(words, words["out.emergency"], "; ".join(_route(r) for r in block.emergency)))
     if block.silent:
-        lines.append(f"{words['out.silent']}: " + "; ".join(_route(r) for r in block.silent))
+        lines.append(_field(words, words["out.silent"], "; ".join(_route(r) for r in block.silent)))
     if assessment.deferred:
         lines += [words["out.deferred"], *_deferred(assessment, words)]
     return lines + [""]
@@ -115,9 +115,14 @@ def _safety(assessment: Assessment, words: Mapping[str, str]) -> list[str]:
 def _deferred(assessment: Assessment, words: Mapping[str, str]) -> list[str]:
     lines = []
     for item in assessment.deferred:
-        lines.append(f"  - [{words[f'out.priority.{item.priority}']}] {item.name} ({words[f'mode.{item.mode}']}): {item.possible_when}")
-        lines.append(f"      {words['out.why']}: {item.reason}")
+        lines.append("  - " + _field(words, f"[{words[f'out.priority.{item.priority}']}] {item.name} ({words[f'mode.{item.mode}']})", item.possible_when))
+        lines.append("      " + _field(words, words["out.why"], item.reason))
     return lines
+
+
+def _field(words: Mapping[str, str], label: str, text: str) -> str:
+    """'label: text', punctuated as the language does (French puts a space before the colon)."""
+    return words["out.field"].format(label=label, text=text)
 
 
 def _what(record: PendingResult, words: Mapping[str, str]) -> str:

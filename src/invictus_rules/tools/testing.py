@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+import typing
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -21,7 +22,7 @@ from .._yaml import SourceMap, format_path, read_yaml
 from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
 from ..expr.nodes import Literal
-from ..load import is_country_reference
+from ..load import is_country_reference, shipped_rulesets_dir
 from ..result import Assessment, Status
 
 
@@ -63,7 +64,12 @@ class TestCase(_Strict):
     expect: Expectations
 
 
+TEST_FORMAT = "invictus-rules/test/v1"
+"""The ``format`` a test file may declare; a file that declares it is collected by the pytest plugin."""
+
+
 class TestFile(_Strict):
+    format: typing.Literal["invictus-rules/test/v1"] | None = None
     ruleset: str | None = None
     as_of: dt.date | None = None
     language: str | None = None
@@ -200,6 +206,15 @@ def read_test_file(path: Path) -> tuple[TestFile, list[LoadedCase], SourceMap]:
     return parsed, cases, source
 
 
+def _rulesets_folder_of(test_path: Path) -> Path | None:
+    """The rulesets folder of a test file in ``<rulesets>/<cc>/tests/``, or None elsewhere."""
+    resolved = test_path.resolve()
+    country_dir = resolved.parent.parent
+    if resolved.parent.name == "tests" and is_country_reference(country_dir.name) and any(country_dir.glob("*.yaml")):
+        return country_dir.parent
+    return None
+
+
 class Runner:
     """Runs test files, keeping compiled rulesets and coverage for the run (no global state)."""
 
@@ -208,11 +223,22 @@ class Runner:
         self.coverage: dict[str, Coverage] = {}
 
     def ruleset_for(self, test_path: Path, reference: str | None, as_of: dt.date) -> Ruleset:
-        rulesets_dir = test_path.resolve().parent.parent.parent
-        country_dir = test_path.resolve().parent.parent
+        folder = _rulesets_folder_of(test_path)
         if reference is None:
-            reference = country_dir.name
+            if folder is None:
+                raise TestFileError(
+                    [
+                        Problem(
+                            "test-ruleset-missing",
+                            "this test file is not in a rulesets/<cc>/tests/ folder, so it must say which ruleset it tests",
+                            "add a top-level key, e.g. ruleset: nl@2026.1 (or ruleset: ../my-ruleset.yaml)",
+                            Location(str(test_path), 1, 1),
+                        )
+                    ]
+                )
+            reference = test_path.resolve().parent.parent.name
         if is_country_reference(reference):
+            rulesets_dir = folder if folder is not None else shipped_rulesets_dir()
             key = (str(rulesets_dir), f"{reference}|{as_of.isoformat() if '@' not in reference else ''}")
             if key not in self._rulesets:
                 self._rulesets[key] = load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets_dir)
