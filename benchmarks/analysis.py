@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = list(itertools.permutations(names, 2))
     else:
         same = [(a, b) for a, b in itertools.combinations(names, 2) if a.split("@")[0] == b.split("@")[0]]
-        pairs = same + list(zip(names, names[1:]))
+        pairs = same + list(zip(names, names[1:], strict=False))
     print()
     print(f"{'diff':<28} {'wall s':>8} {'cpu s':>8}  changes  effects changed / checked / undecided")
     for old, new in dict.fromkeys(pairs):

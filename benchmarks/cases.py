@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 AS_OF = dt.date(2026, 3, 1)
 """The as-of date of every benchmark evaluation."""

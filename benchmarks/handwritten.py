@@ -15,7 +15,8 @@ compared with. tests/test_benchmark_twin.py checks it against the engine case by
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 DV_LEVELS = ("standard", "medium", "high", "very_high")
 VULNERABILITY_LEVELS = ("standard", "elevated", "high")

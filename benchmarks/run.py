@@ -32,9 +32,10 @@ import sys
 import time
 import tracemalloc
 import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,7 +44,6 @@ if str(HERE) not in sys.path:  # imported from the tests rather than run as a sc
 
 import cases  # noqa: E402
 import handwritten  # noqa: E402
-
 import invictus_rules  # noqa: E402
 from invictus_rules import Ruleset, load_ruleset  # noqa: E402
 
@@ -71,7 +71,7 @@ class Settings:
     nl_cases: int
 
     @classmethod
-    def make(cls, quick: bool, batch_cases: int | None) -> "Settings":
+    def make(cls, quick: bool, batch_cases: int | None) -> Settings:
         if quick:
             return cls(True, batch_cases or 2_000, 3, 3, 0.05, 1_000, 300)
         return cls(False, batch_cases or 200_000, 7, 5, 0.5, 20_000, 5_000)
@@ -199,8 +199,8 @@ def engine_decisions(ruleset: Ruleset, outcome: Any) -> handwritten.Decisions:
         vulnerability.points[0],
         vulnerability.critical[0],
         vulnerability_levels[vulnerability.level[0]],
-        tuple(rule.spec.id for rule, fired in zip(compiled.referrals, outcome.referrals) if fired is True),
-        tuple(item.spec.id for item, fired in zip(compiled.information, outcome.information) if fired is True),
+        tuple(rule.spec.id for rule, fired in zip(compiled.referrals, outcome.referrals, strict=True) if fired is True),
+        tuple(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is True),
     )
 
 
@@ -293,10 +293,10 @@ def decisions_of(ruleset: Ruleset, result: Any) -> Any:
         return None
     levels = {
         score.spec.id: score.level_ids[outcome.level[0]] if outcome.level is not None and outcome.level[0] == outcome.level[1] else None
-        for score, outcome in zip(compiled.scores, result.scores)
+        for score, outcome in zip(compiled.scores, result.scores, strict=True)
     }
-    services = tuple(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, result.referrals) if fired is True))
-    information = tuple(item.spec.id for item, given in zip(compiled.information, result.information) if given is True)
+    services = tuple(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, result.referrals, strict=True) if fired is True))
+    information = tuple(item.spec.id for item, given in zip(compiled.information, result.information, strict=True) if given is True)
     return (levels, services, information)
 
 
@@ -363,7 +363,7 @@ def batch_figures(count: int) -> dict[str, Any]:
 
     expected = [decisions_of(ruleset, ruleset.decide(answers, as_of=AS_OF)) for answers in cases.iter_benchmark_cases(check)]
     figures["checked"] = len(first)
-    figures["mismatches"] = sum(1 for result, wanted in zip(first, expected) if decisions_of(ruleset, result) != wanted)
+    figures["mismatches"] = sum(1 for result, wanted in zip(first, expected, strict=True) if decisions_of(ruleset, result) != wanted)
 
     made = api_batch(ruleset, cases.iter_benchmark_cases(full), decisions_only=False)
     if made is None:
@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     table = Table()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     print(f"invictus-rules benchmarks, {started:%Y-%m-%d %H:%M} UTC" + (" (--quick: short runs, rough figures)" if settings.quick else ""))
     for key, value in machine().items():
         print(f"  {key:<9} {value}")
@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     if load_ruleset(cases.BENCHMARK_RULESET).compiled is load_ruleset(cases.BENCHMARK_RULESET).compiled:
         table.note("load_ruleset returned the same compiled object twice: a cache, so these are cache hits, not compile times")
     for path in shipped_rulesets() + [cases.BENCHMARK_RULESET]:
-        seconds = median_time(lambda: load_ruleset(path), settings.load_runs)
+        seconds = median_time(lambda path=path: load_ruleset(path), settings.load_runs)
         table.row(str(path.relative_to(ROOT)), f"{seconds * 1000:,.1f} ms", f"< {COMPILE_TARGET_MS:.0f} ms", seconds * 1000 < COMPILE_TARGET_MS)
 
     # ---- single process
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- summary
     met = sum(1 for *_, status in table.targets if status == "MET")
-    elapsed = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     print(f"\n{met} of {len(table.targets)} targets met; run took {elapsed:,.0f} s; load average at the end {load_average()}")
     return 0
 

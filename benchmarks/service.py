@@ -35,7 +35,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cases  # noqa: E402
-
 from invictus_rules import load_ruleset  # noqa: E402
 
 TARGETS = {"without records": 1000.0, "with records": 500.0}

@@ -16,8 +16,9 @@ import datetime as dt
 import itertools
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from invictus_rules import Ruleset, load_ruleset_text
 from invictus_rules.expr.compile import age_in_years

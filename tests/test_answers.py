@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invictus_rules import AnswersError
+from invictus_rules.answers import AnswerChecker, validate_answers
+
+from .strategies import JSON_VALUES
 
 SECRET = "Zx9-secret-marker"
 
@@ -64,14 +69,6 @@ def test_not_a_mapping(mini):
     with pytest.raises(AnswersError) as info:
         mini.validate_answers(["age", 3])  # type: ignore[arg-type]
     assert info.value.problems[0].code == "answers-not-object"
-
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from invictus_rules.answers import AnswerChecker, validate_answers
-
-from .strategies import JSON_VALUES
 
 
 @settings(max_examples=300, deadline=None)

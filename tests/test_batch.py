@@ -25,7 +25,7 @@ def test_parallel_batch_equals_sequential_evaluation():
     cases = _cases(600)
     parallel = list(ruleset.evaluate_batch(cases, as_of="2026-03-01", output="json", workers=2))
     assert isinstance(parallel[7], AnswersError) and parallel[7].problems[0].path == "$.victim_age"
-    for index, (case, result) in enumerate(zip(cases, parallel)):
+    for index, (case, result) in enumerate(zip(cases, parallel, strict=True)):
         if index == 7:
             continue
         assert result == ruleset.evaluate(case, as_of="2026-03-01", trace=False).model_dump_json()

@@ -16,7 +16,6 @@ from invictus_rules.service.decision_log import DecisionLog, DecisionLogError, d
 from .postgres import postgres_url  # noqa: F401  (the fixture)
 
 
-
 def _record(number: int, case_id: str = "case-1") -> dict[str, object]:
     return {"format": "test-record", "record_id": f"rec-{number:04d}", "case_id": case_id, "created_at": "2026-12-07T10:00:00Z", "decisions": {"n": number}}
 

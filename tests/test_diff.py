@@ -7,8 +7,8 @@ import json
 import pytest
 
 from invictus_rules import load_ruleset_text
-from invictus_rules.tools.diff import diff_rulesets, normalize, render_markdown, render_text, word_diff
 from invictus_rules.expr.parser import parse
+from invictus_rules.tools.diff import diff_rulesets, normalize, render_markdown, render_text, word_diff
 
 from .conftest import FIXTURES
 

@@ -13,8 +13,8 @@ import pytest
 
 import invictus_rules
 from invictus_rules.errors import InvictusError
-from invictus_rules.load import list_countries, list_versions
 from invictus_rules.labels import LABELS, labels
+from invictus_rules.load import list_countries, list_versions
 from invictus_rules.tools.docs import TEMPLATES, build_site, markdown_cell, markdown_code, resolve_rulesets
 
 from .conftest import FIXTURES, ROOT
@@ -81,7 +81,7 @@ def assert_accessible_and_self_contained(path: Path) -> PageReader:
     page = read_page(path)
     assert page.lang, "the <html> element has no lang"
     assert page.headings.count(1) == 1 and page.headings[0] == 1, page.headings
-    for before, after in zip(page.headings, page.headings[1:]):
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
         assert after <= before + 1, f"heading h{after} follows h{before}"
     assert page.tables and all(t["th"] > 0 and t["th_without_scope"] == 0 for t in page.tables), page.tables
     assert "script" not in page.tags and "iframe" not in page.tags and "img" not in page.tags

@@ -194,8 +194,9 @@ def test_levels_ruled_out_do_not_keep_a_comparison_open():
 
 def test_comparing_a_question_not_asked_is_false_on_both_paths():
     """strangulation == false and declined(strangulation) are false when the question is not asked."""
-    from invictus_rules.evaluate import evaluate_three_valued
     import datetime as dt
+
+    from invictus_rules.evaluate import evaluate_three_valued
 
     ruleset = _mini_with(("when: age < 18", "when: strangulation == false or strangulation != true or declined(strangulation)"))
     for answers in ({"crime_type": "robbery", "age": 30, "safe_to_talk": True, "strangulation": {"status": "declined"}}, {"crime_type": "robbery", "age": 30, "safe_to_talk": True, "strangulation": False}):

@@ -10,8 +10,9 @@ import json
 import logging
 import re
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -152,7 +153,7 @@ def _marked_answers(ruleset: Ruleset) -> dict[str, Any]:
             continue
         if q.type == "text" and (q.max_length or 100) >= len(TEXT):
             answers[q.id] = TEXT
-        elif q.type == "number" and (q.min is None or q.min <= NUMBER) and (q.max is None or NUMBER <= q.max):
+        elif q.type == "number" and (q.min is None or q.min <= NUMBER) and (q.max is None or q.max >= NUMBER):
             answers[q.id] = NUMBER
         elif q.type == "date":
             answers[q.id] = DATE

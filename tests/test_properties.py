@@ -77,7 +77,7 @@ def _ranks(ruleset: Ruleset, answers: dict, score_id: str) -> tuple[int, int]:
     return level if level is not None else (-1, -1)
 
 
-@pytest.mark.parametrize("ruleset", [r for r in RULESETS if _indicator_questions(r)], ids=[i for r, i in zip(RULESETS, IDS) if _indicator_questions(r)])
+@pytest.mark.parametrize("ruleset", [r for r in RULESETS if _indicator_questions(r)], ids=[i for r, i in zip(RULESETS, IDS, strict=True) if _indicator_questions(r)])
 @PROPERTY
 @given(data=st.data())
 def test_a_yes_never_lowers_a_risk_level(ruleset, data):

@@ -22,7 +22,7 @@ from invictus_rules.record import (
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "examples" / "nl" / "dv-high-risk.json"
 KEY = "a-deployment-key-of-32-characters"
-NOON = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone.utc)
+NOON = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 
 
 def _case() -> dict:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from invictus_rules.errors import format_problems
 from invictus_rules.load import list_countries, list_versions, shipped_rulesets_dir
 from invictus_rules.tools.lint import is_clean, lint_file
 from invictus_rules.tools.manifest import verify
 from invictus_rules.tools.testing import Runner, find_test_files
-from invictus_rules.errors import format_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTRIES = ["bg", "fi", "fr", "hr", "it", "nl", "pt"]

@@ -12,11 +12,11 @@ from ._version import __version__
 from .answers import Answers
 from .api import Ruleset, load_ruleset, load_ruleset_text
 from .errors import AnswersError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
-from .load import VersionInfo
 from .evaluate import Outcome
+from .load import VersionInfo
 from .model import Question, json_schema
-from .registry import Registry
 from .record import DecisionRecord, Provenance, engine_build
+from .registry import Registry
 from .result import (
     Assessment,
     InformationResult,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import AnswersError, Location, Problem
 from .expr.check import did_you_mean
@@ -151,7 +152,10 @@ def _kind(value: Any) -> str:
 
 def _bounds_text(question: Question) -> str:
     low, high = question.min, question.max
-    fmt = (lambda v: str(int(v)) if float(v).is_integer() else str(v))
+
+    def fmt(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() else str(v)
+
     if low is not None and high is not None:
         return f" from {fmt(low)} to {fmt(high)}"
     if low is not None:

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .answers import AnswerChecker, Answers
+from .batch import Output, evaluate_batch
 from .compile import CompiledRuleset
 from .errors import InvictusError, Problem
 from .evaluate import Outcome, evaluate
-from .batch import Output, evaluate_batch
 from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, vouch_for
 from .model import Question
-from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .questionnaire import answers_schema, questionnaire
+from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
 DateLike = dt.date | str | None

@@ -12,7 +12,8 @@ import datetime as dt
 import itertools
 import multiprocessing
 import os
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
 from .answers import AnswerChecker
 from .compile import CompiledRuleset
@@ -54,13 +55,13 @@ def decisions(compiled: CompiledRuleset, outcome: Any) -> dict[str, Any]:
     referred, referral rules deferred for safety, information items given, rules pending. Small, so it
     travels cheaply between processes."""
     levels = {}
-    for score, result in zip(compiled.scores, outcome.scores):
+    for score, result in zip(compiled.scores, outcome.scores, strict=True):
         level = result.level
         levels[score.spec.id] = score.level_ids[level[0]] if level is not None and level[0] == level[1] else None
-    referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referred) if fired is True))
+    referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referred, strict=True) if fired is True))
     deferred = [compiled.referrals[index].spec.id for index, _ in outcome.deferred]
-    information = [item.spec.id for item, given in zip(compiled.information, outcome.information) if given is True]
-    pending = [rule.spec.id for rule, fired in zip((*compiled.referrals, *compiled.information), (*outcome.referrals, *outcome.information)) if fired is None]
+    information = [item.spec.id for item, given in zip(compiled.information, outcome.information, strict=True) if given is True]
+    pending = [rule.spec.id for rule, fired in zip((*compiled.referrals, *compiled.information), (*outcome.referrals, *outcome.information), strict=True) if fired is None]
     return {"levels": levels, "referrals": referred, "deferred": deferred, "information": information, "pending": pending}
 
 

@@ -10,9 +10,10 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from .answers import shown_key
 from .errors import CaseError, Location, Problem

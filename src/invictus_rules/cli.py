@@ -11,11 +11,12 @@ import datetime as dt
 import importlib
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any
 
 from ._version import __version__
-from .api import Ruleset, load_ruleset, to_date
+from .api import Ruleset, load_ruleset
 from .cases import Case, read_case
 from .errors import InvictusError, format_problems
 from .load import compile_file, shipped_rulesets_dir

@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ._yaml import Path, SourceMap
 from .errors import Problem, RulesetError
@@ -24,8 +25,8 @@ from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
 from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
-from .safety import Defer, make_deferral
 from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
+from .safety import Defer, make_deferral
 from .templates import CheckedText, TemplateIssue, check_template
 
 PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
@@ -205,7 +206,7 @@ class _Builder:
         self.check_texts()
         for index, question in enumerate(doc.questions):
             self.check_question(index, question)
-        for index, score in enumerate(doc.scores):
+        for score in doc.scores:
             self.level_index[score.id] = {level.id: rank for rank, level in enumerate(score.levels)}
         all_scores = {s.id: tuple(level.id for level in s.levels) for s in doc.scores}
 
@@ -421,7 +422,7 @@ class _Builder:
         reads = {q.spec.id: (q.ask_if.reads if q.ask_if else ()) for q in questions}
         order: list[str] = []
         state: dict[str, int] = {}
-        for index, question in enumerate(questions):
+        for question in questions:
             stack: list[tuple[str, Iterator[str]]] = [(question.spec.id, iter(reads[question.spec.id]))]
             if state.get(question.spec.id):
                 continue
@@ -451,7 +452,7 @@ class _Builder:
         return tuple(order)
 
     # -- scores -------------------------------------------------------------------------------
-    def score(self, index: int, score: Score, all_scores: dict[str, tuple[str, ...]], depends: "_Dependencies") -> CompiledScore:
+    def score(self, index: int, score: Score, all_scores: dict[str, tuple[str, ...]], depends: _Dependencies) -> CompiledScore:
         path: Path = ("scores", index)
         earlier = frozenset(s.id for s in self.document.scores[:index])
         item_catalogue = Catalogue(self.questions, all_scores, earlier, own_score=score.id)
@@ -504,7 +505,7 @@ class _Builder:
         return CompiledScore(score, items, tuple(levels), tuple(level_ids), override, score_depends)
 
     # -- conditions and templates ------------------------------------------------------------
-    def condition(self, condition: Condition, path: Path, catalogue: Catalogue, depends: "_Dependencies | None" = None) -> CompiledCondition:
+    def condition(self, condition: Condition, path: Path, catalogue: Catalogue, depends: _Dependencies | None = None) -> CompiledCondition:
         node = self.parse_condition(condition, path)
         if node is None:
             return _BROKEN

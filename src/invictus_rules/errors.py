@@ -20,8 +20,9 @@ Messages never contain answer values: victims' answers are personal data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 MAX_PROBLEMS_SHOWN = 50
 

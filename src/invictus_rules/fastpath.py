@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
@@ -284,7 +285,7 @@ def generate(
             body.append(raise_level)
             override = _name(f"o{s_index}")
         pair = lambda name: ast.Tuple([_name(name), _name(name)], ast.Load())  # noqa: E731
-        level_pair = lambda name: ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), pair(name))  # noqa: E731
+        level_pair = lambda name: ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), pair(name))  # noqa: E731, B023 (pair is this iteration's, called at once)
         score_records.append(
             _call(
                 "ScoreOutcome",

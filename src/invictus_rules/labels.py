@@ -13,8 +13,8 @@ Placeholders in braces are filled by the page or the renderer.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 # Languages by their own names, for language links and the services' languages.
 LANGUAGE_NAMES = {

@@ -6,13 +6,13 @@ Reading goes YAML text -> plain data with positions (``_yaml``) -> validated doc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import os
 import re
 import unicodedata
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StringConstraints, field_validator, model_validator
 
@@ -101,7 +101,7 @@ class NotCondition(_Model):
 
 
 Condition = Annotated[
-    Union[str, bool, AllCondition, AnyCondition, NotCondition],
+    str | bool | AllCondition | AnyCondition | NotCondition,
     Field(
         description=(
             "A condition in the expression language, e.g. 'crime_type in [\"domestic_violence\", \"stalking\"] "
@@ -182,7 +182,7 @@ class Metadata(_Model):
     )
 
     @model_validator(mode="after")
-    def _published_has_a_date(self) -> "Metadata":
+    def _published_has_a_date(self) -> Metadata:
         if self.status == "published" and self.effective_from is None:
             raise ValueError("a published version needs effective_from: the first day it is in force")
         return self

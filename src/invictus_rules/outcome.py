@@ -63,7 +63,7 @@ class Outcome(NamedTuple):
         """Questions asked (their ask_if is true) and not yet answered, declined or marked unknown."""
         answered, declined, unknown = self.answered, self.declined, self.unknown
         return tuple(
-            q for q, asked in zip(self.question_ids, self.asked)
+            q for q, asked in zip(self.question_ids, self.asked, strict=True)
             if asked is True and q not in answered and q not in declined and q not in unknown
         )
 

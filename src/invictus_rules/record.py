@@ -25,9 +25,10 @@ import json
 import os
 import secrets
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -225,7 +226,7 @@ def digest_matches(recorded: AnswersDigest, answers: Mapping[str, Any] | Answers
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def decisions_of(assessment: Any) -> Decisions:
@@ -257,7 +258,7 @@ def make_record(
     ref = assessment.ruleset
     return DecisionRecord(
         record_id=record_id or uuid.uuid4().hex,
-        created_at=created.astimezone(dt.timezone.utc),
+        created_at=created.astimezone(dt.UTC),
         case_id=case_id,
         as_of=assessment.as_of,
         ruleset=RecordRuleset(

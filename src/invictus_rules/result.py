@@ -19,21 +19,22 @@ back answers); the trace never holds answer values unless ``trace_values`` is as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
-from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .expr.compile import ABSENT
 from .labels import labels
 from .model import CHANNELS, MODE_RANK, Priority
 from .model import ReferralMode as Mode
 from .outcome import possible_level_ranks
+from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .relevance import OpenQuestions
 from .safety import DeferReason
 from .templates import RenderError, render
@@ -256,7 +257,7 @@ class Assessment(_Result):
         """
         return make_record(self, answers, provenance=self._provenance, case_id=case_id, key=key, clock=clock, record_id=record_id)
 
-    def with_provenance(self, provenance: Provenance) -> "Assessment":
+    def with_provenance(self, provenance: Provenance) -> Assessment:
         """This assessment, noting where its ruleset came from (for its record). Returns self."""
         private = self.__pydantic_private__
         if private is None:
@@ -450,7 +451,7 @@ class _Context(dict):  # type: ignore[type-arg]
         self.outcome = outcome
         self.texts = texts
 
-    def complete(self) -> "_Context":
+    def complete(self) -> _Context:
         if "answers" not in self:
             order = self.ruleset.question_order
             given = [(key, value) for key, value in self.outcome.values.items() if value is not None and value is not ABSENT]
@@ -512,8 +513,8 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         possible_levels=possible,
         possible_level_labels=possible_labels,
         overridden=result.override is not None and result.override > computed_top,
-        present=[item for item, r in zip(score.item_ids, items) if r is True] if detail else None,
-        undecided=[item for item, r in zip(score.item_ids, items) if r is None] if None in items else [],
+        present=[item for item, r in zip(score.item_ids, items, strict=True) if r is True] if detail else None,
+        undecided=[item for item, r in zip(score.item_ids, items, strict=True) if r is None] if None in items else [],
     )
 
 
@@ -683,7 +684,7 @@ def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, TraceEntry]]:
 
 def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
     """Every rule with its result, in the order of ``CompiledRuleset.trace_plan``."""
-    results: list[Any] = [flag for flag, question in zip(outcome.asked, ruleset.questions) if question.ask_if is not None]
+    results: list[Any] = [flag for flag, question in zip(outcome.asked, ruleset.questions, strict=True) if question.ask_if is not None]
     if ruleset.safety is not None:
         results.append(outcome.safe)
     for score in outcome.scores:

@@ -7,8 +7,8 @@ policy (what bumps a format version) is in the README, "Formats and stability".
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from .model import json_schema as ruleset_schema
 from .questionnaire import ANSWERS_SCHEMA_DRAFT, QUESTIONNAIRE_FORMAT

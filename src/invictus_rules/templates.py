@@ -14,9 +14,10 @@ Texts are data written by policy staff, so templates are treated as untrusted:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import jinja2
 from jinja2 import nodes

@@ -8,10 +8,10 @@ The checker records each node's type for the compiler and the set of questions a
 
 from __future__ import annotations
 
-import difflib
 import datetime as dt
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
 
@@ -28,7 +28,7 @@ class Type:
     kind: str
     options: tuple[str, ...] | None = None
     score: str | None = None
-    item: "Type | None" = None
+    item: Type | None = None
     question: str | None = None
 
     def describe(self) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .check import Type
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Union
 
 Path = tuple[str | int, ...]
 
@@ -28,7 +27,7 @@ _SPAN = field(default=Span(), compare=False, hash=False, repr=False)
 
 @dataclass(frozen=True)
 class Literal:
-    value: Union[bool, int, float, str, dt.date]
+    value: bool | int | float | str | dt.date
     span: Span = _SPAN
 
 
@@ -92,7 +91,7 @@ class Arith:
     span: Span = _SPAN
 
 
-Node = Union[Literal, ListLiteral, Name, Call, Not, Negate, BoolOp, Compare, Arith]
+Node = Literal | ListLiteral | Name | Call | Not | Negate | BoolOp | Compare | Arith
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7, "atom": 8}
 

@@ -10,8 +10,8 @@ import argparse
 import ipaddress
 import json
 import os
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from ..errors import InvictusError, Problem
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import closing
 from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 

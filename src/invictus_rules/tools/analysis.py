@@ -10,7 +10,8 @@ change". ``score_values`` lists the totals a score's indicators can add up to (l
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..compile import CompiledCondition, CompiledRuleset, CompiledScore
 from ..expr.compile import Interval

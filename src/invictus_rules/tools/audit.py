@@ -43,7 +43,7 @@ def render_audit_report(
         ]
 
     labels = ["id", "country", "version", "status", "in force from", "in force until", "sha256", "legal basis"]
-    rows = [(label, a, b) for label, a, b in zip(labels, identity(old), identity(new))]
+    rows = [(label, a, b) for label, a, b in zip(labels, identity(old), identity(new), strict=True)]
     old_versions = {entry.version for entry in old.metadata.changelog}
     template = _ENVIRONMENT.get_template("audit.html.j2")
     return template.render(

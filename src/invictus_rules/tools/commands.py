@@ -6,9 +6,9 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..api import Ruleset, load_ruleset
 from ..cases import iter_cases, read_case
@@ -289,7 +289,7 @@ def cmd_compare(args: argparse.Namespace, io: Any) -> int:
                 }
                 for r in results
             ],
-            "table": [{"row": label, "cells": dict(zip(headers, cells))} for label, cells in rows],
+            "table": [{"row": label, "cells": dict(zip(headers, cells, strict=True))} for label, cells in rows],
         }
         io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "markdown":
@@ -310,7 +310,7 @@ def cmd_coverage_matrix(args: argparse.Namespace, io: Any) -> int:
         payload = {
             "as_of": as_of.isoformat(),
             "rulesets": headers,
-            "rows": [{"article": article, "element": label, "covered_by": dict(zip(headers, cells))} for article, label, cells in matrix],
+            "rows": [{"article": article, "element": label, "covered_by": dict(zip(headers, cells, strict=True))} for article, label, cells in matrix],
         }
         io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK

@@ -215,7 +215,7 @@ def render_grid(headers: list[str], rows: list[tuple[str, list[str]]], width: in
     lines = []
 
     def emit(cells: list[str]) -> None:
-        wrapped = [textwrap.wrap(cell, w) or [""] for cell, w in zip(cells, widths)]
+        wrapped = [textwrap.wrap(cell, w) or [""] for cell, w in zip(cells, widths, strict=True)]
         for index in range(max(len(w) for w in wrapped)):
             lines.append(" | ".join((w[index] if index < len(w) else "").ljust(widths[i]) for i, w in enumerate(wrapped)).rstrip())
 

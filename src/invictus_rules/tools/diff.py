@@ -21,8 +21,9 @@ import datetime as dt
 import difflib
 import html
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..compile import CompiledCondition, CompiledRuleset
 from ..expr.nodes import BoolOp, Compare, ListLiteral, Literal, Node, Not, unparse
@@ -102,9 +103,7 @@ class DiffReport:
                 continue
             key = _effect_key(change)
             texts_only = all(_is_text_field(d.field) for d in change.details)
-            if key is None or texts_only or everything_proved:
-                quiet.append(change)
-            elif change.kind in ("referral", "information") and all(k in proved for k in (key, *change.affects)):
+            if key is None or texts_only or everything_proved or (change.kind in ("referral", "information") and all(k in proved for k in (key, *change.affects))):
                 quiet.append(change)
         return quiet
 
@@ -224,7 +223,7 @@ def _thresholds(old: Node, new: Node) -> list[tuple[str, str, float, float]] | N
         children_b = _children(b)
         if len(children_a) != len(children_b) or _label(a) != _label(b):
             return False
-        return all(same(x, y, None) for x, y in zip(children_a, children_b))
+        return all(same(x, y, None) for x, y in zip(children_a, children_b, strict=True))
 
     if not same(old, new, None) or not found:
         return None
@@ -458,9 +457,10 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
                 add(Change("level", full, "added" if level_before is None else "removed", summary))
                 continue
             level_details = _value_details("", _dump(level_before, ["when"]), _dump(level_after, ["when"]))
+            old_i, new_i = before.level_ids.index(level_key), after.level_ids.index(level_key)
             locate = (
-                lambda out, s=os_i, i=before.level_ids.index(level_key): out.scores[s].levels[i],
-                lambda out, s=ns_i, i=after.level_ids.index(level_key): out.scores[s].levels[i],
+                lambda out, s=os_i, i=old_i: out.scores[s].levels[i],
+                lambda out, s=ns_i, i=new_i: out.scores[s].levels[i],
             )
             condition = changed_condition("when", dict(before.levels)[level_key], dict(after.levels)[level_key], locate)
             if condition:

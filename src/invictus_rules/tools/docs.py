@@ -19,19 +19,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Mapping, Protocol
+from typing import IO, Any, Protocol
 
 import jinja2
 
 from .._version import __version__
 from ..compile import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset, CompiledScore
 from ..errors import InvictusError, Problem
+from ..labels import labels, language_name
 from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
 from ..model import CHANNELS, Question, Service
 from ..templates import CheckedText, RenderError, render
-from ..labels import labels, language_name
 from .files import write_atomic
 from .prose import Outline, describe, outline, phrases_for, pick_text
 
@@ -371,7 +372,7 @@ def _score(compiled: CompiledScore, pick: _Picker) -> ScoreView:
         ],
         levels=[
             LevelView(level.id, pick(level.label), pick.rule(condition) if condition else None)
-            for level, (_, condition) in zip(spec.levels, compiled.levels)
+            for level, (_, condition) in zip(spec.levels, compiled.levels, strict=True)
         ],
         override=override or pick.label("no_override"),
     )

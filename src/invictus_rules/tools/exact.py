@@ -10,8 +10,9 @@ A query that runs out of time is "could not be decided".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import z3
 
@@ -44,7 +45,7 @@ class Verdict:
         return self.status == "proved"
 
     @classmethod
-    def of(cls, answer: Answer) -> "Verdict":
+    def of(cls, answer: Answer) -> Verdict:
         return cls(answer.status, answer.case, answer.reason)
 
 

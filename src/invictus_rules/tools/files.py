@@ -8,8 +8,9 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 fcntl: Any
 msvcrt: Any

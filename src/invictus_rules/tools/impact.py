@@ -21,9 +21,10 @@ import os
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..api import Ruleset, load_ruleset
 from ..compile import PRIORITY_RANK
@@ -52,7 +53,7 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
     known = {q.spec.id for q in compiled.questions}
     outcome = ruleset.decide({k: v for k, v in answers.items() if k in known}, as_of=as_of)
     levels = []
-    for score, result in zip(compiled.scores, outcome.scores):
+    for score, result in zip(compiled.scores, outcome.scores, strict=True):
         if result.level is None:
             name = "(no level)"
         elif result.level[0] == result.level[1]:
@@ -278,7 +279,7 @@ def run_impact(
     context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir)) as pool:
         while True:
-            window = [chunk for _, chunk in zip(range(workers * 4), chunks)]
+            window = [chunk for _, chunk in zip(range(workers * 4), chunks, strict=False)]
             if not window:
                 break
             for results in pool.imap(_run_chunk, window):

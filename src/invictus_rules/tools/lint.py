@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -26,9 +27,8 @@ from ..expr.nodes import Literal
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
 from ..templates import referenced_names, ruleset_texts
-from . import manifest
+from . import manifest, smt
 from .analysis import AS_OF, Analyzer, score_values
-from . import smt
 from .exact import Verdict
 
 
@@ -140,7 +140,7 @@ def check_levels(ctx: LintContext) -> Iterator[Problem]:
                 true_levels = [rank for rank, c in enumerate(conditions) if c is None or _run_level(c, score.spec.id, total, critical)]
                 holds.append(true_levels)
                 chosen.append((total, max(true_levels) if true_levels else None))
-            for (t1, r1), (t2, r2) in zip(chosen, chosen[1:]):
+            for (t1, r1), (t2, r2) in zip(chosen, chosen[1:], strict=False):
                 if r1 is not None and r2 is not None and r2 < r1 and "drop" not in reported:
                     reported.add("drop")
                     yield ctx.problem(path, "level-gap", f'the score "{score.spec.id}" gives {score.level_ids[r2]} at {t2:g} points but {score.level_ids[r1]} at {t1:g}: a higher score gets a lower level', "make each level's condition a lower bound (score >= N) so that higher scores never fall back", "warning")
@@ -241,12 +241,13 @@ def check_texts_read_absent_answers(ctx: LintContext) -> Iterator[Problem]:
             for question in printed:
                 if question not in analysis.encoder.vars:
                     continue
+                located = _locate((section, index))
 
                 def build(encoder: Any, q: str = question, c: Any = condition) -> Any:
                     value = encoder.value(q)
                     return z3.And(encoder.condition(c.node).t, z3.Or(value.absent, value.unknown))
 
-                def shown_without(outcome: Any, q: str = question, at: Any = _locate((section, index))) -> bool:
+                def shown_without(outcome: Any, q: str = question, at: Any = located) -> bool:
                     value = outcome.values.get(q)
                     return at(outcome) is True and (value is None or value is ABSENT)
 
@@ -354,7 +355,7 @@ def check_translations(ctx: LintContext) -> Iterator[Problem]:
         if path[-1] in _SKIP_IDENTICAL:
             continue
         present = [(lang, value.strip()) for lang, value in text.items() if value.strip()]
-        for (lang_a, a), (lang_b, b) in zip(present, present[1:]):
+        for (lang_a, a), (lang_b, b) in zip(present, present[1:], strict=False):
             if a == b and re.search(r"[^\W\d_]{3,}\s+[^\W\d_]{3,}", a):
                 yield ctx.problem(path + (lang_b,), "translation-identical", f'the "{lang_b}" text is the same as the "{lang_a}" text', "translate it", "warning")
 
@@ -393,7 +394,7 @@ def check_versions(ctx: LintContext) -> Iterator[Problem]:
     if ctx.rulesets_dir is None or meta.status != "published":
         return
     published = [v for v in list_versions(meta.country, ctx.rulesets_dir) if v.status == "published"]
-    for earlier, later in zip(published, published[1:]):
+    for earlier, later in zip(published, published[1:], strict=False):
         if ctx.path.resolve() not in (earlier.path.resolve(), later.path.resolve()):
             continue
         assert earlier.effective_from is not None and later.effective_from is not None

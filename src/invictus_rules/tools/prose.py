@@ -14,8 +14,8 @@ asked. Tools that need the exact rule show ``CompiledCondition.text`` beside the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from ..compile import CompiledRuleset
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, format_literal, unparse

@@ -10,8 +10,9 @@ Installing invictus-rules must not change a host project's test run, so collecti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

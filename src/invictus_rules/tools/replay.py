@@ -66,7 +66,7 @@ def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -
     after = again.model_dump(mode="json", exclude={"engine_version", "warnings"})
     if recorded.trace is None:
         after["trace"] = None
-    for old_score, new_score in zip(before.get("scores", []), after["scores"]):
+    for old_score, new_score in zip(before.get("scores", []), after["scores"], strict=False):
         if old_score.get("present") is None:
             new_score["present"] = None
     result.differences = list(_differences(before, after, "$"))
@@ -78,7 +78,7 @@ def _differences(old: Any, new: Any, path: str) -> Any:
         for key in old:
             yield from _differences(old[key], new.get(key), f"{path}.{key}")
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
             yield from _differences(a, b, f"{path}[{index}]")
     elif old != new:
         yield path, old, new

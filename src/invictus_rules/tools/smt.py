@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any
 
 import z3
 
@@ -64,7 +65,7 @@ class Tri:
     def unknown(self) -> Any:
         return z3.And(z3.Not(self.t), z3.Not(self.f))
 
-    def negate(self) -> "Tri":
+    def negate(self) -> Tri:
         return Tri(self.f, self.t)
 
 

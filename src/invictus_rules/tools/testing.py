@@ -10,10 +10,11 @@ test made true and some test made false.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
