@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
 
@@ -148,7 +149,7 @@ class _Checker:
     def problem(self, code: str, message: str, hint: str, node: Node) -> None:
         self.problems.append(TypeProblem(code, message, hint, node.span))
 
-    def fail(self, code: str, message: str, hint: str, node: Node) -> None:
+    def fail(self, code: str, message: str, hint: str, node: Node) -> NoReturn:
         self.problem(code, message, hint, node)
         raise _Fail
 
@@ -499,7 +500,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "years_since": FunctionSpec(_date_function, "years_since(date_of_birth) < 18", "whole years from a date answer to the assessment date (an age)"),
 }
 
-_HANDLERS: dict[type, Callable[[_Checker, Node], Type]] = {
+# keyed by node class, so each handler gets the subclass it names (Any: a dict cannot say so)
+_HANDLERS: dict[type, Callable[[_Checker, Any], Type]] = {
     Literal: _Checker.literal,
     ListLiteral: _Checker.list_literal,
     Name: _Checker.name,

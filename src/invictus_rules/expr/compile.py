@@ -337,7 +337,7 @@ class _Compiler:
                     inside = sum(1 for v in integers if low <= v <= high)
                     return True if inside == high - low + 1 else False if inside == 0 else None
                 # fractional values are possible: a finite list never covers the whole range
-                return None if any(lo <= v <= hi for v in allowed) else False
+                return None if any(lo <= v <= hi for v in allowed if isinstance(v, (int, float))) else False
             return value in allowed
 
         return _absent_false(member)

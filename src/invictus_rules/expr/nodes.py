@@ -8,6 +8,7 @@ by structure only, never by position: two conditions that differ only in layout 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -146,7 +147,7 @@ def format_literal(value: object) -> str:
     return str(value)
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree, parents before children."""
     stack = [node]
     while stack:

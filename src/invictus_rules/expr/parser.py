@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .nodes import (
@@ -176,7 +177,7 @@ class _Parser:
     def and_expr(self) -> Node:
         return self._bool_chain("and", self.not_expr)
 
-    def _bool_chain(self, op: str, operand) -> Node:
+    def _bool_chain(self, op: str, operand: Callable[[], Node]) -> Node:
         start = self.token.start
         operands = [operand()]
         while self.token.kind == op:
@@ -264,10 +265,10 @@ class _Parser:
         if token.kind == "date":
             self.advance()
             try:
-                value = dt.date.fromisoformat(token.text)
+                day = dt.date.fromisoformat(token.text)
             except ValueError:
                 raise ExprSyntaxError(f"'{token.text}' is not a real date", token.start, token.end, "write dates as YYYY-MM-DD") from None
-            return Literal(value, Span(self.path, token.start, token.end))
+            return Literal(day, Span(self.path, token.start, token.end))
         if token.kind in ("true", "false"):
             self.advance()
             return Literal(token.kind == "true", Span(self.path, token.start, token.end))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..compile import CompiledRuleset
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, format_literal, unparse
@@ -440,7 +441,7 @@ FUNCTION_PHRASES: dict[str, Callable[[_Describer, Call], str]] = {
     "years_since": _about_question("years_since"),
 }
 
-Handler = Callable[[_Describer, Node], str]
+Handler = Callable[[_Describer, Any], str]  # keyed by node class: each gets the subclass it names
 
 
 def _handler(node: Node, preferred: dict[type, Handler], other: dict[type, Handler]) -> Handler:
