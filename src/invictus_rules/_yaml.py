@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -248,7 +248,7 @@ class _Builder:
         self.until_key = until_key
         self.spans: dict[Path, tuple[int, int]] | None = source.spans if spans else None
 
-    def fail(self, event: Any, code: str, message: str, hint: str) -> None:
+    def fail(self, event: Any, code: str, message: str, hint: str) -> NoReturn:
         mark = event.start_mark
         line, column = mark.line + 1, mark.column + 1
         raise _Stop(
@@ -289,7 +289,7 @@ class _Builder:
                 frame = stack.pop()
                 value = frame.container
                 if self.spans is not None:
-                    self.spans[frame.path] = (frame.start, event.end_mark.index)
+                    self.spans[frame.path] = (frame.start, event.end_mark.index)  # type: ignore[union-attr]  # the parser always sets marks
                 if stack:
                     self._attach(stack[-1], value, event, None)
                     if len(stack) == 1 and self.until_key is not None and self.until_key in stack[0].container:
@@ -317,11 +317,10 @@ class _Builder:
             mark = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
-                    line = event.start_mark.line + 1
-                    raise _Stop(_too_deep(self.source.file, line, event.start_mark.column + 1, self.source.line_text(line)))
+                    raise _Stop(_too_deep(self.source.file, mark.line, mark.column, self.source.line_text(mark.line)))
                 self.source.values[path] = mark
                 container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                stack.append(_Frame(container, path, start=event.start_mark.index))
+                stack.append(_Frame(container, path, start=event.start_mark.index))  # type: ignore[union-attr]  # the parser always sets marks
                 continue
             value = self._scalar(event)
             style = event.style or ""

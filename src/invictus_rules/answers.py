@@ -171,7 +171,7 @@ def _boolean(question: Question, raw: Any) -> bool:
     return raw
 
 
-def _number(question: Question, raw: Any) -> int | float:
+def _number(question: Question, raw: object) -> int | float:
     integer = question.type == "integer"
     expected = f"must be a {'whole number' if integer else 'number'}{_bounds_text(question)}"
     example = f'send e.g. "{question.id}": {int(question.min) if question.min is not None else 3}'

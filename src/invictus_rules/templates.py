@@ -218,7 +218,7 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[Che
 
 
 def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
-    stack = [(tree, 1)]
+    stack: list[tuple[nodes.Node, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_NESTING:
@@ -231,8 +231,8 @@ def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> It
             return
         stack.extend((child, depth + 1) for child in node.iter_child_nodes())
     loop_names: set[str] = set()
-    for node in tree.find_all(nodes.For):
-        targets = [node.target, *node.target.find_all(nodes.Name)]
+    for loop in tree.find_all(nodes.For):
+        targets = [loop.target, *loop.target.find_all(nodes.Name)]
         loop_names.update(n.name for n in targets if isinstance(n, nodes.Name))
     for node in _walk(tree):
         line = getattr(node, "lineno", 1) or 1
@@ -355,6 +355,7 @@ def referenced_names(texts: Iterable[str]) -> dict[str, set[str]]:
         except jinja2.TemplateSyntaxError:
             continue
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            assert isinstance(node, (nodes.Getattr, nodes.Getitem))  # the stub of find_all loses the tuple of types
             attribute = _attribute(node)
             if attribute and isinstance(node.node, nodes.Name) and node.node.name in found:
                 found[node.node.name].add(attribute)
