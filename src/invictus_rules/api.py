@@ -106,7 +106,7 @@ class Ruleset:
 
     def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
         """Decisions only (scores, levels, which rules fire or are pending): the fast path."""
-        validated = answers if type(answers) is Answers else self.validate_answers(answers)
+        validated = answers if isinstance(answers, Answers) else self.validate_answers(answers)
         day = as_of if type(as_of) is dt.date else to_date(as_of, default=dt.date.today())
         return evaluate(self._compiled, validated, day)
 
@@ -146,7 +146,7 @@ class Ruleset:
         """
         recorded = record if isinstance(record, DecisionRecord) else DecisionRecord.model_validate(record)
         check_replayable(recorded, self.sha256, answers, key)
-        validated = answers if type(answers) is Answers else self.validate_answers(answers)
+        validated = answers if isinstance(answers, Answers) else self.validate_answers(answers)
         meta = self._compiled.metadata
         warnings = replay_warnings(recorded, meta.effective_from, meta.effective_until)
         replayed = decisions_of(self.evaluate(validated, as_of=recorded.as_of))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, ClassVar, Literal, NotRequired
+from typing import Any, ClassVar, Final, Literal, NotRequired, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import TypedDict
@@ -39,8 +39,8 @@ from .relevance import OpenQuestions
 from .safety import DeferReason
 from .templates import RenderError, render
 
-ASSESSMENT_FORMAT = "invictus-rules/assessment/v1"
-TRACE_FORMAT = "invictus-rules/trace/v1"
+ASSESSMENT_FORMAT: Final = "invictus-rules/assessment/v1"
+TRACE_FORMAT: Final = "invictus-rules/trace/v1"
 
 Tri = Literal["true", "false", "unknown"]
 
@@ -49,7 +49,7 @@ class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     @classmethod
-    def _make(cls, **values: Any) -> Any:
+    def _make(cls, **values: Any) -> Self:
         """Build a record from values this module computed, without re-validating them.
 
         Like ``model_construct``, which is a measurable part of every assessment's cost, but for
@@ -387,7 +387,7 @@ def build_assessment(
         next_questions=list(next_questions),
         declined=[q for q in ruleset.question_ids if q in outcome.declined and outcome.values.get(q) is not ABSENT] if outcome.declined else [],
         unknown=[q for q in ruleset.question_ids if q in outcome.unknown and outcome.values.get(q) is not ABSENT] if outcome.unknown else [],
-        ignored_answers=[IgnoredAnswer._make(question=q, reason=reason) for q, reason in outcome.ignored],  # type: ignore[arg-type]
+        ignored_answers=[IgnoredAnswer._make(question=q, reason=reason) for q, reason in outcome.ignored],
         warnings=warnings,
         trace=build_trace(ruleset, outcome, trace_values=trace_values) if trace else None,
     )
@@ -418,7 +418,7 @@ def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, A
         # before a key, so plain dicts cost a failed lookup for every field a text prints)
         for_templates = _Record(**{sid: _Record(**fields) for sid, fields in services.items()})
         cached = ruleset.cache[key] = (services, fallbacks, for_templates)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: bool = False) -> Trace:
@@ -471,7 +471,7 @@ def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts) ->
         scores[score.spec.id] = {
             "points": result.points[0] if result.points[0] == result.points[1] else None,
             "level": level_id,
-            "level_label": texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
+            "level_label": texts.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
             "title": texts.pick(score.spec.title, ("score", score.spec.id, "title")),
         }
     return scores
@@ -509,7 +509,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         critical_min=result.critical[0],
         critical_max=result.critical[1],
         level=level_id,
-        level_label=texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
+        level_label=texts.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
         possible_levels=possible,
         possible_level_labels=possible_labels,
         overridden=result.override is not None and result.override > computed_top,
@@ -679,7 +679,7 @@ def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, TraceEntry]]:
             {result: {"kind": kind, "id": rule_id, "condition": text, "result": tri, "read": reads, "uses": uses} for result, tri in _TRI.items()}
             for kind, rule_id, text, reads, uses in ruleset.trace_plan
         ]
-    return variants  # type: ignore[no-any-return]
+    return variants
 
 
 def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
