@@ -61,7 +61,7 @@ def decisions(compiled: CompiledRuleset, outcome: Any) -> dict[str, Any]:
     referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referred, strict=True) if fired is True))
     deferred = [compiled.referrals[index].spec.id for index, _ in outcome.deferred]
     information = [item.spec.id for item, given in zip(compiled.information, outcome.information, strict=True) if given is True]
-    pending = [rule.spec.id for rule, fired in zip((*compiled.referrals, *compiled.information), (*outcome.referrals, *outcome.information), strict=True) if fired is None]
+    pending = [rule.spec.id for rule, fired in zip(compiled.referrals + compiled.information, outcome.referrals + outcome.information, strict=True) if fired is None]
     return {"levels": levels, "referrals": referred, "deferred": deferred, "information": information, "pending": pending}
 
 

@@ -548,7 +548,7 @@ class _Builder:
                 assert part is not None
                 flat.extend(part.operands if isinstance(part, BoolOp) and part.op == op else (part,))
             return BoolOp(op, tuple(flat), Span(path, 0, 0))
-        inner = self.parse_condition(condition.not_, path + ("not",))  # type: ignore[union-attr]
+        inner = self.parse_condition(condition.not_, path + ("not",))
         return None if inner is None else Not(inner, Span(path, 0, 0))
 
     def templates(self, texts: dict[str, str], path: Path, known: dict[str, list[str]]) -> dict[str, CheckedText]:
@@ -604,8 +604,8 @@ def _trace_plan(
             add("level", f"{score.spec.id}.{level_id}", condition)
     for rule in referrals:
         add("referral", rule.spec.id, rule.condition)
-    for item in information:
-        add("information", item.spec.id, item.condition)
+    for info in information:
+        add("information", info.spec.id, info.condition)
     return tuple(plan)
 
 

@@ -199,7 +199,7 @@ def _used_questions(ruleset: Ruleset) -> set[str]:
         for _, condition in score.levels:
             if condition:
                 used.update(condition.reads)
-    for rule in (*compiled.referrals, *compiled.information):
+    for rule in compiled.referrals + compiled.information:
         used.update(rule.condition.reads)
     used.update(referenced_names(ruleset_texts(compiled.document))["answers"])
     return used
@@ -227,7 +227,9 @@ def render_grid(headers: list[str], rows: list[tuple[str, list[str]]], width: in
 
 
 def render_markdown_table(headers: list[str], rows: list[tuple[str, list[str]]]) -> str:
-    escape = lambda text: text.replace("|", "\\|")  # noqa: E731
+    def escape(text: str) -> str:
+        return text.replace("|", "\\|")
+
     lines = ["| | " + " | ".join(headers) + " |", "|---|" + "---|" * len(headers)]
     lines += ["| " + escape(label) + " | " + " | ".join(escape(c) for c in cells) + " |" for label, cells in rows]
     return "\n".join(lines) + "\n"

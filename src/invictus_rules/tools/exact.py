@@ -10,18 +10,20 @@ A query that runs out of time is "could not be decided".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import z3
 
 from ..api import Ruleset
-from ..compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
+from ..compile import PRIORITY_RANK, CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset
 from ..errors import AnswersError
 from ..outcome import Outcome, possible_level_ranks
 from . import smt
 from .smt import Answer, Encoder, NotEncodable, Session, Tri, Variables
+
+RuleList = Sequence[CompiledReferral | CompiledInformation]
 
 TRI_NAMES = {True: "true", False: "false", None: "unknown"}
 PRIORITIES = {rank: name for name, rank in PRIORITY_RANK.items()}
@@ -300,10 +302,11 @@ class Comparison:
             other = new_scores.get(score.spec.id)
             if other is not None:
                 found.append(self._level_effect(score.spec.id, index, other))
-        for kind, old_rules, new_rules, pick in (
+        rule_lists: tuple[tuple[str, RuleList, RuleList, Callable[[Outcome], Any]], ...] = (
             ("referral", old_c.referrals, new_c.referrals, lambda out: out.referrals),
             ("information", old_c.information, new_c.information, lambda out: out.information),
-        ):
+        )
+        for kind, old_rules, new_rules, pick in rule_lists:
             new_index = {r.spec.id: i for i, r in enumerate(new_rules)}
             for index, rule in enumerate(old_rules):
                 other = new_index.get(rule.spec.id)
@@ -319,9 +322,9 @@ class Comparison:
                         lambda out, i=other, p=pick: p(out)[i],
                     )
                 )
-        new_rules = {r.spec.id: i for i, r in enumerate(new_c.referrals)}
+        new_referrals = {r.spec.id: i for i, r in enumerate(new_c.referrals)}
         for index, rule in enumerate(old_c.referrals):
-            other = new_rules.get(rule.spec.id)
+            other = new_referrals.get(rule.spec.id)
             if other is None or (getattr(old_c, "safety", None) is None and getattr(new_c, "safety", None) is None):
                 continue
             found.append(self._deferred_effect(rule.spec.id, index, other))

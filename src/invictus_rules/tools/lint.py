@@ -67,8 +67,8 @@ def _conditions(compiled: CompiledRuleset) -> Iterator[tuple[str, str, YamlPath,
                 yield "level", f"{score.spec.id}.{level_id}", ("scores", s_index, "levels", l_index, "when"), condition
     for index, rule in enumerate(compiled.referrals):
         yield "referral", rule.spec.id, ("referrals", index, "when"), rule.condition
-    for index, item in enumerate(compiled.information):
-        yield "information", item.spec.id, ("information", index, "when"), item.condition
+    for index, info in enumerate(compiled.information):
+        yield "information", info.spec.id, ("information", index, "when"), info.condition
 
 
 _NEVER = {

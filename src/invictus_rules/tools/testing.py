@@ -144,8 +144,8 @@ class Coverage:
                     yield "level", f"{score.spec.id}.{level_id}", _always(condition)
         for rule in compiled.referrals:
             yield "referral", rule.spec.id, _always(rule.condition)
-        for item in compiled.information:
-            yield "information", item.spec.id, _always(item.condition)
+        for info in compiled.information:
+            yield "information", info.spec.id, _always(info.condition)
 
     def outcomes_needed(self) -> int:
         return sum(1 if always else 2 for _, _, always in self.rules())
@@ -302,9 +302,9 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
         if actual_levels != levels:
             out.append(Mismatch(f"possible_levels.{score_id}", _listing(levels), _listing(actual_levels)))
     for score_id, points in expect.points.items():
-        score = scores.get(score_id)
-        actual = "no such score" if score is None else (str(score.points) if score.points is not None else f"{score.points_min} to {score.points_max}")
-        if score is None or score.points != points:
+        result = scores.get(score_id)
+        actual = "no such score" if result is None else (str(result.points) if result.points is not None else f"{result.points_min} to {result.points_max}")
+        if result is None or result.points != points:
             out.append(Mismatch(f"points.{score_id}", f"{points:g}", actual))
     referred = {r.service: r for r in assessment.referrals}
     for service in expect.referrals:
