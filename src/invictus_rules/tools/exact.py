@@ -224,6 +224,19 @@ class ConditionChange:
         return "equivalent"
 
 
+# Closures over one element each (not lambdas with default arguments, which mypy cannot type).
+def _both_asked(question: str) -> Callable[[Encoder, Encoder], tuple[Tri, Tri]]:
+    return lambda o, n: (o.asked(question), n.asked(question))
+
+
+def _both_conditions(old: CompiledCondition, new: CompiledCondition) -> Callable[[Encoder, Encoder], tuple[Tri, Tri]]:
+    return lambda o, n: (o.condition(old.node), n.condition(new.node))
+
+
+def _nth(pick: Callable[[Outcome], Any], index: int) -> Callable[[Outcome], Any]:
+    return lambda out: pick(out)[index]
+
+
 def _tri_differs(a: Tri, b: Tri) -> Any:
     return z3.Or(a.t != b.t, a.f != b.f)
 
@@ -296,7 +309,7 @@ class Comparison:
             if other is None or (question.ask_if is None and new_c.questions[other].ask_if is None):
                 continue
             qid = question.spec.id
-            found.append(self._tri_effect("question", qid, lambda o, n, q=qid: (o.asked(q), n.asked(q)), lambda out, i=index: out.asked[i], lambda out, i=other: out.asked[i]))
+            found.append(self._tri_effect("question", qid, _both_asked(qid), _nth(lambda out: out.asked, index), _nth(lambda out: out.asked, other)))
         new_scores = {s.spec.id: i for i, s in enumerate(new_c.scores)}
         for index, score in enumerate(old_c.scores):
             other = new_scores.get(score.spec.id)
@@ -317,9 +330,9 @@ class Comparison:
                     self._tri_effect(
                         kind,
                         rule.spec.id,
-                        lambda o, n, a=old_cond, b=new_cond: (o.condition(a.node), n.condition(b.node)),
-                        lambda out, i=index, p=pick: p(out)[i],
-                        lambda out, i=other, p=pick: p(out)[i],
+                        _both_conditions(old_cond, new_cond),
+                        _nth(pick, index),
+                        _nth(pick, other),
                     )
                 )
         new_referrals = {r.spec.id: i for i, r in enumerate(new_c.referrals)}
