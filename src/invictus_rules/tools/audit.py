@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from .._version import __version__
 from ..compile import CompiledRuleset
@@ -36,7 +37,7 @@ def render_audit_report(
             meta.country,
             meta.version,
             meta.status,
-            meta.effective_from.isoformat(),
+            meta.effective_from.isoformat() if meta.effective_from else "(not set)",
             meta.effective_until.isoformat() if meta.effective_until else "(open)",
             ruleset.digest,
             "; ".join(meta.legal_basis) or "(none)",
@@ -55,7 +56,7 @@ def render_audit_report(
             (f"History up to {old.metadata.version}", list(old.metadata.changelog)),
         ],
         diff=diff,
-        diff_html=jinja2.utils.markupsafe.Markup(render_html_fragment(diff)),
+        diff_html=markupsafe.Markup(render_html_fragment(diff)),
         impact=impact.to_dict() if impact else None,
         impact_source=impact_source,
         generated=generated.isoformat(),

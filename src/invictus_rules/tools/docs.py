@@ -282,12 +282,12 @@ def _text_context(ruleset: CompiledRuleset, pick: _Picker) -> dict[str, Any]:
         for score in ruleset.scores
     }
     meta = ruleset.metadata
-    return {"answers": {}, "services": services, "scores": scores, "as_of": meta.effective_from.isoformat(), "language": pick.language}
+    return {"answers": {}, "services": services, "scores": scores, "as_of": meta.effective_from.isoformat() if meta.effective_from else "", "language": pick.language}
 
 
 def _facts(ruleset: CompiledRuleset, pick: _Picker) -> list[tuple[str, str]]:
     meta = ruleset.metadata
-    start = meta.effective_from.isoformat()
+    start = meta.effective_from.isoformat() if meta.effective_from else "-"  # a draft may have no date yet
     effective = (
         pick.label("effective_range", start=start, end=meta.effective_until.isoformat())
         if meta.effective_until
@@ -559,7 +559,7 @@ def _index(built: list[_Built]) -> list[dict[str, Any]]:
             meta.country, {"code": meta.country, "name": f"{name} ({meta.country.upper()})" if name else meta.country.upper(), "versions": []}
         )
         until = meta.effective_until.isoformat() if meta.effective_until else ""
-        start = meta.effective_from.isoformat()
+        start = meta.effective_from.isoformat() if meta.effective_from else "-"  # a draft may have no date yet
         country["versions"].insert(
             0,
             {

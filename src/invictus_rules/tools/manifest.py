@@ -54,7 +54,7 @@ def signature_states(rulesets_dir: Path | None = None) -> list[tuple[str, str, s
     folder = rulesets_dir or shipped_rulesets_dir()
     keys = read_public_keys(folder)
     signatures = read_signatures(folder)
-    states = []
+    states: list[tuple[str, str, str | None]] = []
     for key, digest in sorted(read_entries(folder).items()):
         signature = signatures.get(key)
         states.append((key, check_signature(signature, key, digest, keys), signature.get("key_id") if signature else None))

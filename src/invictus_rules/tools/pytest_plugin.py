@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .testing import TEST_FORMAT, LoadedCase, Runner, TestFile, format_result, read_test_file
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr
 
 _INI = "invictus_rules_tests"
 _DECLARATION = re.compile(rb"^format:[ \t]*[\"']?" + re.escape(TEST_FORMAT.encode()) + rb"[\"']?[ \t]*(#.*)?$", re.MULTILINE)
@@ -96,7 +99,7 @@ class RulesetTestCase(pytest.Item):
         if not result.passed:
             raise RulesetCaseFailed(format_result(result))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, RulesetCaseFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)

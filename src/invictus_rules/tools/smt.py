@@ -533,12 +533,17 @@ class Encoder:
         if node.op in ("in", "not in"):
             assert isinstance(other, ListLiteral)
             wanted = {ranks[str(item.value)] for item in other.items if isinstance(item, Literal)}
-            holds = lambda rank: (rank in wanted) == (node.op == "in")  # noqa: E731
+            def holds(rank: int) -> bool:
+                return (rank in wanted) == (node.op == "in")
+
         else:
             assert isinstance(other, Literal)
             target = ranks[str(other.value)]
             op = node.op if level_left else {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[node.op]
-            holds = lambda rank: _PY[op](rank, target)  # noqa: E731
+
+            def holds(rank: int) -> bool:
+                return bool(_PY[op](rank, target))
+
         t = _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, index > 0 and holds(index - 1))) for index, possible in enumerate(level.possible)])
         f = z3.Or(level.absent, _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, not (index > 0 and holds(index - 1)))) for index, possible in enumerate(level.possible)]))
         return Tri(t, f)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import polib  # type: ignore[import-untyped]
+import polib
 from jinja2 import nodes
 
 from .._yaml import Path as YamlPath
