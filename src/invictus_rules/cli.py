@@ -11,7 +11,7 @@ import datetime as dt
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +35,7 @@ class _Usage(Exception):
 class _Parser(argparse.ArgumentParser):
     stream: IO[str] | None = None
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: Any = None) -> None:  # argparse passes a stream we ignore
         if message:
             (self.stream or sys.stdout).write(message)
 
@@ -119,7 +119,10 @@ def cmd_questions(args: argparse.Namespace, io: IO_) -> int:
         questions = ruleset.next_questions(answers, as_of=as_of)
     else:
         questions = ruleset.questions
-    pick = lambda texts: (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")  # noqa: E731
+
+    def pick(texts: Mapping[str, str] | None) -> str:
+        return (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")
+
     asks = {q.spec.id: q.ask_if.text if q.ask_if else None for q in ruleset.compiled.questions}
     if args.format == "json":
         document = ruleset.questionnaire()
@@ -179,7 +182,7 @@ def cmd_test(args: argparse.Namespace, io: IO_) -> int:
     whole_folders = not args.paths or any(Path(p).is_dir() for p in args.paths)
     untested = untested_versions(files, runner.coverage) if args.coverage and whole_folders else []
     if args.format == "json":
-        payload = {
+        payload: dict[str, Any] = {
             "passed": len(results) - len(failed),
             "failed": len(failed),
             "cases": [
@@ -382,7 +385,8 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         return EXIT_USAGE
     fmt = getattr(args, "format", "text")
     try:
-        return args.handler(args, io)
+        code: int = args.handler(args, io)
+        return code
     except InvictusError as error:
         return _report(error, io, fmt if fmt in ("text", "json") else "text")
     except BrokenPipeError:

@@ -314,7 +314,12 @@ def cmd_coverage_matrix(args: argparse.Namespace, io: Any) -> int:
         }
         io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
-    mark = (lambda ids: "yes" if ids else "NO") if args.format == "text" else (lambda ids: "✓ " + ", ".join(ids) if ids else "—")
+
+    def mark(ids: list[str]) -> str:
+        if args.format == "text":
+            return "yes" if ids else "NO"
+        return "✓ " + ", ".join(ids) if ids else "—"
+
     rows = [((f"Art. {article} " if article else "") + label, [mark(ids) for ids in cells]) for article, label, cells in matrix]
     if args.format == "markdown":
         io.out.write(f"# Directive coverage by country (rulesets in force on {as_of.isoformat()})\n\n" + render_markdown_table(headers, rows))

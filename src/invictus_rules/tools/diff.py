@@ -804,4 +804,4 @@ def render_html(report: DiffReport) -> str:
     )
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n", "html": render_html}
+RENDERERS: dict[str, Callable[[DiffReport], str]] = {"text": render_text, "markdown": render_markdown, "json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n", "html": render_html}

@@ -457,7 +457,7 @@ def render_markdown(report: ImpactReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n"}
+RENDERERS: dict[str, Callable[[ImpactReport], str]] = {"text": render_text, "markdown": render_markdown, "json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n"}
 
 
 def affected_jsonl(report: ImpactReport) -> str:
