@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compile import CompiledCondition, CompiledRuleset
-from ..expr.nodes import BoolOp, Compare, ListLiteral, Literal, Node, Not, unparse
+from ..compile import CompiledCondition, CompiledRuleset, CompiledScore
+from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Negate, Node, Not, unparse
 from ..outcome import Outcome
 from ..result import RulesetRef, ruleset_ref
 from . import smt
@@ -60,7 +60,7 @@ class Detail:
     note: str = ""
     cases: tuple[tuple[str, Any], ...] = ()
     """(what the case shows, answers JSON) pairs: e.g. ("true under NEW, not under OLD", {...})."""
-    words: tuple[str, str] = ()
+    words: tuple[str, ...] = ()
     """The old and new condition in plain words (the docs' prose), beside the rule as written."""
 
 
@@ -193,12 +193,12 @@ def normalize(node: Node) -> Node:
     if isinstance(node, ListLiteral):
         items = sorted({unparse(i): i for i in node.items}.items())
         return ListLiteral(tuple(i for _, i in items))
-    if hasattr(node, "operand"):
-        return type(node)(normalize(node.operand))  # type: ignore[call-arg]
-    if hasattr(node, "left"):
-        return type(node)(node.op, normalize(node.left), normalize(node.right))  # type: ignore[call-arg,attr-defined]
-    if hasattr(node, "args"):
-        return type(node)(node.function, tuple(normalize(a) for a in node.args))  # type: ignore[call-arg,attr-defined]
+    if isinstance(node, (Not, Negate)):
+        return type(node)(normalize(node.operand))
+    if isinstance(node, Arith):
+        return Arith(node.op, normalize(node.left), normalize(node.right))
+    if isinstance(node, Call):
+        return Call(node.function, tuple(normalize(a) for a in node.args))
     return node
 
 
@@ -217,8 +217,8 @@ def _thresholds(old: Node, new: Node) -> list[tuple[str, str, float, float]] | N
                 found.append((unparse(compare.left), compare.op, a.value, b.value))  # type: ignore[arg-type]
                 return True
             return False
-        if isinstance(a, Compare):
-            return a.op == b.op and same(a.left, b.left, a) and same(a.right, b.right, a)  # type: ignore[attr-defined]
+        if isinstance(a, Compare) and isinstance(b, Compare):
+            return a.op == b.op and same(a.left, b.left, a) and same(a.right, b.right, a)
         children_a = _children(a)
         children_b = _children(b)
         if len(children_a) != len(children_b) or _label(a) != _label(b):
@@ -236,10 +236,10 @@ def _children(node: Node) -> tuple[Node, ...]:
     for name in ("operands", "items", "args"):
         if hasattr(node, name):
             return tuple(getattr(node, name))
-    if hasattr(node, "operand"):
-        return (node.operand,)  # type: ignore[attr-defined]
-    if hasattr(node, "left"):
-        return (node.left, node.right)  # type: ignore[attr-defined]
+    if isinstance(node, (Not, Negate)):
+        return (node.operand,)
+    if isinstance(node, (Compare, Arith)):
+        return (node.left, node.right)
     return ()
 
 
@@ -276,7 +276,7 @@ def condition_change(
     old_norm, new_norm = normalize(old.node), normalize(new.node)
     if old_norm == new_norm:
         return None
-    notes = []
+    notes: list[str] = []
     thresholds = _thresholds(old_norm, new_norm)
     if thresholds:
         notes.extend(f"{left} {op} {a:g} -> {b:g}: {_direction(op, a, b)}" for left, op, a, b in thresholds)
@@ -296,7 +296,7 @@ def condition_change(
     for shows, verdict in (("true under NEW, not under OLD", change.broader), ("true under OLD, not under NEW", change.narrower)):
         if verdict.found:
             cases.append((shows + ("" if verdict.confirmed else " (NOT confirmed by the engine: an encoding bug, please report it)"), verdict.case))
-    words: tuple[str, str] = ()
+    words: tuple[str, ...] = ()
     try:
         words = (describe(old.node, old_rs, old_rs.metadata.default_language), describe(new.node, new_rs, new_rs.metadata.default_language))
     except Exception:  # prose is a courtesy: a phrase it cannot word must not hide the change
@@ -350,7 +350,8 @@ def word_diff(old: str, new: str, context: int = 4) -> str:
 
 
 def _dump(model: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude=set(exclude))
+    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude=set(exclude))
+    return dumped
 
 
 def _by_id(items: Iterable[Any]) -> dict[str, Any]:
@@ -412,7 +413,7 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
             continue
         details = _value_details("", _dump(before.spec, ["ask_if"]), _dump(after.spec, ["ask_if"]))
         details = [_note_question(d) for d in details]
-        locate = (lambda out, i=old_q[key][0]: out.asked[i], lambda out, i=new_q[key][0]: out.asked[i])
+        locate: Locate = (_element_at("asked", old_q[key][0]), _element_at("asked", new_q[key][0]))
         condition = changed_condition("ask_if", before.ask_if, after.ask_if, locate)
         if condition:
             details.append(condition)
@@ -441,7 +442,7 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
                 add(Change("score_item", full, "added" if item_before is None else "removed", _item_summary(item_after or item_before)))
                 continue
             item_details = [_note_points(d) for d in _value_details("", _dump(item_before, ["when"]), _dump(item_after, ["when"]))]
-            locate = (lambda out, s=os_i, i=old_items[item_key]: out.scores[s].items[i], lambda out, s=ns_i, i=new_items[item_key]: out.scores[s].items[i])
+            locate = (_score_item_at(os_i, old_items[item_key]), _score_item_at(ns_i, new_items[item_key]))
             condition = changed_condition("when", _item(before, item_key), _item(after, item_key), locate)
             if condition:
                 item_details.append(condition)
@@ -457,10 +458,10 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
                 add(Change("level", full, "added" if level_before is None else "removed", summary))
                 continue
             level_details = _value_details("", _dump(level_before, ["when"]), _dump(level_after, ["when"]))
-            old_i, new_i = before.level_ids.index(level_key), after.level_ids.index(level_key)
+            old_level, new_level = before.level_ids.index(level_key), after.level_ids.index(level_key)
             locate = (
-                lambda out, s=os_i, i=old_i: out.scores[s].levels[i],
-                lambda out, s=ns_i, i=new_i: out.scores[s].levels[i],
+                _score_level_at(os_i, old_level),
+                _score_level_at(ns_i, new_level),
             )
             condition = changed_condition("when", dict(before.levels)[level_key], dict(after.levels)[level_key], locate)
             if condition:
@@ -496,7 +497,7 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
             add(Change("referral", key, "added" if before is None else "removed", _referral_summary(after or before)))
             continue
         details = [_note_mode(_note_priority(d)) for d in _value_details("", _dump(before.spec, ["when"]), _dump(after.spec, ["when"]))]
-        locate = (lambda out, i=old_r[key]: out.referrals[i], lambda out, i=new_r[key]: out.referrals[i])
+        locate = (_element_at("referrals", old_r[key]), _element_at("referrals", new_r[key]))
         condition = changed_condition("when", before.condition, after.condition, locate)
         if condition:
             details.append(condition)
@@ -512,7 +513,7 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset, *, as_of: dt.date 
             add(Change("information", key, "added" if before is None else "removed", (Detail("legal_basis", None, list(item.spec.legal_basis)), Detail("when", None, item.condition.text))))
             continue
         details = _value_details("", _dump(before.spec, ["when"]), _dump(after.spec, ["when"]))
-        locate = (lambda out, i=old_i[key]: out.information[i], lambda out, i=new_i[key]: out.information[i])
+        locate = (_element_at("information", old_i[key]), _element_at("information", new_i[key]))
         condition = changed_condition("when", before.condition, after.condition, locate)
         if condition:
             details.append(condition)
@@ -561,7 +562,20 @@ def _find_renames(report: DiffReport, old: CompiledRuleset, new: CompiledRuleset
             report.changes[index] = Change(kind, match.id, "renamed", (Detail("id", gone.id, match.id, note),))
 
 
-def _item(score: Any, item_id: str) -> CompiledCondition:
+# Closures over one place each (mypy cannot type lambdas whose defaults bind two loop variables).
+def _element_at(field: str, index: int) -> Callable[[Outcome], Any]:
+    return lambda out: getattr(out, field)[index]
+
+
+def _score_item_at(score: int, item: int) -> Callable[[Outcome], Any]:
+    return lambda out: out.scores[score].items[item]
+
+
+def _score_level_at(score: int, level: int) -> Callable[[Outcome], Any]:
+    return lambda out: out.scores[score].levels[level]
+
+
+def _item(score: CompiledScore, item_id: str) -> CompiledCondition:
     return next(i.condition for i in score.items if i.spec.id == item_id)
 
 
