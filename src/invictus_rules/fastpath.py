@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
@@ -95,7 +95,7 @@ class _Generator:
                 stack.append(current.operand)
         return [self.present(q) for q in found]
 
-    def _is_choices(self, node: Node) -> bool:
+    def _is_choices(self, node: Node) -> TypeGuard[Name]:
         return isinstance(node, Name) and self.types.get(node.id) == "multiple_choice"
 
     # -- conditions ------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class _Generator:
             return self.level_compare(node, level_side)
         op = node.op
         if op in ("in", "not in") and self._is_choices(node.right):
-            test: ast.expr = ast.Compare(self.value(node.left), [ast.In()], [self.read(node.right.id)])  # type: ignore[attr-defined]
+            test: ast.expr = ast.Compare(self.value(node.left), [ast.In()], [self.read(node.right.id)])
             test = ast.UnaryOp(ast.Not(), test) if op == "not in" else test
             guard = self.guards(node.right)
             return _and(guard + [test])
@@ -140,7 +140,7 @@ class _Generator:
         return _and(guard + [test])
 
     def level_compare(self, node: Compare, level_side: Call) -> ast.expr:
-        score = level_side.args[0].id  # type: ignore[attr-defined]
+        score = level_side.args[0].id  # type: ignore[union-attr]
         ranks = self.level_ranks[score]
         rank_var = _name(f"r{self.score_index[score]}")
         other = node.right if level_side is node.left else node.left
@@ -184,7 +184,7 @@ class _Generator:
             return _and([ast.Compare(_const(arg.id), [ast.In()], [_name("declined")]), ast.Compare(got, [ast.IsNot()], [_name("ABSENT")])])
         if name == "count":
             if len(node.args) == 1 and self._is_choices(node.args[0]):
-                return _call("_count_choices", self.read(node.args[0].id))  # type: ignore[attr-defined]
+                return _call("_count_choices", self.read(node.args[0].id))
             parts = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
             total: ast.expr = parts[0]
             for part in parts[1:]:
@@ -198,6 +198,14 @@ class _Generator:
         if name == "years_since":
             return _call("age_in_years", self.read(arg.id), _name("as_of"))
         raise TypeError(f"no fast form for {name}()")
+
+
+def _pair(name: str) -> ast.expr:
+    return ast.Tuple([_name(name), _name(name)], ast.Load())
+
+
+def _level_pair(name: str) -> ast.expr:
+    return ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), _pair(name))
 
 
 def _assign(target: str, value: ast.expr) -> ast.Assign:
@@ -239,7 +247,7 @@ def generate(
 
     score_records: list[ast.expr] = []
     for s_index, score in enumerate(scores):
-        items = []
+        items: list[ast.expr] = []
         points_terms: list[ast.expr] = []
         critical_terms: list[ast.expr] = []
         for i_index, item in enumerate(score.items):
@@ -268,8 +276,8 @@ def generate(
             level_flags.append(_name(name))
         # the highest true level wins: build the chain from the lowest up, so the outermost test is the highest
         chain: ast.expr = _const(None)
-        for l_index, flag in enumerate(level_flags):
-            chain = _const(l_index) if isinstance(flag, ast.Constant) else ast.IfExp(flag, _const(l_index), chain)
+        for l_index, level_flag in enumerate(level_flags):
+            chain = _const(l_index) if isinstance(level_flag, ast.Constant) else ast.IfExp(level_flag, _const(l_index), chain)
         body.append(_assign(f"k{s_index}", chain))
         body.append(_assign(f"r{s_index}", _name(f"k{s_index}")))
         override: ast.expr = _const(None)
@@ -284,15 +292,13 @@ def generate(
             )
             body.append(raise_level)
             override = _name(f"o{s_index}")
-        pair = lambda name: ast.Tuple([_name(name), _name(name)], ast.Load())  # noqa: E731
-        level_pair = lambda name: ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), pair(name))  # noqa: E731, B023 (pair is this iteration's, called at once)
         score_records.append(
             _call(
                 "ScoreOutcome",
-                pair(f"p{s_index}"),
-                pair(f"c{s_index}"),
-                level_pair(f"r{s_index}"),
-                level_pair(f"k{s_index}"),
+                _pair(f"p{s_index}"),
+                _pair(f"c{s_index}"),
+                _level_pair(f"r{s_index}"),
+                _level_pair(f"k{s_index}"),
                 override,
                 ast.Tuple(items, ast.Load()),
                 ast.Tuple(level_flags, ast.Load()),
