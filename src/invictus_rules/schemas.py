@@ -169,11 +169,19 @@ def assessment_schema() -> dict[str, Any]:
     return {"$schema": ANSWERS_SCHEMA_DRAFT, "$id": "urn:invictus-rules:assessment:v1", **schema}
 
 
+def ruleset_test_schema() -> dict[str, Any]:
+    """A file of ruleset tests (``rulesets/<cc>/tests/*.yaml``), for editors' hover help and completion."""
+    from .tools.testing import test_file_schema
+
+    return test_file_schema()
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "ruleset": ruleset_schema,
     "case": case_schema,
     "assessment": assessment_schema,
     "questionnaire": questionnaire_schema,
     "condition-tree": condition_tree_schema,
+    "ruleset-test": ruleset_test_schema,
 }
 """Every published schema by name; ``schema/<name>.schema.json`` holds each one."""
