@@ -122,9 +122,9 @@ class ChangelogEntry(_Model):
         pattern=r"^\d{4}\.\d+$", description="The version this entry describes.", examples=["2026.1"]
     )
     date: dt.date = Field(description="When the change was decided.", examples=["2025-11-15"])
-    changes: list[str] = Field(
+    changes: list[str | Text] = Field(
         min_length=1,
-        description="One line per change.",
+        description="One line per change: a text per language, or one plain text read as English.",
         examples=[["Lowered the high-risk threshold from 14 to 12 points."]],
     )
 
@@ -165,9 +165,9 @@ class Metadata(_Model):
         description="What the ruleset is for and who uses it.",
         examples=[{"en": "Needs assessment of victims of crime, used by the police and Slachtofferhulp Nederland."}],
     )
-    legal_basis: list[str] = Field(
+    legal_basis: list[str | Text] = Field(
         default_factory=list,
-        description="Laws and regulations the ruleset implements.",
+        description="Laws and regulations the ruleset implements: each a citation, or a citation per language.",
         examples=[["Directive 2012/29/EU Art. 22", "Wetboek van Strafvordering art. 51aa"]],
     )
     sources: list[str] = Field(
@@ -299,10 +299,13 @@ class Score(_Model):
         description="What the score measures and how to read it.",
         examples=[{"en": "Risk of serious harm from a partner or ex-partner; decision support, not a prediction."}],
     )
-    basis: str | None = Field(
+    basis: str | Text | None = Field(
         default=None,
-        description="Where the score's structure comes from, and a caution that thresholds are not validated cut-offs.",
-        examples=["Themes common to published intimate-partner risk checklists, paraphrased; example thresholds."],
+        description=(
+            "Where the score's structure comes from, and a caution that thresholds are not validated cut-offs: "
+            "a text per language, or one plain text read as English."
+        ),
+        examples=[{"en": "Themes common to published intimate-partner risk checklists, paraphrased; example thresholds.", "nl": "Thema's uit gepubliceerde risicotaxatie-instrumenten, in eigen woorden; voorbeelddrempels."}],
     )
     items: list[ScoreItem] = Field(
         min_length=1,
