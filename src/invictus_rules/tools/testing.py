@@ -71,7 +71,10 @@ class TestCase(_Strict):
         description="answers by question id: true/false, a number, an option, a list of options, a date, or {status: declined} / {status: unknown}",
         examples=[{"safe_to_talk": True, "crime_type": "domestic_violence", "children_in_household": {"status": "declined"}}],
     )
-    expect: Expectations = Field(description="what must come out; only what is written is checked")
+    expect: Expectations = Field(
+        description="what must come out; only what is written is checked",
+        examples=[{"levels": {"dv_risk": "high"}, "referrals": ["veilig_thuis"], "no_referrals": ["centrum_seksueel_geweld"], "complete": False}],
+    )
 
 
 TEST_FORMAT = "invictus-rules/test/v1"
@@ -90,7 +93,11 @@ class TestFile(_Strict):
     as_of: dt.date | None = Field(default=None, description="the default assessment date of every case", examples=["2026-03-01"])
     language: str | None = Field(default=None, description="the default language of every case", examples=["nl"])
     description: str | None = Field(default=None, description="what the file tests, for readers")
-    cases: list[TestCase] = Field(min_length=1, description="the cases")
+    cases: list[TestCase] = Field(
+        min_length=1,
+        description="the cases",
+        examples=[[{"name": "Strangulation alone makes the risk high", "answers": {"safe_to_talk": True, "crime_type": "domestic_violence", "strangulation": True}, "expect": {"levels": {"dv_risk": "high"}}}]],
+    )
 
 
 def test_file_schema() -> dict[str, Any]:
