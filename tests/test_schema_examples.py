@@ -149,7 +149,7 @@ def _walk(node: Node) -> Iterator[Node]:
 def test_no_text_example_is_copied_between_fields() -> None:
     """A text example (a service name, a score title, a level label...) belongs to one field, not pasted into several."""
     seen: dict[str, str] = {}
-    for name, model, field, subschema, _ in FIELDS:
+    for _name, model, field, subschema, _ in FIELDS:
         for example in subschema.get("examples", []):
             if isinstance(example, dict) and example and all(isinstance(v, str) for v in example.values()) and all(re.fullmatch(r"[a-z]{2}", k) for k in example):
                 for text in example.values():
