@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NoReturn
 
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
 
@@ -152,7 +152,7 @@ class _Checker:
     def problem(self, code: str, message: str, hint: str, node: Node) -> None:
         self.problems.append(TypeProblem(code, message, hint, node.span))
 
-    def fail(self, code: str, message: str, hint: str, node: Node) -> None:
+    def fail(self, code: str, message: str, hint: str, node: Node) -> NoReturn:
         self.problem(code, message, hint, node)
         raise _Fail
 
