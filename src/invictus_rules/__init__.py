@@ -10,6 +10,7 @@ Typical use::
 
 from ._version import __version__
 from .answers import Answers
+from .cases import Case
 from .api import Ruleset, load_ruleset, load_ruleset_text
 from .errors import AnswersError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .load import VersionInfo
@@ -32,6 +33,7 @@ __all__ = [
     "__version__",
     "Answers",
     "AnswersError",
+    "Case",
     "CaseError",
     "Assessment",
     "DecisionRecord",

@@ -15,6 +15,7 @@ import os
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, TypeVar
 
 from .answers import AnswerChecker
+from .cases import Case
 from .compile import CompiledRuleset
 from .errors import AnswersError
 from .evaluate import evaluate
@@ -34,8 +35,15 @@ def _init(source: bytes | str, file: str, as_of: dt.date, language: str | None, 
     _WORKER.update(compiled=compiled, as_of=as_of, language=language or compiled.metadata.default_language, output=output, trace=trace)
 
 
-def evaluate_one(compiled: CompiledRuleset, answers: Mapping[str, Any], as_of: dt.date, language: str, output: Output, trace: bool) -> Any:
-    """One case's result, or the AnswersError it raised (returned, so one bad case stops nothing)."""
+def evaluate_one(compiled: CompiledRuleset, case: Mapping[str, Any] | Case, as_of: dt.date, language: str, output: Output, trace: bool) -> Any:
+    """One case's result, or the AnswersError it raised (returned, so one bad case stops nothing).
+
+    ``case`` is an answers mapping, or a :class:`Case` whose own ``as_of`` and ``language`` (when
+    set) take the place of the run's.
+    """
+    answers: Mapping[str, Any] = case
+    if isinstance(case, Case):
+        answers, as_of, language = case.answers, case.as_of or as_of, case.language or language
     checker = compiled.cache.get("answer-checker") or compiled.cache.setdefault("answer-checker", AnswerChecker({q.spec.id: q.spec for q in compiled.questions}))
     try:
         outcome = evaluate(compiled, checker.validate(answers), as_of)
