@@ -1,0 +1,109 @@
+"""Hostile inputs found by an attacker's review: each is bounded, each failure is an InvictusError
+with a position or a path, and no error repeats a value from the input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from invictus_rules import RulesetError, load_ruleset_text
+from invictus_rules.tools.lint import lint_file
+
+from .conftest import FIXTURES
+
+SECRET = "Secret Victim Name"
+
+
+def _with_text_question(template: str) -> str:
+    """mini.yaml with a free-text question ``note`` and ``template`` as a referral's English reason."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    question = "  - id: note\n    type: text\n    max_length: 100000\n    text: {en: Note, nl: Notitie}\n"
+    text = text.replace("questions:\n", "questions:\n" + question, 1)
+    old = 'reason: {en: "Everyone can get support: call {{ services.helpline.phone }}."'
+    return text.replace(old, "reason: {en: '" + template.replace("'", "''") + "'")
+
+
+def _not_rendered(template: str, note: str) -> list[str]:
+    assessment = load_ruleset_text(_with_text_question(template)).evaluate({"note": note}, as_of="2026-02-01", language="en")
+    dumped = assessment.model_dump_json()
+    assert note[:40] not in dumped or len(note) < 40
+    return [w.message for w in assessment.warnings if w.code == "text-not-rendered"]
+
+
+# -- 1. rendering is bounded in work, not only in iterations -----------------------------------------
+
+QUADRATIC = "{% for c in answers.note %}{% if (answers.note|sort|first) == 'z' %}z{% endif %}{% endfor %}"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        QUADRATIC,
+        "{% for c in answers.note %}{% if c in answers.note %}z{% endif %}{% endfor %}",
+        "{% for c in answers.note %}{{ answers.note|unique|list|length }}{% endfor %}",
+    ],
+    ids=["sort-in-loop", "in-in-loop", "unique-in-loop"],
+)
+def test_a_text_whose_cost_grows_with_an_answer_stops_at_its_work_budget(template):
+    """A loop that sorts a 100,000-character answer at every turn stops after the work budget, in well
+    under a second, with a text-not-rendered warning (it took minutes before)."""
+    start = time.perf_counter()
+    [message] = _not_rendered(template, "x" * 100_000)
+    assert time.perf_counter() - start < 5
+    assert "steps" in message
+
+
+def test_the_work_budget_leaves_ordinary_texts_alone():
+    """A text that prints a long answer once, its length and a service's phone still renders."""
+    assessment = load_ruleset_text(_with_text_question("{{ answers.note|length }} {{ services.helpline.phone }}")).evaluate(
+        {"note": "x" * 100_000}, as_of="2026-02-01", language="en"
+    )
+    assert "100000 116 006" in [r.text for referral in assessment.referrals for r in referral.reasons]
+
+
+def test_lint_names_texts_whose_cost_grows_with_an_answer(tmp_path):
+    """lint's template-cost check points at the text that loops over a free-text answer."""
+    path = tmp_path / "growth.yaml"
+    path.write_text(_with_text_question(QUADRATIC), encoding="utf-8")
+    [problem] = [p for p in lint_file(path) if p.code == "template-cost"]
+    assert problem.severity == "warning" and "note" in problem.message
+    assert problem.location.line > 0 and problem.location.column > 0
+    clean = tmp_path / "clean.yaml"
+    clean.write_text(_with_text_question("{{ answers.note|length }}"), encoding="utf-8")
+    assert not [p for p in lint_file(clean) if p.code == "template-cost"]
+
+
+# -- 7. texts print values, never internal objects -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ answers.note.upper }}", "{{ as_of.replace }}", "{{ services.helpline }}", "{{ answers }}", "{{ 'a' ~ scores }}", "{{ answers|string }}", "{{ services.helpline.phone.split }}"],
+)
+def test_printing_an_internal_object_is_refused_at_load(template):
+    """A method, a record of fields or the answers mapping in a text is a positioned template-unsafe error."""
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(_with_text_question(template), file="hostile.yaml")
+    [problem] = info.value.problems
+    assert problem.code == "template-unsafe" and problem.location.line > 0 and problem.location.column > 0
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for s in [services.helpline] %}{{ s }}{% endfor %}",
+        "{% for s in [answers] %}{{ s }}{% endfor %}",
+        "{% for s in [answers.note] %}{{ s.upper }}{% endfor %}",
+        "{% for s in [answers] %}{{ 'a' ~ s }}{% endfor %}",
+        "{{ [answers]|string }}",
+        "{{ answers.age|default(answers) }}",
+    ],
+)
+def test_printing_an_internal_object_another_way_is_a_warning(template):
+    """Where the template hides it from the load-time check, rendering refuses: no repr, no address,
+    no answer in the output."""
+    [message] = _not_rendered(template, SECRET)
+    assert "not a value" in message or "method" in message
+    assert "0x" not in message and SECRET not in message
