@@ -107,3 +107,40 @@ def test_printing_an_internal_object_another_way_is_a_warning(template):
     [message] = _not_rendered(template, SECRET)
     assert "not a value" in message or "method" in message
     assert "0x" not in message and SECRET not in message
+
+
+# -- 2 and 8. numbers in conditions: bounded, ASCII digits only -------------------------------------
+
+
+def _with_condition(condition: str) -> str:
+    return (FIXTURES / "mini.yaml").read_text(encoding="utf-8").replace("when: age < 18", "when: " + condition)
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 400, "1" + "0" * 30, "1" + "0" * 400 + ".5", "0." + "1" * 30])
+def test_a_huge_number_in_a_condition_is_a_positioned_error(number):
+    """A number of more than 30 digits in a condition is number-too-large at its line and column,
+    as in the YAML itself, instead of an OverflowError in every assessment and lint run."""
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(_with_condition(f"age * {number} > 5"), file="hostile.yaml")
+    [problem] = info.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("number-too-large", 108, 17)
+
+
+def test_the_largest_numbers_allowed_in_conditions_evaluate_and_lint(tmp_path):
+    """Products of many 30-digit numbers evaluate and lint without OverflowError."""
+    big = " * ".join(["999999999999999999999999999999"] * 12)
+    text = _with_condition(f"age * {big} > 1.5 and age / 999999999999999999999999999999 < 3")
+    assert load_ruleset_text(text).evaluate({"age": 120}, as_of="2026-01-01").information
+    path = tmp_path / "big.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert not [p for p in lint_file(path) if p.severity == "error"]
+
+
+@pytest.mark.parametrize("condition, column", [("age < 1\u09ea", 18), ("age < \u0661\u0668", 17), ("age < 2026-0\u0661-01", 23)])
+def test_digits_of_other_scripts_are_refused(condition, column):
+    """'age < 1৪' was read as 'age < 14': only the ASCII digits 0-9 make numbers and dates."""
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(_with_condition(condition), file="hostile.yaml")
+    [problem] = info.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("condition-syntax", 108, column)
+    assert "digit" in problem.message

@@ -40,14 +40,16 @@ from .nodes import (
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 40
+MAX_DIGITS = 30
+"""Digits of a number written in a condition: the limit of numbers in the YAML itself."""
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<date>\d{4}-\d{2}-\d{2}(?![\w.]))
-  | (?P<number>\d+(?:\.\d+)?(?![\w]))
+  | (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\w.]))
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?![\w]))
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)
@@ -67,8 +69,9 @@ _LOOKALIKES = {
 class ExprSyntaxError(Exception):
     """A syntax error at character ``start`` (0-based) of the condition text."""
 
-    def __init__(self, message: str, start: int, end: int, hint: str = ""):
+    def __init__(self, message: str, start: int, end: int, hint: str = "", code: str = "condition-syntax"):
         super().__init__(message)
+        self.code = code
         self.message = message
         self.start = start
         self.end = max(end, start + 1)
@@ -93,6 +96,15 @@ def tokenize(text: str) -> list[Token]:
                 if text.startswith(bad, position):
                     raise ExprSyntaxError(message, position, position + len(bad), hint)
             char = text[position]
+            foreign = re.match(r"[0-9]*([^\W0-9_])?", text[position:])
+            if char.isdigit() or (foreign and foreign.group(1) and foreign.group(1).isdigit()):
+                at = position if char.isdigit() and not char.isascii() else position + (foreign.start(1) if foreign else 0)
+                raise ExprSyntaxError(
+                    f"{text[at]!r} (U+{ord(text[at]):04X}) is a digit of another script",
+                    at,
+                    at + 1,
+                    "write numbers with the digits 0-9",
+                )
             if char in "\"'":
                 raise ExprSyntaxError("this text is not closed with a matching quote", position, len(text), f"add {char} at the end of the text")
             raise ExprSyntaxError(f"unexpected character {char!r}", position, position + 1, "conditions use question ids, numbers, \"text\", and/or/not, comparisons and functions")
@@ -256,6 +268,15 @@ class _Parser:
         token = self.token
         if token.kind == "number":
             self.advance()
+            digits = len(token.text) - ("." in token.text)
+            if digits > MAX_DIGITS:
+                raise ExprSyntaxError(
+                    f"the number has {digits} digits; numbers in rulesets are limited to {MAX_DIGITS}",
+                    token.start,
+                    token.end,
+                    "use a realistic value",
+                    code="number-too-large",
+                )
             value = float(token.text) if "." in token.text else int(token.text)
             return Literal(value, Span(self.path, token.start, token.end))
         if token.kind == "string":
