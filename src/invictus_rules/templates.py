@@ -300,6 +300,16 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[Che
 
 
 def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
+    found = False
+    for issue in _check_nodes(tree, known):
+        found = True
+        yield issue
+    if not found:  # what a text prints is checked once its names and fields are known to be right
+        for node in _walk(tree):
+            yield from _check_printed(node, getattr(node, "lineno", 1) or 1)
+
+
+def _check_nodes(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -346,7 +356,6 @@ def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> It
         elif isinstance(node, nodes.Test) and node.name not in ENVIRONMENT.tests:
             yield TemplateIssue("template-unsafe", f"the test '{node.name}' is not allowed in ruleset texts", "use 'is defined' or 'is none'", line)
         yield from _check_sizes(node, line)
-        yield from _check_printed(node, line)
 
 
 _WHOLE = {"mapping": "all the {name} at once", "record": "a whole {kind}"}
