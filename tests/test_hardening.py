@@ -3,12 +3,14 @@ with a position or a path, and no error repeats a value from the input."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from invictus_rules import RulesetError, load_ruleset_text
+from invictus_rules import AnswersError, RulesetError, load_ruleset_text
 from invictus_rules.tools.lint import lint_file
 
 from .conftest import FIXTURES
@@ -144,3 +146,46 @@ def test_digits_of_other_scripts_are_refused(condition, column):
     [problem] = info.value.problems
     assert (problem.code, problem.location.line, problem.location.column) == ("condition-syntax", 108, column)
     assert "digit" in problem.message
+
+
+# -- 3. batches: a dead worker stops the run, an unpicklable case gives its own error ---------------
+
+KILL_A_WORKER = r"""
+import multiprocessing, os, signal, sys
+from invictus_rules import BatchError, load_ruleset
+case = {"safe_to_talk": True, "crime_type": "robbery", "age": 30}
+results = load_ruleset(sys.argv[1]).evaluate_batch(iter([case] * 20_000), as_of="2026-01-01", output="decisions", workers=2)
+next(results)
+os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+try:
+    for _ in results:
+        pass
+except BatchError as error:
+    print("BatchError", error.problems[0].code)
+else:
+    print("finished")
+"""
+
+
+def test_a_killed_worker_stops_the_batch_with_a_clear_error():
+    """SIGKILL of a worker (as the OOM killer would) ends the run with a BatchError within seconds;
+    it used to wait forever for the lost chunk."""
+    done = subprocess.run([sys.executable, "-c", KILL_A_WORKER, str(FIXTURES / "mini.yaml")], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.split() == ["BatchError", "worker-died"], done.stdout
+
+
+class _Unpicklable(dict):  # type: ignore[type-arg]
+    """Answers carrying something no process boundary can carry."""
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle this")
+
+
+def test_unpicklable_answers_give_the_same_error_with_several_workers(mini):
+    """An answer that cannot be pickled gives, with two workers, the same AnswersError as with one."""
+    cases = [{"age": 30}, _Unpicklable(age=lambda: 1), {"age": 40}, {"age": object()}]
+    one = list(mini.evaluate_batch(cases, as_of="2026-01-01", output="decisions", workers=1))
+    two = list(mini.evaluate_batch(cases, as_of="2026-01-01", output="decisions", workers=2))
+    assert [type(r) for r in one] == [type(r) for r in two] == [dict, AnswersError, dict, AnswersError]
+    assert [r.to_dict() if isinstance(r, AnswersError) else r for r in one] == [r.to_dict() if isinstance(r, AnswersError) else r for r in two]

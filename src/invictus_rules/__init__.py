@@ -11,7 +11,7 @@ Typical use::
 from ._version import __version__
 from .answers import Answers
 from .api import Ruleset, load_ruleset, load_ruleset_text
-from .errors import AnswersError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import AnswersError, BatchError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .evaluate import Outcome
 from .model import json_schema
 from .result import (
@@ -30,6 +30,7 @@ __all__ = [
     "Answers",
     "AnswersError",
     "Assessment",
+    "BatchError",
     "InformationResult",
     "InvictusError",
     "Location",

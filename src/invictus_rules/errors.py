@@ -10,6 +10,7 @@ Exception tree::
     ├── RulesetError               a ruleset file cannot be loaded, validated or compiled
     ├── AnswersError               a case's answers do not fit the questionnaire
     ├── CaseError                  a case file is not readable JSON of the expected shape
+    ├── BatchError                 a run over many cases stopped (e.g. a worker process died)
     └── RulesetNotFoundError       no ruleset matches a country, version or date
 
 Messages never contain answer values: victims' answers are personal data.
@@ -143,6 +144,12 @@ class CaseError(InvictusError):
     """A case file cannot be read: not JSON, or not an object with ``answers``."""
 
     code = "invalid-case"
+
+
+class BatchError(InvictusError):
+    """A run over many cases on several processes stopped: a worker died, or a case could not be sent."""
+
+    code = "batch-failed"
 
 
 class RulesetNotFoundError(InvictusError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import random
 from collections import Counter, defaultdict
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..api import Ruleset, load_ruleset
+from ..batch import ordered_parallel_map
 from ..compile import PRIORITY_RANK
 from ..errors import AnswersError
 from ..model import Question
@@ -200,17 +200,12 @@ def run_impact(
             if progress:
                 progress(report.cases)
         return report
-    context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir)) as pool:
-        while True:
-            window = [chunk for _, chunk in zip(range(workers * 4), chunks)]
-            if not window:
-                break
-            for results in pool.imap(_run_chunk, window):
-                for result in results:
-                    report.add(*result)
-            if progress:
-                progress(report.cases)
+    for count, result in enumerate(ordered_parallel_map(_run_chunk, cases, workers=workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir), chunk_size=BATCH), 1):
+        report.add(*result)
+        if progress and count % BATCH == 0:
+            progress(report.cases)
+    if progress:
+        progress(report.cases)
     return report
 
 
