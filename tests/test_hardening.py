@@ -189,3 +189,29 @@ def test_unpicklable_answers_give_the_same_error_with_several_workers(mini):
     two = list(mini.evaluate_batch(cases, as_of="2026-01-01", output="decisions", workers=2))
     assert [type(r) for r in one] == [type(r) for r in two] == [dict, AnswersError, dict, AnswersError]
     assert [r.to_dict() if isinstance(r, AnswersError) else r for r in one] == [r.to_dict() if isinstance(r, AnswersError) else r for r in two]
+
+
+# -- 4. an answers file where a ruleset or a test file belongs: nothing of it is quoted ---------------
+
+ANSWERS_FILE = '{\n  "full_name": "' + SECRET + '",\n  "date_of_birth": "1990-02-03",\n  "note": "he hit me\\tat home"\n}\n'
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["validate", "{answers}"], ["lint", "{answers}"], ["assess", "{answers}", "{case}"], ["test", "{answers}"], ["test", "{case}"]],
+    ids=["validate", "lint", "assess", "test-answers", "test-case"],
+)
+def test_an_answers_file_in_the_wrong_place_is_never_quoted(cli, tmp_path, argv):
+    """Answers (not wrapped in {"answers": ...}) given as a ruleset or a test file fail at 1:1 with
+    not-a-ruleset or not-a-test-file, and no line, key or value of the file is shown."""
+    answers = tmp_path / "answers.json"
+    answers.write_text(ANSWERS_FILE, encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text('{"answers": {"full_name": "' + SECRET + '"}}', encoding="utf-8")
+    result = cli(*[a.format(answers=answers, case=case) for a in argv])
+    output = result.out + result.err
+    assert result.code == 1 and ("error[not-a-ruleset]" in output or "error[not-a-test-file]" in output), output
+    assert ":1:1: error[" in output
+    for leak in (SECRET, "1990", "full_name", "date_of_birth", "hit me"):
+        assert leak not in output
+    assert "Traceback" not in output

@@ -53,7 +53,11 @@ def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, Source
                 )
             ]
         )
+    if not _says_format(data):
+        raise RulesetError([_not_a_ruleset(file)])
     raw, source = read_yaml(data, file)
+    if isinstance(raw, dict) and "format" not in raw:
+        raise RulesetError([_not_a_ruleset(file)])
     if not isinstance(raw, dict):
         raise RulesetError(
             [
@@ -70,6 +74,23 @@ def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, Source
     except pydantic.ValidationError as exc:
         raise RulesetError(source.problems + _translate(exc, raw, source)) from None
     return document, source, content_digest(raw)
+
+
+def _says_format(data: bytes | str) -> bool:
+    """Whether the text names the ruleset format anywhere (every ruleset starts with it)."""
+    return (b"invictus-rules/" in data) if isinstance(data, bytes) else ("invictus-rules/" in data)
+
+
+def _not_a_ruleset(file: str) -> Problem:
+    """A file that does not say it is a ruleset: no line of it is quoted, since it may well be a case
+    or another file with personal data in it."""
+    return Problem(
+        "not-a-ruleset",
+        "the file does not hold a ruleset: it has no 'format: invictus-rules/v1'; "
+        "its content is not shown, in case it holds a victim's data",
+        "give a ruleset file (start from an existing one under rulesets/), or a country such as nl",
+        Location(file, 1, 1),
+    )
 
 
 def _looks_like_a_case(data: bytes | str) -> bool:
