@@ -3,6 +3,8 @@ with a position or a path, and no error repeats a value from the input."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ import pytest
 from invictus_rules import AnswersError, RulesetError, load_ruleset_text
 from invictus_rules.tools.lint import lint_file
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 
 SECRET = "Secret Victim Name"
 
@@ -215,3 +217,68 @@ def test_an_answers_file_in_the_wrong_place_is_never_quoted(cli, tmp_path, argv)
     for leak in (SECRET, "1990", "full_name", "date_of_birth", "hit me"):
         assert leak not in output
     assert "Traceback" not in output
+
+
+# -- 5. verify: a hostile rulesets folder or manifest ------------------------------------------------
+
+
+def _rulesets(tmp_path: Path, manifest: bytes | None = None) -> Path:
+    """A rulesets folder with one published Dutch version and its manifest (or ``manifest`` instead)."""
+    folder = tmp_path / "rulesets"
+    (folder / "nl").mkdir(parents=True)
+    shutil.copy(ROOT / "rulesets" / "nl" / "2026.1.yaml", folder / "nl" / "2026.1.yaml")
+    entry = json.loads((ROOT / "rulesets" / "manifest.json").read_text(encoding="utf-8"))["published"]["nl/2026.1.yaml"]
+    default = json.dumps({"format": "invictus-rules/manifest/v1", "published": {"nl/2026.1.yaml": entry}}, indent=2).encode()
+    (folder / "manifest.json").write_bytes(default if manifest is None else manifest)
+    return folder
+
+
+def test_verify_of_a_clean_folder_is_ok(cli, tmp_path):
+    """The fixture itself verifies: the hostile variants below differ from it in one way each."""
+    result = cli("verify", "--rulesets", str(_rulesets(tmp_path)))
+    assert result.code == 0 and result.out.startswith("ok")
+
+
+def test_verify_of_a_missing_folder_fails(cli, tmp_path):
+    """verify --rulesets /missing/dir used to print ok and exit 0."""
+    result = cli("verify", "--rulesets", str(tmp_path / "missing"))
+    assert result.code == 1 and "error[rulesets-not-found]" in result.err
+
+
+@pytest.mark.parametrize(
+    "manifest, line, column",
+    [
+        (b'{"published": {"nl/2026.1.yaml": "ab"', 1, 38),
+        (b"[]", 1, 1),
+        (b'{\n  "published": {\n    "nl/2026.1.yaml": 12345678901234567890\n  }\n}', 3, 5),
+        (b'{\n  "published": {"nl/2026.1.yaml": "\xff\xfe' + SECRET.encode() + b'"}}', 2, 36),
+        (b'{"published": {"../../etc/' + SECRET.encode() + b'": "00"}}', 1, 16),
+        (b"[" * 100_000, 1, 1),
+    ],
+    ids=["invalid-json", "list", "number-hash", "not-utf8", "odd-key", "deep"],
+)
+def test_verify_reports_a_broken_manifest_at_its_position(cli, tmp_path, manifest, line, column):
+    """Invalid JSON, a list, a number for a hash, bytes that are not UTF-8: a positioned
+    manifest-invalid error, no traceback, no value of the manifest repeated."""
+    folder = _rulesets(tmp_path, manifest)
+    result = cli("verify", "--rulesets", str(folder))
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert f"manifest.json:{line}:{column}: error[manifest-invalid]" in result.err, result.err
+    assert SECRET not in result.err and "12345678901234567890" not in result.err
+
+
+@pytest.mark.parametrize("target", ["outside", "/dev/zero", "loop"])
+def test_verify_does_not_follow_links_out_of_the_folder(cli, tmp_path, target):
+    """A link to a file outside the folder, to /dev/zero, or a link loop is reported, never read."""
+    folder = _rulesets(tmp_path)
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("format: invictus-rules/v1\nsecret: " + SECRET + "\n", encoding="utf-8")
+    link = folder / "nl" / "2027.1.yaml"
+    if target == "loop":
+        link.symlink_to(link)
+    else:
+        link.symlink_to(outside if target == "outside" else Path(target))
+    result = cli("verify", "--rulesets", str(folder))
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert "error[outside-folder]" in result.err or "error[not-a-file]" in result.err
+    assert SECRET not in result.err
