@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import AnswersError, RulesetError, load_ruleset_text
+from invictus_rules.fastpath import _no_fast_path
 from invictus_rules.tools.lint import lint_file
 
 from .conftest import FIXTURES, ROOT
@@ -282,3 +283,50 @@ def test_verify_does_not_follow_links_out_of_the_folder(cli, tmp_path, target):
     assert result.code == 1 and "Traceback" not in result.err, result.err
     assert "error[outside-folder]" in result.err or "error[not-a-file]" in result.err
     assert SECRET not in result.err
+
+
+# -- 6. large but legal rulesets load, and fast ------------------------------------------------------
+
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def _wide(condition: str, items: int = 0) -> str:
+    """mini.yaml with ``condition`` on the 'minors' item and ``items`` more indicators in dv_risk."""
+    text = _with_condition(condition).replace("questions:\n", "questions:\n  - {id: x, type: boolean, text: {en: X, nl: X}}\n", 1)
+    extra = "".join(f"      - {{id: w{i}, label: {{en: W, nl: W}}, when: threats, points: 1}}\n" for i in range(items))
+    return text.replace("    levels:\n      - id: standard\n", "".join(["", extra]) + "    levels:\n      - id: standard\n", 1)
+
+
+@pytest.mark.parametrize("text", [_wide("count(" + ", ".join(["x"] * 1000) + ") >= 1"), _wide("age < 18", items=1000)], ids=["count-1000", "score-1000"])
+def test_a_thousand_arguments_or_score_items_load_and_evaluate(text):
+    """count() of 1,000 arguments and a score of 1,000 items load and evaluate on both the fast and the
+    three-valued path, to the same outcome (both ended in RecursionError)."""
+    ruleset = load_ruleset_text(text)
+    full = ruleset.evaluate({"safe_to_talk": True, "crime_type": "domestic_violence", "threats": True, "strangulation": False, "age": 9, "judgement": "standard", "x": True}, as_of="2026-01-01")
+    partial = ruleset.evaluate({"crime_type": "domestic_violence", "threats": True, "x": True}, as_of="2026-01-01")
+    assert "minors" in [i.id for i in full.information]
+    assert ruleset.compiled.fast._decide is not _no_fast_path  # the generated function, not the fallback
+    assert partial.scores[0].points_min is not None and partial.scores[0].points_min >= 3
+
+
+LARGEST = r"""
+import resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.path.insert(0, sys.argv[1])
+from largest_ruleset import generate
+from invictus_rules import load_ruleset_text
+text = generate()
+ruleset = load_ruleset_text(text)
+ruleset.evaluate({"safe_to_talk": True, "b1": True}, as_of="2026-02-01")
+print(len(text.encode()), len(ruleset.compiled.referrals) + len(ruleset.compiled.information) + sum(len(s.items) for s in ruleset.compiled.scores))
+"""
+
+
+def test_the_largest_legal_ruleset_loads_in_bounded_memory():
+    """The benchmark's largest ruleset (about 1.2 MB, 3,300 rules) loads and evaluates in a process
+    limited to 1 GiB of address space (the time is the benchmark's to print, not a test's to assert)."""
+    done = subprocess.run([sys.executable, "-c", LARGEST, str(BENCHMARKS), str(1 << 30)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    size, rules = map(int, done.stdout.split())
+    assert size > 1_000_000 and rules >= 3300
