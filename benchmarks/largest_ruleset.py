@@ -8,13 +8,15 @@ referrals, 500 information items), over 200 questions, with a condition, a legal
 two-language text on every rule, including the largest single conditions the limits allow
 (count() over 1,000 arguments, a score of 1,000 items). Targets (issue 14): under 1 s and
 under 50 MB to load, compile and check. The load runs in a fresh interpreter so that its peak
-memory is its own.
+memory is its own. Wall-clock time grows with other work on the machine (the load average is
+printed); CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -109,9 +111,9 @@ from pathlib import Path
 import invictus_rules
 data = Path(sys.argv[1])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 ruleset = invictus_rules.load_ruleset(data)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 start = time.perf_counter()
 ruleset.evaluate({"safe_to_talk": True, "b1": True}, as_of="2026-02-01")
@@ -122,7 +124,7 @@ ruleset = invictus_rules.load_ruleset(data)
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
 compiled = ruleset.compiled
-print(json.dumps({"seconds": seconds, "first_evaluation": first, "peak_mb": peak / 2**20, "rss_growth_mb": grown / 1024,
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "first_evaluation": first, "peak_mb": peak / 2**20, "rss_growth_mb": grown / 1024,
                   "rules": sum(len(s.items) for s in compiled.scores) + len(compiled.referrals) + len(compiled.information)}))
 """
 
@@ -142,10 +144,11 @@ def main() -> int:
     figures = json.loads(done.stdout)
     print(
         f"largest legal ruleset: {len(text.encode()) / 1e6:.2f} MB, {figures['rules']:,} rules: "
-        f"load {figures['seconds']:.2f} s (target < {TARGET_SECONDS:g} s), "
+        f"load {figures['seconds']:.2f} s, {figures['cpu_seconds']:.2f} s of CPU (target < {TARGET_SECONDS:g} s), "
         f"resident memory grew {figures['rss_growth_mb']:.1f} MB (target < {TARGET_MB:g} MB), "
         f"peak of Python allocations {figures['peak_mb']:.1f} MB; "
-        f"first evaluation (generates the fast path) {figures['first_evaluation']:.2f} s"
+        f"first evaluation (generates the fast path) {figures['first_evaluation']:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     return 0
 
