@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from invictus_rules import AnswersError, RulesetError, load_ruleset_text
+from invictus_rules import AnswersError, RulesetError, RulesetNotFoundError, load_ruleset, load_ruleset_text
 from invictus_rules.fastpath import _no_fast_path
 from invictus_rules.tools.lint import lint_file
 
@@ -330,3 +330,28 @@ def test_the_largest_legal_ruleset_loads_in_bounded_memory():
     assert done.returncode == 0, done.stderr[-3000:]
     size, rules = map(int, done.stdout.split())
     assert size > 1_000_000 and rules >= 3300
+
+
+# -- 9. load_ruleset(str) is not a file reader -------------------------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["/etc/passwd", "../../" + SECRET, "nl/../../etc/hostname", "a\0b.yaml", "NL", "nl ", "\uff2e\uff2c@2026.1", "x" * 100_000])
+def test_a_string_reference_is_a_country_or_a_yaml_path_only(reference, monkeypatch):
+    """Any string but cc, cc@YYYY.N or a path ending in .yaml/.yml is refused before any file is
+    opened, without repeating it; 'NL' and 'nl ' are told the code they probably meant."""
+    opened: list[str] = []
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(str(self)) or (_ for _ in ()).throw(AssertionError("opened")))
+    with pytest.raises(RulesetNotFoundError) as info:
+        load_ruleset(reference)
+    [problem] = info.value.problems
+    assert problem.code == "invalid-reference" and not opened
+    assert SECRET not in str(info.value) and "passwd" not in str(info.value) and "x" * 50 not in str(info.value)
+    if reference.strip().lower() in ("nl",) or reference.startswith("\uff2e"):
+        assert '"nl' in problem.hint
+
+
+def test_paths_and_yaml_file_names_still_load(tmp_path):
+    """A pathlib.Path, or a string ending in .yaml, is read as a file."""
+    target = tmp_path / "mini.yaml"
+    shutil.copy(FIXTURES / "mini.yaml", target)
+    assert load_ruleset(target).id == load_ruleset(str(target)).id == "mini"

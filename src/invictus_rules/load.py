@@ -203,6 +203,32 @@ def is_country_reference(reference: str) -> bool:
     return bool(_COUNTRY_REF.match(reference))
 
 
+def path_reference(reference: str) -> Path:
+    """The file a string names when it is not ``cc`` or ``cc@YYYY.N``: only a path to a ``.yaml`` or
+    ``.yml`` file. Any other string is refused without touching the file system, so a service that
+    passes on a country from a request cannot be made to read, or report on, other files.
+
+    The reference is not repeated in the error (it may come from anywhere); a country written in
+    capitals or with spaces gets the code it was probably meant to be.
+    """
+    def refuse(message: str, hint: str) -> RulesetNotFoundError:
+        return RulesetNotFoundError([Problem("invalid-reference", message, hint)])
+
+    if not isinstance(reference, str):
+        raise refuse("a ruleset reference must be text or a path", 'give a country code such as "nl", "nl@2026.1", or a pathlib.Path')
+    if "\0" in reference:
+        raise refuse("the ruleset reference contains a NUL character", 'give a country code such as "nl", "nl@2026.1", or a path to a .yaml file')
+    if reference.lower().endswith((".yaml", ".yml")) and len(reference) <= 4096 and reference.strip() == reference:
+        return Path(reference)
+    meant = unicodedata.normalize("NFKC", reference[:40]).strip().lower()
+    if _COUNTRY_REF.match(meant):
+        raise refuse("the ruleset reference is not a country code as written", f'write it in lower case without spaces: "{meant}"')
+    raise refuse(
+        "the ruleset reference is neither a country code (like nl), nor a version (like nl@2026.1), nor a path to a .yaml file",
+        "give a country code in lower case, a country and version, or a file name ending in .yaml (or a pathlib.Path)",
+    )
+
+
 def find_ruleset(
     reference: str,
     *,
@@ -213,7 +239,7 @@ def find_ruleset(
     """The file a reference names: a path, ``cc`` (version in force on ``as_of``) or ``cc@YYYY.N``."""
     match = _COUNTRY_REF.match(reference)
     if not match:
-        return Path(reference)
+        return path_reference(reference)
     country = match["country"]
     version = match["version"] or version
     folder = rulesets_dir or shipped_rulesets_dir()
