@@ -355,3 +355,115 @@ def test_paths_and_yaml_file_names_still_load(tmp_path):
     target = tmp_path / "mini.yaml"
     shutil.copy(FIXTURES / "mini.yaml", target)
     assert load_ruleset(target).id == load_ruleset(str(target)).id == "mini"
+
+
+# -- 10 and 11. the command line: disks, missing paths, endless files, absurd numbers ----------------
+
+
+def _draft(cli, tmp_path: Path, effective_from: str | None = None) -> tuple[Path, Path]:
+    """A copy of the Dutch rulesets with a fresh draft (effective_from: null unless given)."""
+    folder = tmp_path / "rulesets"
+    shutil.copytree(ROOT / "rulesets" / "nl", folder / "nl")
+    entries = json.loads((ROOT / "rulesets" / "manifest.json").read_text(encoding="utf-8"))["published"]
+    (folder / "manifest.json").write_text(json.dumps({"format": "invictus-rules/manifest/v1", "published": {k: v for k, v in entries.items() if k.startswith("nl/")}}))
+    assert cli("new-version", "nl", "--rulesets", str(folder)).code == 0
+    draft = sorted((folder / "nl").glob("*.yaml"))[-1]
+    if effective_from:
+        text = draft.read_text(encoding="utf-8").replace("effective_from: null  # set the first day this version is in force", f"effective_from: {effective_from}")
+        text = text.replace("  changelog:\n", f'  changelog:\n    - version: "{draft.stem}"\n      date: 2029-12-01\n      changes: [Again.]\n', 1)
+        draft.write_text(text, encoding="utf-8")
+    return folder, draft
+
+
+def _no_traceback(result) -> str:
+    output = result.out + result.err
+    assert "Traceback" not in output
+    return output
+
+
+@pytest.mark.parametrize("errno_code", [28, 30], ids=["disk-full", "read-only"])
+@pytest.mark.parametrize("command", ["publish", "docs", "audit-report", "diff"])
+def test_a_full_or_read_only_disk_is_an_error_not_a_traceback(cli, tmp_path, monkeypatch, command, errno_code):
+    """Writing on a full or read-only disk (os.replace failing as it would) exits 1 with a
+    cannot-write error saying what to do; the old file is left as it was."""
+    import os as os_module
+
+    folder, draft = _draft(cli, tmp_path, effective_from="2030-01-01")
+    before = draft.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno_code, os_module.strerror(errno_code))
+
+    monkeypatch.setattr("invictus_rules.tools.files.os.replace", refuse)
+    argv = {
+        "publish": ["publish", str(draft), "--rulesets", str(folder)],
+        "docs": ["docs", str(draft), "--out", str(tmp_path / "docs")],
+        "audit-report": ["audit-report", "nl@2026.1", str(draft), "--rulesets", str(folder), "--out", str(tmp_path / "audit.html")],
+        "diff": ["diff", "nl@2026.1", str(draft), "--rulesets", str(folder), "--out", str(tmp_path / "diff.txt")],
+    }[command]
+    result = cli(*argv)
+    output = _no_traceback(result)
+    assert result.code == 1 and "error[cannot-write]" in output, output
+    assert ("disk is full" if errno_code == 28 else "read-only") in output
+    assert draft.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        (["replay", "{missing}", "{case}"], "file-not-readable"),
+        (["replay", "{folder}", "{case}"], "file-not-readable"),
+        (["replay", "/dev/zero", "{case}"], "file-too-large"),
+        (["impact", "nl@2025.1", "nl@2026.1", "--cases", "{missing}"], "case-not-readable"),
+        (["impact", "nl@2025.1", "nl@2026.1", "--cases", "/dev/zero", "--workers", "1"], "case-too-large"),
+        (["diff", "nl@2025.1", "nl@2026.1", "--out", "{folder}"], "cannot-write"),
+        (["docs", "nl", "--out", "/dev/null"], "cannot-write"),
+    ],
+    ids=["replay-missing", "replay-folder", "replay-dev-zero", "impact-missing", "impact-dev-zero", "diff-out-folder", "docs-dev-null"],
+)
+def test_missing_files_folders_and_endless_inputs_are_errors(cli, tmp_path, argv, code):
+    """Missing paths, folders where files belong and /dev/zero are read with a bound and reported
+    with a code, never a traceback or a MemoryError."""
+    case = tmp_path / "case.json"
+    case.write_text('{"answers": {}}', encoding="utf-8")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    result = cli(*[a.format(missing=tmp_path / "missing.json", folder=folder, case=case) for a in argv])
+    output = _no_traceback(result)
+    assert result.code == 1 and f"error[{code}]" in output, output
+    assert not list(folder.iterdir()) and not list(Path("/").glob(".tmp.*.tmp"))
+
+
+@pytest.mark.parametrize("command", ["docs", "audit-report"])
+def test_docs_and_audit_report_of_a_fresh_draft(cli, tmp_path, command):
+    """A draft straight from new-version (effective_from: null) documents and audits."""
+    folder, draft = _draft(cli, tmp_path)
+    out = tmp_path / ("docs" if command == "docs" else "audit.html")
+    argv = ["docs", str(draft), "--out", str(out)] if command == "docs" else ["audit-report", "nl@2026.1", str(draft), "--rulesets", str(folder), "--out", str(out)]
+    result = cli(*argv)
+    assert result.code == 0 and "Traceback" not in result.err, result.err
+    assert out.exists()
+
+
+@pytest.mark.parametrize("option, value", [("--workers", "100000"), ("--workers", "0"), ("--workers", "-3"), ("--generate", "-5"), ("--generate", "10000000000")])
+def test_absurd_numbers_of_workers_or_cases_are_usage_errors(cli, option, value):
+    """--workers 100000 would fork 100,000 processes and --generate -5 was accepted: both are usage
+    errors (exit 2) naming the allowed range, before anything runs."""
+    result = cli("impact", "nl@2025.1", "nl@2026.1", "--generate", "5", option, value)
+    assert result.code == 2 and option in result.err and "must be from" in result.err
+
+
+def test_the_api_starts_at_most_max_workers(mini, monkeypatch):
+    """evaluate_batch(workers=100000) starts no more than MAX_WORKERS processes."""
+    from invictus_rules import batch
+
+    started = []
+    real = batch.concurrent.futures.ProcessPoolExecutor
+
+    def counting(workers, **kwargs):
+        started.append(workers)
+        return real(2, **kwargs)
+
+    monkeypatch.setattr(batch.concurrent.futures, "ProcessPoolExecutor", counting)
+    assert len(list(mini.evaluate_batch([{"age": 3}] * 3, as_of="2026-01-01", output="decisions", workers=100_000))) == 3
+    assert started == [batch.MAX_WORKERS]

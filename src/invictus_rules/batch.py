@@ -28,6 +28,8 @@ from .result import build_assessment
 
 Output = Literal["decisions", "outcome", "assessment", "json"]
 CHUNK = 256
+MAX_WORKERS = max(64, 4 * (os.cpu_count() or 1))
+"""Worker processes one run may start; more are not started (each costs a process and memory)."""
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -98,8 +100,9 @@ def ordered_parallel_map(
     An item that cannot be sent to a worker (it cannot be pickled) is handed to ``local`` in this
     process instead, so it gives the result it would give with one worker. A worker that dies (killed
     by a signal or by the system for lack of memory) stops the run with a BatchError instead of
-    leaving it waiting forever for the lost chunk.
+    leaving it waiting forever for the lost chunk. At most ``MAX_WORKERS`` processes are started.
     """
+    workers = max(1, min(workers, MAX_WORKERS))
     chunks = _chunks(items, chunk_size)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:

@@ -7,6 +7,7 @@ errors say where the JSON is wrong without quoting it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -133,12 +134,35 @@ def read_case(source: str | Path, stdin: IO[bytes] | None = None) -> Case:
 
 
 def iter_cases(path: Path) -> Iterator[Case]:
-    """Cases from a folder of JSON files (sorted by name) or a JSON Lines file, one at a time."""
+    """Cases from a folder of JSON files (sorted by name) or a JSON Lines file, one at a time; each
+    line is read up to the size limit of a case (a file with no line ends, such as /dev/zero, stops
+    there with an error instead of filling the memory)."""
     if path.is_dir():
         for child in sorted(path.glob("*.json")):
             yield read_case(child)
         return
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise CaseError([Problem("case-not-readable", f"cannot read the cases: {exc.strerror or type(exc).__name__}", "give a folder of case JSON files or a JSON Lines file", Location(str(path)))]) from None
+    with handle:
+        for number in itertools.count(1):
+            line = handle.readline(MAX_CASE_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_CASE_BYTES:
+                raise CaseError([Problem("case-too-large", f"line {number} is longer than {MAX_CASE_BYTES:,} bytes", "write one case per line", Location(str(path), number, 1))])
             if line.strip():
                 yield case_from_data(parse_json(line, f"{path}:{number}"), f"{path}:{number}")
+
+
+def read_limited(source: str | Path, limit: int, what: str = "file") -> bytes:
+    """At most ``limit`` bytes of a file (one more shows that it is longer), or a CaseError."""
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CaseError([Problem("file-not-readable", f"cannot read the {what}: {exc.strerror or type(exc).__name__}", "check the path", Location(str(source)))]) from None
+    if len(data) > limit:
+        raise CaseError([Problem("file-too-large", f"the {what} is larger than {limit:,} bytes", "check that this is the right file", Location(str(source)))])
+    return data

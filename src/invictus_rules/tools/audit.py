@@ -36,7 +36,7 @@ def render_audit_report(
             meta.country,
             meta.version,
             meta.status,
-            meta.effective_from.isoformat(),
+            meta.effective_from.isoformat() if meta.effective_from else "(not set: a draft)",
             meta.effective_until.isoformat() if meta.effective_until else "(open)",
             ruleset.digest,
             "; ".join(meta.legal_basis) or "(none)",

@@ -116,10 +116,14 @@ def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, io: Any) -> int:
-    from ..cases import parse_json
+    from ..cases import MAX_CASE_BYTES, parse_json, read_limited
     from .replay import read_assessment, render_text, replay
 
-    data = Path(args.assessment).read_bytes() if args.assessment != "-" else io.stdin.read()
+    # an assessment is read with the size limit of a case (parse_json's): it is one case's record
+    if args.assessment == "-":
+        data = io.stdin.read(MAX_CASE_BYTES + 1)
+    else:
+        data = read_limited(args.assessment, MAX_CASE_BYTES, "assessment")
     recorded = read_assessment(parse_json(data, args.assessment), args.assessment)
     case = read_case(args.case, io.stdin)
     result = replay(recorded, case, Path(args.rulesets) if args.rulesets else None)
@@ -148,12 +152,32 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
+MAX_GENERATE = 10_000_000
+
+
+def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, with a message saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be from {low:,} to {high:,}")
+        return value
+
+    return parse
+
+
 def _impact_options(parser: argparse.ArgumentParser) -> None:
+    from ..batch import MAX_WORKERS
+
     parser.add_argument("--cases", metavar="PATH", help="a folder of case JSON files or a JSON Lines file")
-    parser.add_argument("--generate", metavar="N", type=int, default=0, help="without a corpus: generate N cases from the questionnaire")
+    parser.add_argument("--generate", metavar="N", type=_bounded(0, MAX_GENERATE, "--generate"), default=0, help=f"without a corpus: generate N cases from the questionnaire (at most {MAX_GENERATE:,})")
     parser.add_argument("--seed", type=int, default=1, help="seed for --generate (default 1), so runs are reproducible")
     parser.add_argument("--as-of", type=_date, help="date for cases without one (default today)")
-    parser.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    parser.add_argument("--workers", type=_bounded(1, MAX_WORKERS, "--workers"), help=f"processes to use (default: all cores; at most {MAX_WORKERS})")
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:

@@ -251,12 +251,17 @@ def _text_context(ruleset: CompiledRuleset, pick: _Picker) -> dict[str, Any]:
         for score in ruleset.scores
     }
     meta = ruleset.metadata
-    return {"answers": {}, "services": services, "scores": scores, "as_of": meta.effective_from.isoformat(), "language": pick.language}
+    return {"answers": {}, "services": services, "scores": scores, "as_of": _day(meta.effective_from), "language": pick.language}
+
+
+def _day(day: dt.date | None) -> str:
+    """A date as written in the docs; a draft may not have its effective_from yet."""
+    return day.isoformat() if day is not None else "—"
 
 
 def _facts(ruleset: CompiledRuleset, pick: _Picker) -> list[tuple[str, str]]:
     meta = ruleset.metadata
-    start = meta.effective_from.isoformat()
+    start = _day(meta.effective_from)
     effective = (
         pick.label("effective_range", start=start, end=meta.effective_until.isoformat())
         if meta.effective_until
@@ -518,7 +523,7 @@ def _index(built: list[_Built]) -> list[dict[str, Any]]:
             meta.country, {"code": meta.country, "name": f"{name} ({meta.country.upper()})" if name else meta.country.upper(), "versions": []}
         )
         until = meta.effective_until.isoformat() if meta.effective_until else ""
-        start = meta.effective_from.isoformat()
+        start = _day(meta.effective_from)
         country["versions"].insert(
             0,
             {
