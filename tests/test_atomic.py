@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import InvictusError
-
 from invictus_rules.load import list_countries, list_versions, read_document, shipped_rulesets_dir
 from invictus_rules.tools import files
 from invictus_rules.tools.files import write_atomic
