@@ -4,6 +4,7 @@ with a position or a path, and no error repeats a value from the input."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -467,3 +468,42 @@ def test_the_api_starts_at_most_max_workers(mini, monkeypatch):
     monkeypatch.setattr(batch.concurrent.futures, "ProcessPoolExecutor", counting)
     assert len(list(mini.evaluate_batch([{"age": 3}] * 3, as_of="2026-01-01", output="decisions", workers=100_000))) == 3
     assert started == [batch.MAX_WORKERS]
+
+
+# -- 12. no raw HTML from a ruleset in Markdown outputs ----------------------------------------------
+
+RAW_HTML = re.compile(r"(?<!\\)<(?:script|img|/a|b>)")  # a tag not escaped with a backslash
+
+
+def _outside_code(markdown: str) -> str:
+    """The Markdown without its code spans, where HTML is shown as text."""
+    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", markdown)
+
+
+def test_a_service_url_with_html_is_escaped_in_the_docs_markdown(cli, tmp_path):
+    """A service URL the schema allows, https://a.example/<script>..., is not an autolink with raw
+    HTML in the docs' Markdown: it is shown as escaped text."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8").replace('    phone: "116 006"\n', '    phone: "116 006"\n    url: "https://a.example/<script>alert(1)</script>"\n', 1)
+    ruleset = tmp_path / "mini.yaml"
+    ruleset.write_text(text, encoding="utf-8")
+    result = cli("docs", str(ruleset), "--out", str(tmp_path / "docs"))
+    assert result.code == 0, result.err
+    pages = list((tmp_path / "docs").rglob("*.md"))
+    assert pages
+    for page in pages:
+        shown = _outside_code(page.read_text(encoding="utf-8"))
+        assert not RAW_HTML.search(shown), page
+
+
+@pytest.mark.parametrize("label", ["<b>x</b>", "<script>alert(1)</script> " + "long " * 20, "`<img src=x onerror=alert(1)>`"])
+def test_a_changed_label_with_html_is_escaped_in_the_markdown_diff(cli, tmp_path, label):
+    """An option label changed to text with HTML in it shows as text in diff --format markdown."""
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    old.write_text(text, encoding="utf-8")
+    new.write_text(text.replace("label: {en: Robbery, nl: Beroving}", "label: {en: '" + label.replace("'", "''") + "', nl: Beroving}"), encoding="utf-8")
+    result = cli("diff", str(old), str(new), "--format", "markdown")
+    assert result.code == 0, result.err
+    assert "Robbery" in result.out
+    assert not RAW_HTML.search(_outside_code(result.out)), result.out

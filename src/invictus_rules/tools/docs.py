@@ -405,7 +405,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target)
+    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target, md_link=markdown_link)
     return env
 
 
@@ -448,9 +448,19 @@ def paragraphs(text: str) -> list[str]:
     return [block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`\\]+")
+
+
 def link_target(text: str) -> str:
-    """The address a source names, when it is a web address; '' otherwise."""
-    return text if re.fullmatch(r"https?://\S+", text.strip()) else ""
+    """The address a source names, when it is a web address that is safe inside ``<...>`` (no
+    spaces, quotes or angle brackets, which would end the link or start raw HTML); '' otherwise."""
+    return text.strip() if _WEB_ADDRESS.fullmatch(text.strip()) else ""
+
+
+def markdown_link(text: str) -> str:
+    """A web address as a Markdown autolink, or, when it is not a plain one, as escaped text."""
+    target = link_target(text)
+    return f"<{target}>" if target else markdown_cell(text)
 
 
 @dataclass(frozen=True)
