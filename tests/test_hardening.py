@@ -507,3 +507,99 @@ def test_a_changed_label_with_html_is_escaped_in_the_markdown_diff(cli, tmp_path
     assert result.code == 0, result.err
     assert "Robbery" in result.out
     assert not RAW_HTML.search(_outside_code(result.out)), result.out
+
+
+# -- 13. errors do not carry the case in their chain -----------------------------------------------
+
+
+def _chain(error: BaseException) -> str:
+    """Everything an error's chain holds: each exception's args, attributes and repr."""
+    seen, parts, todo = set(), [], [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        parts += [repr(current), repr(current.args), repr(vars(current))]
+        todo += [current.__context__, current.__cause__]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"answers": {"name": "' + SECRET.encode() + b'"',
+        b'{"answers": {"name": "' + SECRET.encode() + b'\xff"}}',
+        b'{"answers": {"name": "' + SECRET.encode() + b'", "name": 1}}',
+        b'{"answers": {"name": "' + SECRET.encode() + b'", "n": NaN}}',
+        b'{"answers": {"name": "' + SECRET.encode() + b'", "n": ' + b"[" * 100_000 + b"}}",
+    ],
+    ids=["json", "utf8", "duplicate", "nan", "deep"],
+)
+def test_a_case_error_chain_holds_no_case_text(data):
+    """CaseError.__context__ and __cause__ are empty: JSONDecodeError.doc and UnicodeDecodeError.object
+    held the whole case."""
+    from invictus_rules.cases import parse_json
+    from invictus_rules.errors import CaseError
+
+    with pytest.raises(CaseError) as info:
+        parse_json(data, "case.json")
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert SECRET not in _chain(info.value)
+
+
+def test_an_answers_error_chain_holds_no_answer(mini):
+    """An impossible date answer gives an AnswersError whose chain does not hold the text sent."""
+    text = _with_condition("age < 18").replace("questions:\n", "questions:\n  - {id: born, type: date, text: {en: Born, nl: Geboren}}\n", 1)
+    with pytest.raises(AnswersError) as info:
+        load_ruleset_text(text).evaluate({"born": "2026-02-31"}, as_of="2026-03-01")
+    assert "2026-02-31" not in _chain(info.value)
+
+
+# -- 14. a hostile language code -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["\ud800", "\u202eevil", "nl\x00", "x" * 10_000, "<b>en</b>"])
+def test_a_hostile_language_is_neither_echoed_nor_fatal(cli, tmp_path, language):
+    """A lone surrogate, bidi control, NUL or 10,000 characters as the case's language: the JSON
+    output is written (no PydanticSerializationError), in the default language, and the warning does
+    not repeat the language."""
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"language": language, "answers": {"safe_to_talk": True, "crime_type": "robbery"}}), encoding="utf-8")
+    for fmt in ("json", "text"):
+        result = cli("assess", str(FIXTURES / "mini.yaml"), str(case), "--format", fmt)
+        output = _no_traceback(result)
+        assert result.code == 0, output
+        assert language not in output and "\u202e" not in output and "\\u202e" not in output and "\\ud800" not in output
+    assert json.loads(cli("assess", str(FIXTURES / "mini.yaml"), str(case), "--format", "json").out)["language"] == "en"
+
+
+# -- 15. replay of a tampered record -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tamper", ["extra-key", "wrong-type", "missing"])
+def test_replay_of_a_tampered_record_names_no_key_or_value(cli, tmp_path, tamper):
+    """A record with an added key, a changed type or a removed field is invalid-assessment, without
+    repeating the added key's name or any value, and without pydantic's error in the chain."""
+    from invictus_rules.errors import CaseError
+    from invictus_rules.tools.replay import read_assessment
+
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"answers": {"safe_to_talk": True, "crime_type": "robbery"}}), encoding="utf-8")
+    record = json.loads(cli("assess", str(FIXTURES / "mini.yaml"), str(case), "--format", "json", "--as-of", "2026-02-01").out)
+    if tamper == "extra-key":
+        record[SECRET] = SECRET
+        record["ruleset"]["x" + SECRET] = 1
+    elif tamper == "wrong-type":
+        record["as_of"] = SECRET
+    else:
+        del record["ruleset"]
+    recorded = tmp_path / "record.json"
+    recorded.write_text(json.dumps(record), encoding="utf-8")
+    result = cli("replay", str(recorded), str(case))
+    output = _no_traceback(result)
+    assert result.code == 1 and "error[invalid-assessment]" in output
+    assert SECRET not in output
+    with pytest.raises(CaseError) as info:
+        read_assessment(record, "record.json")
+    assert SECRET not in _chain(info.value)

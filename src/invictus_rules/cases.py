@@ -56,27 +56,32 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(data: bytes | str, file: str) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity; errors give line and column only."""
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity; errors give line and column only.
+
+    Every CaseError is raised outside the ``except`` block that found the problem, so that neither
+    its ``__context__`` nor its ``__cause__`` holds the decoder's exception, which carries the whole
+    case text (``JSONDecodeError.doc``, ``UnicodeDecodeError.object``)."""
     if len(data) > MAX_CASE_BYTES:
         raise CaseError([Problem("case-too-large", f"the case is larger than {MAX_CASE_BYTES:,} bytes", "send one case per file", Location(file))])
+    problem: Problem | None = None
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise CaseError([Problem("case-encoding", "the case is not valid UTF-8 text", "save or send it as UTF-8 JSON", Location(file))]) from None
+            problem = Problem("case-encoding", "the case is not valid UTF-8 text", "save or send it as UTF-8 JSON", Location(file))
     else:
         text = data
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as exc:
-        raise CaseError(
-            [Problem("case-json", f"the case is not valid JSON: {exc.msg}", "check commas, quotes and brackets", Location(file, exc.lineno, exc.colno))]
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        text = str(exc)
-        readable = ("appears twice", "not allowed", "too large")
-        message = text if any(part in text for part in readable) else "a value cannot be read"
-        raise CaseError([Problem("case-json", f"the case is not valid JSON: {message}", "send plain JSON values", Location(file))]) from None
+    if problem is None:
+        try:
+            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float)
+        except json.JSONDecodeError as exc:
+            problem = Problem("case-json", f"the case is not valid JSON: {exc.msg}", "check commas, quotes and brackets", Location(file, exc.lineno, exc.colno))
+        except (ValueError, RecursionError) as exc:
+            reason = str(exc)
+            readable = ("appears twice", "not allowed", "too large")
+            message = reason if any(part in reason for part in readable) else "a value cannot be read"
+            problem = Problem("case-json", f"the case is not valid JSON: {message}", "send plain JSON values", Location(file))
+    raise CaseError([problem])
 
 
 def case_from_data(data: Any, file: str) -> Case:

@@ -32,15 +32,29 @@ class ReplayResult:
         return self.recorded.engine_version, __version__
 
 
+_ERROR_KINDS = {"missing": "missing", "extra_forbidden": "not part of an assessment"}
+
+
 def read_assessment(data: Any, file: str) -> Assessment:
+    """The recorded assessment, or a CaseError that names no key and no value of the file (a
+    tampered record may carry anything in its keys) and does not chain pydantic's error, which
+    holds the whole input."""
     try:
         return Assessment.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CaseError(
-            [Problem("invalid-assessment", f"the file is not an assessment made by invictus-rules ({where}: {first['msg']})", "pass the JSON written by 'invictus-rules assess --format json'", Location(file))]
-        ) from None
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    kinds = sorted({_ERROR_KINDS.get(error["type"], "of the wrong type or form") for error in errors})
+    count = len(errors)
+    raise CaseError(
+        [
+            Problem(
+                "invalid-assessment",
+                f"the file is not an assessment made by invictus-rules: {count} field{'s' if count != 1 else ''} {'is' if count == 1 else 'are'} {' or '.join(kinds)}",
+                "pass the JSON written by 'invictus-rules assess --format json', unchanged",
+                Location(file),
+            )
+        ]
+    )
 
 
 def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -> ReplayResult:
