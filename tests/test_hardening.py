@@ -603,3 +603,19 @@ def test_replay_of_a_tampered_record_names_no_key_or_value(cli, tmp_path, tamper
     with pytest.raises(CaseError) as info:
         read_assessment(record, "record.json")
     assert SECRET not in _chain(info.value)
+
+
+# -- 16. a NUL byte in a ruleset ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char, name", [("\x00", "NUL"), ("\x1b", "ESCAPE"), ("\ud800", "does not allow")])
+def test_a_character_yaml_refuses_is_reported_at_its_line_and_column(char, name):
+    """A NUL byte (or an escape, or a lone surrogate in text given as str) is control-character at
+    file:line:col, not "position 19 in <unicode string>"."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8").replace("name: {en: Victim helpline,", "name: {en: Victim" + char + "helpline,", 1)
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(text, file="hostile.yaml")
+    [problem] = info.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("control-character", 79, 22)
+    assert name in problem.message and "position" not in str(info.value)
+    assert str(info.value).startswith("hostile.yaml:79:22: error[control-character]")
