@@ -619,3 +619,36 @@ def test_a_character_yaml_refuses_is_reported_at_its_line_and_column(char, name)
     assert (problem.code, problem.location.line, problem.location.column) == ("control-character", 79, 22)
     assert name in problem.message and "position" not in str(info.value)
     assert str(info.value).startswith("hostile.yaml:79:22: error[control-character]")
+
+
+KILL_AN_IMPACT_WORKER = r"""
+import os, signal
+from invictus_rules import BatchError
+from invictus_rules.tools.impact import run_impact
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Deadly(dict):
+    # answers that kill the worker process that unpickles them, as the OOM killer would
+    def __reduce__(self):
+        return (die, ())
+
+
+cases = [(f"c{n}", {"safe_to_talk": True}, "2026-03-01") for n in range(300)] + [("deadly", Deadly(), "2026-03-01")]
+try:
+    run_impact("nl@2025.1", "nl@2026.1", iter(cases), workers=2)
+except BatchError as error:
+    print("BatchError", error.problems[0].code)
+else:
+    print("finished")
+"""
+
+
+def test_a_killed_worker_stops_impact_with_a_clear_error():
+    """impact, like evaluate_batch, stops with BatchError when a worker dies (it used to hang)."""
+    done = subprocess.run([sys.executable, "-c", KILL_AN_IMPACT_WORKER], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.split() == ["BatchError", "worker-died"], done.stdout
