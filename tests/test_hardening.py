@@ -652,3 +652,20 @@ def test_a_killed_worker_stops_impact_with_a_clear_error():
     done = subprocess.run([sys.executable, "-c", KILL_AN_IMPACT_WORKER], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stdout.split() == ["BatchError", "worker-died"], done.stdout
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["Call {{ services.helpline.phone }}.", "{{{ services.helpline.phone }}", "{{ services.helpline.phone }}}", "{{ answers.age }} {{ as_of }}", "{{ services.helpline.nope }}", "{{ scores.dv_risk.level }} {{ language }}", "a { b } {{ services.helpline.name }}", "{{- services.helpline.phone }}"],
+)
+def test_the_quick_check_of_plain_fields_agrees_with_the_full_check(source, monkeypatch):
+    """Texts that only print fields skip jinja2's parser at load time; the verdict is the full check's."""
+    from invictus_rules import templates
+
+    known = {"services": ["helpline"], "answers": ["age"], "scores": ["dv_risk"]}
+    quick, quick_issues = templates.check_template(source, known)
+    monkeypatch.setattr(templates, "_simple_reads", lambda source, known: None)
+    full, full_issues = templates.check_template(source, known)
+    assert (quick is None, [i.code for i in quick_issues]) == (full is None, [i.code for i in full_issues])
+    if quick is not None and full is not None:
+        assert quick.static == full.static

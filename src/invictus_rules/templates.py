@@ -329,7 +329,7 @@ def _simple_reads(source: str, known: Mapping[str, Iterable[str]]) -> set[str] |
             return None
         reads.add(name)
     rest = _FIELD.sub("", source)
-    if "{{" in rest or "{%" in rest or "{#" in rest:
+    if "{" in rest or "}" in rest:  # any other brace may change how jinja2 reads the fields
         return None
     return reads
 
