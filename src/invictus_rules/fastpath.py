@@ -299,9 +299,9 @@ def _generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequen
         # the highest true level wins: one flat test per level, from the lowest up, each later true
         # one overriding (flat statements, so a score of many levels does not nest its code deeply)
         body.append(_assign(f"k{s_index}", _const(None)))
-        for l_index, flag in enumerate(level_flags):
-            chosen = _assign(f"k{s_index}", _const(l_index))
-            body.append(chosen if isinstance(flag, ast.Constant) else ast.If(flag, [chosen], []))
+        for l_index, level_flag in enumerate(level_flags):
+            take = _assign(f"k{s_index}", _const(l_index))
+            body.append(take if isinstance(level_flag, ast.Constant) else ast.If(level_flag, [take], []))
         body.append(_assign(f"r{s_index}", _name(f"k{s_index}")))
         override: ast.expr = _const(None)
         if score.override_question is not None:
