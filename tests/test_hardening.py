@@ -674,3 +674,19 @@ def test_the_quick_check_of_plain_fields_agrees_with_the_full_check(source, monk
     assert (quick is None, [i.code for i in quick_issues]) == (full is None, [i.code for i in full_issues])
     if quick is not None and full is not None:
         assert quick.static == full.static
+
+
+@pytest.mark.parametrize("terms, loads", [(240, True), (251, False), (2000, False)])
+def test_long_chains_of_arithmetic_load_or_fail_with_a_position(terms, loads):
+    """'a + a + ...' nests one level per operator: up to 250 levels load and evaluate on both paths;
+    more is condition-syntax at the condition's first column, not a RecursionError (400 terms was)."""
+    text = _with_condition(" + ".join(["age"] * terms) + " < 18")
+    if loads:
+        ruleset = load_ruleset_text(text)
+        assert ruleset.evaluate({"age": 0}, as_of="2026-01-01").information
+        assert ruleset.evaluate({}, as_of="2026-01-01") is not None
+        return
+    with pytest.raises(RulesetError) as info:
+        load_ruleset_text(text, file="hostile.yaml")
+    [problem] = info.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("condition-syntax", 108, 11)

@@ -119,6 +119,44 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+MAX_TREE_DEPTH = 250
+"""Levels of a condition's tree. Brackets, 'not' and '-' are limited to MAX_DEPTH, but a chain of
+'+' or '*' adds a level per operator (``a + b + c`` is ``(a + b) + c``): the stages that walk the
+tree recursively (type checks, closures, explanations) must stay within Python's recursion limit."""
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Arith, Compare)):
+        return (node.left, node.right)
+    if isinstance(node, BoolOp):
+        return node.operands
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, (Not, Negate)):
+        return (node.operand,)
+    if isinstance(node, ListLiteral):
+        return node.items
+    return ()
+
+
+def _too_deep(root: Node) -> Node | None:
+    """The lowest node of ``root``'s tree that lies more than MAX_TREE_DEPTH levels deep, if any."""
+    depths: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, visited = stack.pop()
+        children = _children(node)
+        if not visited:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        depth = 1 + max((depths[id(child)] for child in children), default=0)
+        if depth > MAX_TREE_DEPTH:
+            return node
+        depths[id(node)] = depth
+    return None
+
+
 def parse(text: str, path: Path = ()) -> Node:
     """Parse condition text into a tree, or raise ExprSyntaxError."""
     if len(text) > MAX_LENGTH:
@@ -130,7 +168,17 @@ def parse(text: str, path: Path = ()) -> Node:
         )
     if not text.strip():
         raise ExprSyntaxError("the condition is empty", 0, 1, "write a condition, or 'true' to always apply")
-    return _Parser(text, tokenize(text), path).parse()
+    tree = _Parser(text, tokenize(text), path).parse()
+    deepest = _too_deep(tree)
+    if deepest is not None:
+        start = deepest.span.start
+        raise ExprSyntaxError(
+            f"the condition nests more than {MAX_TREE_DEPTH} levels deep: each '+', '-', '*' or '/' in a row adds one",
+            start,
+            start + 1,
+            "add many answers up in a score instead, or split the condition with 'all:' / 'any:' lists",
+        )
+    return tree
 
 
 class _Parser:
