@@ -168,8 +168,9 @@ def parse(text: str, path: Path = ()) -> Node:
         )
     if not text.strip():
         raise ExprSyntaxError("the condition is empty", 0, 1, "write a condition, or 'true' to always apply")
-    tree = _Parser(text, tokenize(text), path).parse()
-    deepest = _too_deep(tree)
+    tokens = tokenize(text)
+    tree = _Parser(text, tokens, path).parse()
+    deepest = _too_deep(tree) if len(tokens) > MAX_TREE_DEPTH else None  # each level takes a token
     if deepest is not None:
         start = deepest.span.start
         raise ExprSyntaxError(
