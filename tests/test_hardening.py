@@ -690,3 +690,10 @@ def test_long_chains_of_arithmetic_load_or_fail_with_a_position(terms, loads):
         load_ruleset_text(text, file="hostile.yaml")
     [problem] = info.value.problems
     assert (problem.code, problem.location.line, problem.location.column) == ("condition-syntax", 108, 11)
+
+
+def test_a_path_with_a_nul_byte_is_an_error_with_a_code():
+    """A pathlib.Path holding a NUL byte is invalid-reference, not open()'s ValueError."""
+    with pytest.raises(RulesetNotFoundError) as info:
+        load_ruleset(Path("rules\0" + SECRET + ".yaml"))
+    assert info.value.problems[0].code == "invalid-reference" and SECRET not in str(info.value)

@@ -147,12 +147,14 @@ def display_path(path: Path) -> str:
 
 
 def read_bytes(path: Path) -> bytes:
+    if "\0" in str(path):  # open() would raise ValueError, and no file can have such a name
+        raise RulesetNotFoundError([Problem("invalid-reference", "the path contains a NUL character", "check the path")])
     try:
         with path.open("rb") as handle:
             data = handle.read(20 * 1024 * 1024 + 1)
     except OSError as exc:
         raise RulesetNotFoundError(
-            [Problem("file-not-readable", f"cannot read the file: {exc.strerror or exc}", "check the path", Location(str(path)))]
+            [Problem("file-not-readable", f"cannot read the file: {exc.strerror or type(exc).__name__}", "check the path", Location(str(path)))]
         ) from None
     return data
 
