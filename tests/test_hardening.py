@@ -697,3 +697,12 @@ def test_a_path_with_a_nul_byte_is_an_error_with_a_code():
     with pytest.raises(RulesetNotFoundError) as info:
         load_ruleset(Path("rules\0" + SECRET + ".yaml"))
     assert info.value.problems[0].code == "invalid-reference" and SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("command", [["coverage-matrix"], ["compare", "{case}"]])
+def test_a_missing_rulesets_folder_is_an_error_for_cross_country_commands(cli, tmp_path, command):
+    """coverage-matrix --rulesets /missing printed '0 gaps' and exited 0, as verify printed ok."""
+    case = tmp_path / "case.json"
+    case.write_text('{"answers": {}}', encoding="utf-8")
+    result = cli(*[a.format(case=case) for a in command], "--rulesets", str(tmp_path / "missing"))
+    assert result.code == 1 and "error[rulesets-not-found]" in result.err

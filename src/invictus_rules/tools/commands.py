@@ -223,8 +223,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def _countries(args: argparse.Namespace) -> list[str]:
+    from ..errors import Location, Problem, RulesetNotFoundError
     from ..load import list_countries
 
+    if args.rulesets and not Path(args.rulesets).is_dir():  # not "no countries, no gaps"
+        raise RulesetNotFoundError([Problem("rulesets-not-found", "the rulesets folder does not exist or is not a folder", "give the folder that holds <country>/<version>.yaml", Location(args.rulesets))])
     available = list_countries(Path(args.rulesets) if args.rulesets else None)
     if not args.countries:
         return available
