@@ -239,7 +239,7 @@ def find_ruleset(
     rulesets_dir: Path | None = None,
 ) -> Path:
     """The file a reference names: a path, ``cc`` (version in force on ``as_of``) or ``cc@YYYY.N``."""
-    match = _COUNTRY_REF.match(reference)
+    match = _COUNTRY_REF.match(reference) if isinstance(reference, str) else None
     if not match:
         return path_reference(reference)
     country = match["country"]
