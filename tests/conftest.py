@@ -33,6 +33,12 @@ def mini() -> Ruleset:
     return load_ruleset(FIXTURES / "mini.yaml")
 
 
+@pytest.fixture(scope="session")
+def safety() -> Ruleset:
+    """A ruleset with a safety section and every referral mode."""
+    return load_ruleset(FIXTURES / "safety.yaml")
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str):
         self.code = code

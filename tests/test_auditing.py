@@ -123,3 +123,19 @@ def test_answers_a_version_does_not_know_are_set_aside_not_the_case():
     report = run_impact("pt@2025.1", "pt@2025.2", iter([("c1", case, "2025-07-15")]), workers=1)
     assert report.invalid_old == 1 and report.invalid_new == 0
     assert report.kinds == {"level dv_risk: high -> extreme": 1}
+
+
+def test_replay_of_an_assessment_recorded_before_the_safety_fields(cli, tmp_path):
+    """A recording without the fields added for safe contact still loads and replays identical."""
+    data = json.loads(cli("assess", "nl", str(CASE), "--format", "json").out)
+    for key in ("safety", "deferred", "status", "undecidable"):
+        del data[key]
+    for score in data["scores"]:
+        del score["possible_level_labels"]
+    for referral in data["referrals"]:
+        for reason in referral["reasons"]:
+            del reason["legal_basis"], reason["action"]
+    recorded = tmp_path / "old-assessment.json"
+    recorded.write_text(json.dumps(data))
+    replayed = cli("replay", str(recorded), str(CASE))
+    assert replayed.code == 0 and "IDENTICAL" in replayed.out, replayed.out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -45,3 +46,13 @@ def test_coverage_matrix(cli):
             assert all(row["covered_by"].values()), row
     text = cli("coverage-matrix").out
     assert "Art. 22(4)" in text and "nl@" in text
+
+
+def test_coverage_matrix_runs_canonical_cases_through_the_engine(safety, mini):
+    """The emergency, child-protection and trafficking-residence rows come from real assessments."""
+    from invictus_rules.tools.compare import coverage_matrix
+
+    rows = {label: cells for _, label, cells in coverage_matrix([safety, mini], dt.date(2027, 2, 1))}
+    assert rows["safety first: emergency route when every answer is declined"] == [["emergency"], []]
+    assert rows["statutory child-protection route for a child victim (a report)"] == [["child_protection"], []]
+    assert rows["trafficking: reflection period and residence information"] == [["trafficking_residence"], []]

@@ -14,7 +14,7 @@ import pytest
 import invictus_rules
 from invictus_rules.errors import InvictusError
 from invictus_rules.load import list_countries, list_versions
-from invictus_rules.tools.doc_labels import LABELS, labels
+from invictus_rules.labels import LABELS, labels
 from invictus_rules.tools.docs import TEMPLATES, build_site, markdown_cell, markdown_code, resolve_rulesets
 
 from .conftest import FIXTURES, ROOT
@@ -230,7 +230,10 @@ def test_labels_are_complete():
         table = LABELS[language]
         assert set(table) == set(english), set(english) ^ set(table)
         for key, text in table.items():
-            for placeholder in ("{start}", "{end}", "{min}", "{max}", "{n}", "{score}", "{question}", "{version}", "{date}", "{engine}", "{file}"):
+            for placeholder in (
+                "{start}", "{end}", "{min}", "{max}", "{n}", "{score}", "{question}", "{version}", "{date}", "{engine}", "{file}",
+                "{ruleset}", "{country}", "{sha}", "{language}", "{low}", "{high}", "{points}", "{critical}", "{questions}", "{channels}", "{label}", "{text}",
+            ):
                 assert (placeholder in text) == (placeholder in english[key]), (language, key)
     assert labels("de")["questionnaire"] == "Questionnaire"
 

@@ -11,7 +11,28 @@ from invictus_rules.tools.lint import is_clean, lint_file
 
 from .conftest import FIXTURES
 
-MINI = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+SAFETY = """safety:
+  safe_to_talk: safe_to_talk
+  safe_channels: channels
+  emergency: [helpline]
+  silent: []  # none in this fixture
+  advice: {en: End the call calmly., nl: Beëindig het gesprek rustig.}
+"""
+CHANNELS = """  - id: channels
+    type: multiple_choice
+    text: {en: How can we reach you safely?, nl: Hoe kunnen wij u veilig bereiken?}
+    options:
+      - value: phone
+        label: {en: Phone, nl: Telefoon}
+"""
+# the fixture, with the safe contact a new version must declare (mini.yaml itself predates it)
+MINI = (
+    (FIXTURES / "mini.yaml")
+    .read_text(encoding="utf-8")
+    .replace('    phone: "116 006"\n', '    phone: "116 006"\n    first_contact: phone\n', 1)
+    .replace("  - id: crime_type\n", CHANNELS + "  - id: crime_type\n", 1)
+    .replace("referrals:\n", SAFETY + "referrals:\n", 1)
+)
 
 
 def lint_text(tmp_path: Path, text: str) -> list[tuple[str, str, int]]:
@@ -44,6 +65,12 @@ CASES = {
     "translation-identical": ("body: {en: Children get extra protection., nl: Kinderen krijgen extra bescherming.}", "body: {en: Children get extra protection., nl: Children get extra protection.}"),
     "implicit-default": ("        points: 3\n        critical: false\n", "        points: 3\n"),
     "changelog-missing": ('  changelog:\n    - version: "2026.1"', '  changelog:\n    - version: "2025.9"'),
+    "safety-missing": (SAFETY, ""),
+    "handover-without-first-contact": ("    first_contact: phone\n", "    first_contact: none\n"),
+    "report-reads-safety": (
+        "    mode: inform_only\n",
+        '    mode: report\n    legal_basis: ["Child Protection Act art. 7"]\n    action: {en: Report today., nl: Meld vandaag.}\n',
+    ),
 }
 
 
@@ -126,7 +153,7 @@ def test_lint_cli_json_and_exit_code(cli, tmp_path):
     result = cli("lint", str(path), "--format", "json")
     assert result.code == 1
     assert json.loads(result.out)["files"][0]["problems"][0]["code"] == "information-never-given"
-    assert cli("lint", str(FIXTURES / "mini.yaml")).code == 0
+    assert cli("lint", str(FIXTURES / "safety.yaml")).code == 0
 
 
 def test_invalid_ruleset_reports_its_errors(tmp_path):

@@ -20,7 +20,7 @@ AS_OF = dt.date(2026, 3, 1)
 
 
 def _rulesets() -> list[Ruleset]:
-    found = [load_ruleset(FIXTURES / "mini.yaml")]
+    found = [load_ruleset(FIXTURES / "mini.yaml"), load_ruleset(FIXTURES / "safety.yaml")]
     for country in list_countries():
         for version in list_versions(country):
             found.append(load_ruleset(version.path))

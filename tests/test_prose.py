@@ -11,7 +11,7 @@ from invictus_rules import load_ruleset, load_ruleset_text
 from invictus_rules.expr.check import FUNCTIONS
 from invictus_rules.expr.nodes import Call, Node, walk
 from invictus_rules.expr.parser import parse
-from invictus_rules.tools.doc_labels import LABELS
+from invictus_rules.labels import LABELS
 from invictus_rules.tools.prose import FUNCTION_PHRASES, PHRASES, describe, outline
 
 ROOT = Path(__file__).resolve().parents[1]

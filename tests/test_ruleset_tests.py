@@ -96,13 +96,50 @@ def test_broken_test_file_is_reported_with_position(cli, folder):
 
 
 def test_pytest_plugin_collects_cases(folder):
-    """pytest collects each YAML case as a test and shows the same diff on failure."""
+    """With the plugin's collection switched on, pytest collects each YAML case and shows the same diff on failure."""
     (folder / "tests" / "ok.yaml").write_text(PASSING)
     (folder / "tests" / "bad.yaml").write_text(FAILING)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(folder / "tests"), "-q", "-p", "no:cacheprovider", "-W", "ignore", "--rootdir", str(folder)],
+        [sys.executable, "-m", "pytest", str(folder / "tests"), "-q", "-p", "no:cacheprovider", "-W", "ignore", "--rootdir", str(folder), "--invictus-rules-tests"],
         capture_output=True,
         text=True,
     )
     assert "1 failed, 2 passed" in done.stdout, done.stdout
     assert "levels.dv_risk: expected high, got standard" in done.stdout
+
+
+SAFETY_CASES = """\
+as_of: 2027-02-01
+language: en
+ruleset: ../2027.1.yaml
+cases:
+  - name: Not safe to talk, a child at home - a report, consent referrals deferred
+    answers: {safe_to_talk: false, crime_type: domestic_violence, lives_with_offender: true, children_at_home: true, victim_age: 30, wants_shelter: false, injured: false}
+    expect:
+      safety: true
+      deferred: [dv_centre_consent, support]
+      no_deferred: [child_protection_report]
+      modes: {child_protection: report, support: inform_only}
+      status: complete
+  - name: The gate declined - the rule it guards is undecidable
+    answers: {safe_to_talk: true, safe_contact_channels: [phone], crime_type: domestic_violence, lives_with_offender: {status: declined}, victim_age: {status: declined}, wants_shelter: false, injured: false}
+    expect:
+      safety: false
+      status: complete_with_declined
+      undecidable: [child_protection_report]
+"""
+
+
+def test_safety_expectations(cli, tmp_path):
+    """deferred, no_deferred, safety, status and undecidable are checked, and unknown ids are named."""
+    country = tmp_path / "rules" / "xx"
+    (country / "tests").mkdir(parents=True)
+    (country / "2027.1.yaml").write_text((FIXTURES / "safety.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (country / "tests" / "safety.yaml").write_text(SAFETY_CASES, encoding="utf-8")
+    result = cli("test", str(country / "tests" / "safety.yaml"))
+    assert result.code == 0, result.out
+    (country / "tests" / "safety.yaml").write_text(SAFETY_CASES.replace("deferred: [dv_centre_consent, support]", "deferred: [dv_centre_consnt]").replace("safety: false", "safety: true"), encoding="utf-8")
+    failed = cli("test", str(country / "tests" / "safety.yaml"))
+    assert failed.code == 1
+    assert "deferred: expected a referral rule or service dv_centre_consnt, got no such referral rule or service in xx@2027.1" in failed.out
+    assert "safety: expected a safety block, got none" in failed.out

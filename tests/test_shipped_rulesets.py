@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNTRIES = ["bg", "fi", "fr", "hr", "it", "nl", "pt"]
 OFFICIAL = {"bg": {"bg"}, "fi": {"fi", "sv"}, "fr": {"fr"}, "hr": {"hr"}, "it": {"it"}, "nl": {"nl"}, "pt": {"pt"}}
 FILES = [v.path for c in list_countries() for v in list_versions(c)]
+PREDATE_SAFETY = {"bg/2026.1", "fi/2026.1", "fr/2026.1", "hr/2026.1", "it/2026.1", "nl/2025.1", "nl/2026.1", "pt/2025.1", "pt/2025.2"}
+"""The versions published before the safety section (immutable): exempt from the safe-contact errors only."""
+SAFE_CONTACT_CODES = {"safety-missing", "handover-without-first-contact"}
 
 
 def test_all_seven_countries_ship_a_ruleset():
@@ -30,6 +33,8 @@ def test_all_seven_countries_ship_a_ruleset():
 def test_ruleset_is_lint_clean_and_multilingual(path: Path):
     """No lint errors or warnings; texts in the official language(s) and English."""
     problems = lint_file(path)
+    if f"{path.parent.name}/{path.stem}" in PREDATE_SAFETY:
+        problems = [p for p in problems if p.code not in SAFE_CONTACT_CODES]
     assert is_clean(problems), format_problems(problems)
     from invictus_rules import load_ruleset
 

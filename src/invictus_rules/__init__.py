@@ -11,9 +11,11 @@ Typical use::
 from ._version import __version__
 from .answers import Answers
 from .api import Ruleset, load_ruleset, load_ruleset_text
-from .errors import AnswersError, BatchError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import AnswersError, BatchError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .load import VersionInfo
 from .evaluate import Outcome
-from .model import json_schema
+from .model import Question, json_schema
+from .registry import Registry
 from .result import (
     Assessment,
     InformationResult,
@@ -29,6 +31,7 @@ __all__ = [
     "__version__",
     "Answers",
     "AnswersError",
+    "CaseError",
     "Assessment",
     "BatchError",
     "InformationResult",
@@ -37,7 +40,9 @@ __all__ = [
     "Outcome",
     "PendingResult",
     "Problem",
+    "Question",
     "ReferralResult",
+    "Registry",
     "Ruleset",
     "RulesetError",
     "RulesetNotFoundError",
@@ -45,6 +50,7 @@ __all__ = [
     "ScoreResult",
     "Trace",
     "TraceEntry",
+    "VersionInfo",
     "json_schema",
     "load_ruleset",
     "load_ruleset_text",

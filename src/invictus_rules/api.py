@@ -18,6 +18,7 @@ from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch
 from .load import compile_source, display_path, find_ruleset, read_bytes
 from .model import Question
+from .questionnaire import answers_schema, questionnaire
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
 DateLike = dt.date | str | None
@@ -166,6 +167,14 @@ class Ruleset:
             workers=workers,
             local=self._compiled,
         )
+
+    def questionnaire(self) -> dict[str, Any]:
+        """The questionnaire as a versioned JSON document: every language, ``ask_if`` as a tree."""
+        return questionnaire(self._compiled)
+
+    def answers_schema(self) -> dict[str, Any]:
+        """A JSON Schema (2020-12) of the answers this version accepts."""
+        return answers_schema(self._compiled)
 
     def next_questions(self, answers: Mapping[str, Any] | Answers | None = None, *, as_of: DateLike = None) -> list[Question]:
         """The questions still to ask, in order: asked (their ask_if is true) and not yet answered."""

@@ -58,15 +58,17 @@ def evaluate_one(compiled: CompiledRuleset, answers: Mapping[str, Any], as_of: d
 
 def decisions(compiled: CompiledRuleset, outcome: Any) -> dict[str, Any]:
     """The decisions of one case as plain data: level per score (None while undecided), services
-    referred, information items given, rules pending. Small, so it travels cheaply between processes."""
+    referred, referral rules deferred for safety, information items given, rules pending. Small, so it
+    travels cheaply between processes."""
     levels = {}
     for score, result in zip(compiled.scores, outcome.scores):
         level = result.level
         levels[score.spec.id] = score.level_ids[level[0]] if level is not None and level[0] == level[1] else None
-    referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referrals) if fired is True))
+    referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referred) if fired is True))
+    deferred = [compiled.referrals[index].spec.id for index, _ in outcome.deferred]
     information = [item.spec.id for item, given in zip(compiled.information, outcome.information) if given is True]
     pending = [rule.spec.id for rule, fired in zip((*compiled.referrals, *compiled.information), (*outcome.referrals, *outcome.information)) if fired is None]
-    return {"levels": levels, "referrals": referred, "information": information, "pending": pending}
+    return {"levels": levels, "referrals": referred, "deferred": deferred, "information": information, "pending": pending}
 
 
 def _chunk(cases: list[Mapping[str, Any]]) -> list[Any]:

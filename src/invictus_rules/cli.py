@@ -20,8 +20,8 @@ from .api import Ruleset, load_ruleset, to_date
 from .cases import Case, read_case
 from .errors import InvictusError, Location, Problem, format_problems
 from .load import compile_file, shipped_rulesets_dir
-from .model import json_schema
 from .render import render_text
+from .schemas import SCHEMAS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -117,21 +117,11 @@ def cmd_questions(args: argparse.Namespace, io: IO_) -> int:
     pick = lambda texts: (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")  # noqa: E731
     asks = {q.spec.id: q.ask_if.text if q.ask_if else None for q in ruleset.compiled.questions}
     if args.format == "json":
-        rows = [
-            {
-                "id": q.id,
-                "type": q.type,
-                "required": q.required,
-                "text": pick(q.text),
-                "help": pick(q.help) or None,
-                "options": [{"value": o.value, "label": pick(o.label)} for o in q.options or ()] or None,
-                "min": q.min,
-                "max": q.max,
-                "ask_if": asks[q.id],
-            }
-            for q in questions
-        ]
-        io.out.write(json.dumps({"ruleset": ruleset.ref.model_dump(mode="json"), "language": language, "questions": rows}, ensure_ascii=False, indent=2) + "\n")
+        document = ruleset.questionnaire()
+        if case is not None:
+            still_to_ask = {q.id for q in questions}
+            document["questions"] = [q for q in document["questions"] if q["id"] in still_to_ask]
+        io.out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return EXIT_OK
     title = "Questions still to ask" if case is not None else "Questionnaire"
     io.out.write(f"{title}: {ruleset.id} {ruleset.version} ({ruleset.country}), language {language}\n")
@@ -249,13 +239,17 @@ def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, io: IO_) -> int:
-    io.out.write(schema_text())
+    if args.answers:
+        ruleset = _load(args.answers, args.as_of or dt.date.today())
+        io.out.write(json.dumps(ruleset.answers_schema(), ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    io.out.write(schema_text(args.name))
     return EXIT_OK
 
 
-def schema_text() -> str:
-    """The JSON Schema exactly as committed in schema/ruleset.schema.json."""
-    return json.dumps(json_schema(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def schema_text(name: str = "ruleset") -> str:
+    """A published JSON Schema exactly as committed in schema/<name>.schema.json."""
+    return json.dumps(SCHEMAS[name](), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -297,7 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
     validate.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    add("schema", cmd_schema, "print the JSON Schema of the ruleset format (for editors)")
+    schema = add("schema", cmd_schema, "print a JSON Schema: the ruleset format (for editors), case files, assessments, the questionnaire export, or one version's answers")
+    schema.add_argument("name", metavar="NAME", nargs="?", default="ruleset", choices=sorted(SCHEMAS), help=f"which schema: {', '.join(sorted(SCHEMAS))} (default ruleset)")
+    schema.add_argument("--answers", metavar="RULESET", help="instead, the answers accepted by one version: a country code, cc@version or a ruleset file")
+    schema.add_argument("--as-of", type=_date_arg, help="with --answers and a country code: the version in force on this date")
 
     lint = add("lint", cmd_lint, "find mistakes schema validation cannot: dead or always-true rules, level gaps, unused questions and services, translations, versions")
     lint.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
@@ -320,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Tools that bring their own commands: each module has add_commands(add), where
 # add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
-TOOL_MODULES: list[str] = ["invictus_rules.tools.commands", "invictus_rules.tools.docs"]
+TOOL_MODULES: list[str] = ["invictus_rules.tools.commands", "invictus_rules.tools.docs", "invictus_rules.service.commands"]
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:

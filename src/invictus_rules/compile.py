@@ -9,11 +9,12 @@ explanations, lint, diff and docs read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ._yaml import Path, SourceMap
 from .errors import Problem, RulesetError
@@ -23,7 +24,8 @@ from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
 from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
-from .model import Condition, Information, Metadata, Question, Referral, RulesetDocument, Score, Service
+from .safety import Defer, make_deferral
+from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
 from .templates import CheckedText, TemplateIssue, check_template
 
 PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
@@ -39,6 +41,9 @@ class CompiledCondition:
     reads: tuple[str, ...]
     scores: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
+    compile_part: Callable[[Node], Fn] = field(default=lambda node: lambda env: False, repr=False, compare=False)
+    """Compiles a sub-condition of ``node`` to its three-valued closure (for explanations: which open
+    question can still decide it)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,16 @@ class CompiledReferral:
     spec: Referral
     condition: CompiledCondition
     reason: dict[str, CheckedText] = field(repr=False, compare=False)
+    action: dict[str, CheckedText] = field(repr=False, compare=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CompiledSafety:
+    """The ruleset's safe-contact declaration: the condition, the channels question, the routes."""
+
+    spec: Safety
+    condition: CompiledCondition
+    advice: dict[str, CheckedText] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,8 @@ class CompiledRuleset:
     services: dict[str, Service]
     referrals: tuple[CompiledReferral, ...]
     information: tuple[CompiledInformation, ...]
+    safety: CompiledSafety | None
+    defer: Defer = field(repr=False, compare=False)
     fast: FastDecide = field(repr=False, compare=False)
     trace_plan: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = field(repr=False, compare=False, default=())
     cache: dict[Any, Any] = field(repr=False, compare=False, default_factory=dict)
@@ -116,6 +133,14 @@ class CompiledRuleset:
     @cached_property
     def question_order(self) -> dict[str, int]:
         return {q.spec.id: index for index, q in enumerate(self.questions)}
+
+    @cached_property
+    def score_order(self) -> dict[str, int]:
+        return {score.spec.id: index for index, score in enumerate(self.scores)}
+
+    @cached_property
+    def service_order(self) -> dict[str, int]:
+        return {service_id: index for index, service_id in enumerate(self.services)}
 
     @cached_property
     def required_questions(self) -> frozenset[str]:
@@ -204,9 +229,11 @@ class _Builder:
                     f'referral "{rule.id}" refers to the service "{rule.service}", which is not in the catalogue',
                     did_you_mean(rule.service, services) or "add the service under 'services:' or fix the id",
                 )
+            self.check_report(path, rule)
             condition = self.condition(rule.when, path + ("when",), score_catalogue, depends)
             reason = self.templates(rule.reason, path + ("reason",), known)
-            referrals.append(CompiledReferral(rule, condition, reason))
+            action = self.templates(rule.action, path + ("action",), known) if rule.action else {}
+            referrals.append(CompiledReferral(rule, condition, reason, action))
 
         information = []
         for index, item in enumerate(doc.information):
@@ -216,8 +243,13 @@ class _Builder:
             body = self.templates(item.body, path + ("body",), known)
             information.append(CompiledInformation(item, condition, title, body))
 
+        for index, service in enumerate(doc.services):
+            self.check_first_contact(index, service)
+        safety = self.safety(doc.safety, services, known, depends) if doc.safety is not None else None
+
         if self.problems:
             return None
+        defer = make_deferral(doc.referrals, services, gated=safety is not None)
         return CompiledRuleset(
             document=doc,
             digest=digest,
@@ -228,8 +260,10 @@ class _Builder:
             services=services,
             referrals=tuple(referrals),
             information=tuple(information),
-            fast=generate_fast_path(questions, ask_order, scores, referrals, information),
-            trace_plan=_trace_plan(questions, scores, referrals, information),
+            safety=safety,
+            defer=defer,
+            fast=generate_fast_path(questions, ask_order, scores, referrals, information, safety, defer),
+            trace_plan=_trace_plan(questions, safety, scores, referrals, information),
         )
 
     # -- metadata and ids -------------------------------------------------------------------
@@ -287,6 +321,67 @@ class _Builder:
                         f"use one of {', '.join(sorted(languages))} or add the language to metadata.languages",
                         key=True,
                     )
+
+    # -- safety, consent and legal duty --------------------------------------------------------
+    def check_report(self, path: Path, rule: Referral) -> None:
+        """A report needs the law that allows it without consent, and what the worker does."""
+        if rule.mode != "report":
+            return
+        if not rule.legal_basis or not all(basis.strip() for basis in rule.legal_basis):
+            self.problem(
+                path + ("mode",),
+                "report-without-legal-basis",
+                f'the report rule "{rule.id}" has no legal basis: a report without the victim\'s consent needs the law that requires or allows it',
+                "add legal_basis: a list of the provisions, e.g. legal_basis: [\"Child Protection Act art. 7\"], "
+                "or use mode: opt_in if the victim's consent is needed",
+            )
+        if not rule.action:
+            self.problem(
+                path + ("mode",),
+                "report-without-action",
+                f'the report rule "{rule.id}" has no action: the worker must be told what to report to whom, how and how fast',
+                "add action: with a text per language, e.g. action: {en: \"Report to the child protection service today by phone.\"}",
+            )
+
+    def check_first_contact(self, index: int, service: Service) -> None:
+        declared = service.first_contact
+        if isinstance(declared, list) and ("none" in declared and len(declared) > 1 or len(set(declared)) != len(declared) or not declared):
+            self.problem(
+                ("services", index, "first_contact"),
+                "first-contact-list",
+                f'the first_contact of "{service.id}" must list each channel once, and "none" only on its own',
+                "e.g. first_contact: [phone, letter], or first_contact: none when the victim makes contact",
+            )
+
+    def safety(self, safety: Safety, services: dict[str, Service], known: dict[str, list[str]], depends: _Dependencies) -> CompiledSafety:
+        path: Path = ("safety",)
+        condition = self.condition(safety.safe_to_talk, path + ("safe_to_talk",), Catalogue(self.questions, {}, frozenset()), depends)
+        question = next((q for q in self.document.questions if q.id == safety.safe_channels), None)
+        qpath = path + ("safe_channels",)
+        if question is None:
+            self.problem(qpath, "unknown-question", f'the safe channels question "{safety.safe_channels}" is not a question in this ruleset', did_you_mean(safety.safe_channels, self.questions) or "add a multiple_choice question whose options are channels")
+        elif question.type != "multiple_choice":
+            self.problem(qpath, "safe-channels-type", f'the safe channels question "{question.id}" must be a multiple_choice question, not {question.type}', "change its type to multiple_choice, with channels as options")
+        else:
+            for option in question.options or ():
+                if option.value not in CHANNELS:
+                    self.problem(
+                        qpath,
+                        "safe-channels-options",
+                        f'the safe channels question "{question.id}" has the option "{option.value}", which is not a channel',
+                        f"its option values must be channels: {', '.join(CHANNELS)}",
+                    )
+        for key in ("emergency", "silent"):
+            for i, service_id in enumerate(getattr(safety, key)):
+                if service_id not in services:
+                    self.problem(
+                        path + (key, i),
+                        "unknown-service",
+                        f'the {key} route "{service_id}" is not a service in the catalogue',
+                        did_you_mean(service_id, services) or "add the service under 'services:' or fix the id",
+                    )
+        advice = self.templates(safety.advice, path + ("advice",), known)
+        return CompiledSafety(safety, condition, advice)
 
     # -- questions ----------------------------------------------------------------------------
     def check_question(self, index: int, question: Question) -> None:
@@ -423,7 +518,8 @@ class _Builder:
             return _BROKEN
         fn = compile_condition(node, checked.types, self.level_index)
         deps = depends.closure(checked.questions, checked.scores) if depends else checked.questions
-        return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps)
+        part = functools.partial(compile_condition, types=checked.types, level_index=self.level_index)
+        return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps, part)
 
     def parse_condition(self, condition: Condition, path: Path) -> Node | None:
         if isinstance(condition, bool):
@@ -478,7 +574,13 @@ class _Builder:
         self.problems.append(problem)
 
 
-def _trace_plan(questions: Iterable[CompiledQuestion], scores: Iterable[CompiledScore], referrals: Iterable[CompiledReferral], information: Iterable[CompiledInformation]) -> tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]:
+def _trace_plan(
+    questions: Iterable[CompiledQuestion],
+    safety: CompiledSafety | None,
+    scores: Iterable[CompiledScore],
+    referrals: Iterable[CompiledReferral],
+    information: Iterable[CompiledInformation],
+) -> tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]:
     """(kind, id, condition text, questions read, scores used) of every rule, in trace order."""
     plan: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]] = []
 
@@ -488,6 +590,8 @@ def _trace_plan(questions: Iterable[CompiledQuestion], scores: Iterable[Compiled
     for question in questions:
         if question.ask_if is not None:
             add("question", question.spec.id, question.ask_if)
+    if safety is not None:
+        add("safety", "safe_to_talk", safety.condition)
     for score in scores:
         for item in score.items:
             add("score_item", f"{score.spec.id}.{item.spec.id}", item.condition)
@@ -543,7 +647,7 @@ class _Dependencies:
         return tuple(sorted(names, key=lambda n: self.order.get(n, 0)))
 
 
-_TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body"}
+_TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "action", "advice"}
 
 
 def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str]]]:

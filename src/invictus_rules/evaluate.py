@@ -10,7 +10,9 @@ Semantics (see README, "Unanswered questions"):
   was asked) and is unknown otherwise;
 - declined and "don't know" answers are unknown in the logic;
 - a score over unknown indicators is a range; its level is decided when the range allows only one;
-- a professional override raises a level, never lowers it, and counts only when answered.
+- a professional override raises a level, never lowers it, and counts only when answered;
+- an opt_in or opt_out referral that holds is deferred while it is not safe to talk or no safe channel
+  reaches the service (:mod:`invictus_rules.safety`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
-from .outcome import Outcome, ScoreOutcome, possible_level_ranks
+from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
 
@@ -62,6 +64,9 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
     scores = tuple(_score(compiled, env) for compiled in ruleset.scores)
     referrals = tuple(rule.condition.fn(env) for rule in ruleset.referrals)
     information = tuple(item.condition.fn(env) for item in ruleset.information)
+    safety = ruleset.safety
+    safe = safety.condition.fn(env) if safety is not None else True
+    deferred = ruleset.defer(referrals, safe, values.get(safety.spec.safe_channels) if safety is not None else None)
 
     order = ruleset.question_order
     return Outcome(
@@ -76,6 +81,8 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
         answers.declined,
         answers.unknown,
         ruleset.question_ids,
+        safe,
+        deferred,
     )
 
 
@@ -111,22 +118,17 @@ def _score(compiled: Any, env: Env) -> ScoreOutcome:
         if isinstance(chosen, str) and chosen in compiled.level_ids:
             override_rank = compiled.level_ids.index(chosen)
     computed = _span(possible_level_ranks(level_results, None))
-    possible = possible_level_ranks(level_results, override_rank)
-    level = _span(possible)
-    # what conditions see: one rank, the set still possible (-1: perhaps no level), or no level
-    if level is None:
-        env.levels[score_id] = ABSENT
-    else:
-        env.levels[score_id] = possible[0] if len(possible) == 1 else frozenset(possible)
-    return ScoreOutcome(
+    outcome = ScoreOutcome(
         points=(_tidy(low), _tidy(high)),
         critical=(critical_low, critical_high),
-        level=level,
+        level=_span(possible_level_ranks(level_results, override_rank)),
         computed_level=computed,
         override=override_rank,
         items=tuple(results),
         levels=level_results,
     )
+    env.levels[score_id] = level_value(outcome)
+    return outcome
 
 
 def _tidy(number: float) -> float:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
 from .outcome import Outcome, ScoreOutcome
+from .safety import Defer
 
 FastDecide = Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]
 
@@ -245,14 +246,34 @@ def _no_fast_path(answers: Any, declined: frozenset[str], unknown: frozenset[str
     raise KeyError("no fast path")
 
 
-def generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequence[Any], referrals: Sequence[Any], information: Sequence[Any]) -> FastDecide:
+def generate(
+    questions: Sequence[Any],
+    ask_order: Iterable[str],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
     """The fast decision function for a compiled ruleset's parts, generated when first called."""
     order = tuple(ask_order)
-    return _Deferred(lambda: _generate(questions, order, scores, referrals, information), tuple(q.spec.id for q in questions))
+    return _Deferred(lambda: _generate(questions, order, scores, referrals, information, safety, defer), tuple(q.spec.id for q in questions))
 
 
-def _generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequence[Any], referrals: Sequence[Any], information: Sequence[Any]) -> FastDecide:
-    """Build the fast decision function for a compiled ruleset's parts."""
+def _generate(
+    questions: Sequence[Any],
+    ask_order: Iterable[str],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """Build the fast decision function for a compiled ruleset's parts.
+
+    With a safety section, the function also decides whether it is safe to talk and which referrals
+    ``defer`` holds back; the safe channels answer is read with ``get`` (unanswered means no channel).
+    """
     gen = _Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
     body: list[ast.stmt] = [
@@ -332,6 +353,13 @@ def _generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequen
     body.append(_assign("R", ast.Tuple([gen.condition(r.condition.node) for r in referrals], ast.Load())))
     body.append(_assign("I", ast.Tuple([gen.condition(i.condition.node) for i in information], ast.Load())))
     body.append(_assign("asked", ast.Tuple(asked, ast.Load())))
+    if safety is None:
+        body.append(_assign("S", _const(True)))
+        body.append(_assign("D", ast.Tuple([], ast.Load())))
+    else:
+        body.append(_assign("S", gen.condition(safety.condition.node)))
+        channels = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(safety.spec.safe_channels)], [])
+        body.append(_assign("D", _call("_defer", _name("R"), _name("S"), channels)))
     gen.constants["QUESTION_IDS"] = tuple(q.spec.id for q in questions)
     ignored_tuple = ast.IfExp(_name("ignored"), _call("_ignored", _name("ignored")), ast.Tuple([], ast.Load()))
     body.append(
@@ -349,6 +377,8 @@ def _generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequen
                 _name("declined"),
                 _name("unknown"),
                 _name("QUESTION_IDS"),
+                _name("S"),
+                _name("D"),
             )
         )
     )
@@ -365,6 +395,7 @@ def _generate(questions: Sequence[Any], ask_order: Iterable[str], scores: Sequen
         "age_in_years": age_in_years,
         "_count_choices": _count_choices,
         "_tidy": _tidy,
+        "_defer": defer,
         "_ignored": lambda names: tuple((q, "not_asked") for q in sorted(names, key=order.__getitem__)),
         **gen.constants,
     }

@@ -245,7 +245,13 @@ def find_ruleset(
     country = match["country"]
     version = match["version"] or version
     folder = rulesets_dir or shipped_rulesets_dir()
-    countries = list_countries(folder)
+    require_country(country, folder)
+    return choose_version(country, list_versions(country, folder), as_of=as_of, version=version).path
+
+
+def require_country(country: str, rulesets_dir: Path) -> None:
+    """Raise ``unknown-country`` (with a did-you-mean) unless the folder has rulesets for ``country``."""
+    countries = list_countries(rulesets_dir)
     if country not in countries:
         raise RulesetNotFoundError(
             [
@@ -256,11 +262,14 @@ def find_ruleset(
                 )
             ]
         )
-    versions = list_versions(country, folder)
+
+
+def choose_version(country: str, versions: list[VersionInfo], *, as_of: dt.date, version: str | None = None) -> VersionInfo:
+    """The exact ``version`` among a country's versions, or the published one in force on ``as_of``."""
     if version is not None:
         for info in versions:
             if info.version == version:
-                return info.path
+                return info
         raise RulesetNotFoundError(
             [
                 Problem(
@@ -282,7 +291,7 @@ def find_ruleset(
                 )
             ]
         )
-    return max(in_force, key=lambda v: (v.effective_from, v.version)).path
+    return max(in_force, key=lambda v: (v.effective_from, v.version))
 
 
 def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
@@ -296,7 +305,7 @@ def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
 
 # -- turning pydantic's errors into positioned problems ----------------------------------------
 
-_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
+_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|list\[.*\]|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
 
 
 def _translate(exc: pydantic.ValidationError, raw: Any, source: SourceMap) -> list[Problem]:

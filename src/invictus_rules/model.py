@@ -321,6 +321,9 @@ class Score(_Model):
     )
 
 
+CHANNELS: tuple[str, ...] = ("phone", "sms", "email", "letter", "in_person")
+FirstContact = Literal["phone", "sms", "email", "letter", "in_person", "none"]
+
 ServiceCategory = Literal[
     "general_support",
     "helpline",
@@ -362,10 +365,29 @@ class Service(_Model):
         description="Sources and caveats for maintainers (not shown to victims).",
         examples=["Phone number from the service's website, checked 2025-11; hours not verified."],
     )
+    first_contact: FirstContact | list[FirstContact] | None = Field(
+        default=None,
+        description=(
+            "How the service's first contact reaches the victim after a referral: phone (a call-back), sms, "
+            "email, letter, in_person (the service meets the victim), or none (the victim makes contact). "
+            "One value or a list. An opt_in or opt_out referral is made only when one of them is a safe channel."
+        ),
+        examples=["phone", ["phone", "letter"]],
+    )
+
+    @property
+    def first_contact_channels(self) -> frozenset[str]:
+        """The channels the service's first contact uses (empty for none or when not declared)."""
+        declared = self.first_contact if isinstance(self.first_contact, list) else [self.first_contact]
+        return frozenset(value for value in declared if value is not None and value != "none")
 
 
 Priority = Literal["immediate", "urgent", "standard"]
-ReferralMode = Literal["inform_only", "opt_in", "opt_out"]
+ReferralMode = Literal["inform_only", "opt_in", "opt_out", "report"]
+MODE_RANK = {"report": 0, "opt_out": 1, "opt_in": 2, "inform_only": 3}
+"""The order in which a service's referral modes merge: the strongest (lowest rank) wins."""
+CONSENT_MODES = frozenset({"opt_in", "opt_out"})
+"""Modes the engine defers while it is not safe to talk or no safe channel is known."""
 
 
 class Referral(_Model):
@@ -378,11 +400,23 @@ class Referral(_Model):
     mode: ReferralMode = Field(
         description=(
             "inform_only: give the victim the contact; opt_in: refer with the victim's consent; "
-            "opt_out: refer unless the victim declines."
+            "opt_out: refer unless the victim declines; report: a report the law requires or allows without "
+            "the victim's consent (needs legal_basis and action). opt_in and opt_out are deferred by the engine "
+            "while it is not safe to talk or no safe channel matches the service's first_contact."
         ),
         examples=["opt_in"],
     )
-    reason: TemplateText = Field(description="Why, in plain words, for the victim and the caseworker.")
+    reason: TemplateText = Field(description="Why, in plain words, to the victim (\"you\").")
+    legal_basis: list[str] | None = Field(
+        default=None,
+        description="The provisions behind the referral; required and non-empty for a report.",
+        examples=[["Wet maatschappelijke ondersteuning 2015 art. 5.2.6"]],
+    )
+    action: TemplateText | None = Field(
+        default=None,
+        description="What the worker does: for a report, what to report to whom, how and how fast. Required for a report.",
+        examples=[{"en": "Report to Veilig Thuis (0800-2000) today; tell the victim, when it is safe, that you do."}],
+    )
 
 
 class Information(_Model):
@@ -400,6 +434,32 @@ class Information(_Model):
     )
     title: TemplateText = Field(description="The item's heading.")
     body: TemplateText = Field(description="The information itself.")
+
+
+class Safety(_Model):
+    """When it is safe to talk, how the victim can be reached safely, and what to do when it is not."""
+
+    safe_to_talk: Condition = Field(
+        description="True only when it is safe to talk now; false, declined, unknown and unanswered all mean not safe.",
+        examples=["safe_to_talk"],
+    )
+    safe_channels: Identifier = Field(
+        description="A multiple_choice question whose option values are channels: phone, sms, email, letter, in_person.",
+        examples=["safe_contact_channels"],
+    )
+    emergency: list[Identifier] = Field(
+        min_length=1,
+        description="Services to use now in danger (e.g. the emergency number).",
+        examples=[["noodnummer_112"]],
+    )
+    silent: list[Identifier] = Field(
+        description="Services that work without speaking (SMS to 112, chat, text relay); [] when the country has none.",
+        examples=[["noodnummer_112_sms"]],
+    )
+    advice: TemplateText = Field(
+        description="What the worker does now when it is not safe to talk; shown first in every output.",
+        examples=[{"en": "End the conversation calmly and agree a safe time and channel. In danger: call 112."}],
+    )
 
 
 class RulesetDocument(_Model):
@@ -431,6 +491,11 @@ class RulesetDocument(_Model):
         default_factory=list,
         description="Referral rules.",
         examples=[[{"id": "dv_to_veilig_thuis", "service": "veilig_thuis", "when": 'crime_type == "domestic_violence"', "priority": "urgent", "mode": "opt_in", "reason": {"en": "Veilig Thuis helps with domestic violence."}}]],
+    )
+    safety: Safety | None = Field(
+        default=None,
+        description="Safe contact, declared once: required for a ruleset with opt_in or opt_out referrals.",
+        examples=[{"safe_to_talk": "safe_to_talk", "safe_channels": "safe_contact_channels", "emergency": ["noodnummer_112"], "silent": [], "advice": {"en": "End the call calmly; agree a safe time."}}],
     )
     information: list[Information] = Field(
         default_factory=list,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+from .expr.compile import ABSENT
+
 
 class ScoreOutcome(NamedTuple):
     """A score's points and critical count as (min, max), and its level as ranks (min, max)."""
@@ -43,6 +45,18 @@ class Outcome(NamedTuple):
     declined: frozenset[str]
     unknown: frozenset[str]
     question_ids: tuple[str, ...]
+    safe: bool | None
+    """Whether it is safe to talk now (the safety section's condition); True when there is none."""
+    deferred: tuple[tuple[int, str], ...]
+    """(referral rule index, why) of the rules that hold but are deferred by the engine."""
+
+    @property
+    def referred(self) -> tuple[bool | None, ...]:
+        """Per referral rule: whether it is made (True), pending (None) or not (False, also when deferred)."""
+        if not self.deferred:
+            return self.referrals
+        held = {index for index, _ in self.deferred}
+        return tuple(False if index in held else result for index, result in enumerate(self.referrals))
 
     @property
     def next_questions(self) -> tuple[str, ...]:
@@ -52,6 +66,15 @@ class Outcome(NamedTuple):
             q for q, asked in zip(self.question_ids, self.asked)
             if asked is True and q not in answered and q not in declined and q not in unknown
         )
+
+
+def level_value(score: ScoreOutcome) -> Any:
+    """What conditions see as a score's level: its rank when decided, the set of ranks still possible
+    (-1: perhaps no level), or ``ABSENT`` when no level is possible."""
+    if score.level is None:
+        return ABSENT
+    possible = possible_level_ranks(score.levels, score.override)
+    return possible[0] if len(possible) == 1 else frozenset(possible)
 
 
 def possible_level_ranks(results: tuple[bool | None, ...], override: int | None) -> tuple[int, ...]:

@@ -1,79 +1,133 @@
-"""Assessment -> text for a terminal, or Markdown. JSON is the model's own deterministic dump."""
+"""Assessment -> text for a terminal. JSON is the model's own deterministic dump.
+
+Every word around the ruleset's own texts comes from the phrase table in :mod:`invictus_rules.labels`,
+in the assessment's language. When it is not safe to talk, the safety block comes first.
+"""
 
 from __future__ import annotations
 
-from .result import Assessment
+from collections.abc import Mapping
 
-_MODE_TEXT = {
-    "inform_only": "inform only: give the victim the contact",
-    "opt_in": "opt-in: refer only with the victim's consent",
-    "opt_out": "opt-out: refer unless the victim declines",
-}
+from .labels import labels
+from .result import Assessment, PendingResult, SafetyRoute
 
 
-def _points(low: float, high: float) -> str:
-    fmt = lambda v: str(int(v)) if float(v).is_integer() else str(v)  # noqa: E731
-    return fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _points(low: float, high: float, words: Mapping[str, str]) -> str:
+    return _number(low) if low == high else words["out.range"].format(low=_number(low), high=_number(high))
+
+
+def _route(route: SafetyRoute) -> str:
+    contact = ", ".join(part for part in (route.phone, route.url) if part)
+    return route.name + (f" ({contact})" if contact else "")
 
 
 def render_text(assessment: Assessment) -> str:
-    """A plain-text report of an assessment, for a caseworker's terminal."""
+    """A plain-text report of an assessment, for a caseworker's terminal, in its language."""
+    words = labels(assessment.language)
     ref = assessment.ruleset
-    lines = [
-        f"Assessment with {ref.id} {ref.version} ({ref.country}, sha256 {ref.sha256[:12]}), "
-        f"as of {assessment.as_of.isoformat()}, language {assessment.language}",
-        "Complete." if assessment.complete else "Not complete: some rules wait for answers (see Pending).",
+    lines = _safety(assessment, words)
+    lines += [
+        words["out.header"].format(
+            ruleset=ref.id, version=ref.version, country=ref.country, sha=ref.sha256[:12], date=assessment.as_of.isoformat(), language=assessment.language
+        ),
+        words[f"out.status.{assessment.status}"],
         "",
-        "Scores",
+        words["scores"],
     ]
     for score in assessment.scores:
         if score.level is not None:
             level = score.level_label or score.level
         elif score.possible_levels:
-            level = "undecided: " + " to ".join((score.possible_levels[0], score.possible_levels[-1]))
+            level = words["out.undecided"].format(low=score.possible_level_labels[0], high=score.possible_level_labels[-1])
         else:
-            level = "no level"
-        extra = " (raised by professional judgement)" if score.overridden else ""
-        critical = _points(score.critical_min, score.critical_max)
-        lines.append(f"  {score.title}: {level}{extra}; {_points(score.points_min, score.points_max)} points, {critical} critical")
-    if not assessment.scores:
-        lines.append("  (none)")
-    lines += ["", "Referrals"]
+            level = words["out.no_level"]
+        extra = f" ({words['out.raised']})" if score.overridden else ""
+        amount = words["out.points"].format(points=_points(score.points_min, score.points_max, words), critical=_points(score.critical_min, score.critical_max, words))
+        lines.append("  " + _field(words, score.title, f"{level}{extra}; {amount}"))
+    lines += _none(not assessment.scores, words)
+    lines += ["", words["referrals"]]
     for number, referral in enumerate(assessment.referrals, 1):
         contact = ", ".join(part for part in (referral.phone, referral.url) if part)
-        lines.append(f"  {number}. [{referral.priority.upper()}] {referral.name}" + (f" ({contact})" if contact else ""))
-        lines.append(f"     {_MODE_TEXT[referral.mode]}")
+        lines.append(f"  {number}. [{words[f'out.priority.{referral.priority}']}] {referral.name}" + (f" ({contact})" if contact else ""))
+        lines.append("     " + _field(words, words[f"mode.{referral.mode}"], words[f"mode_explained.{referral.mode}"]))
         if referral.hours:
-            lines.append(f"     hours: {referral.hours}")
+            lines.append("     " + _field(words, words["hours"], referral.hours))
         for reason in referral.reasons:
-            lines.append(f"     why: {reason.text}")
-    if not assessment.referrals:
-        lines.append("  (none)")
-    lines += ["", "Information for the victim"]
+            lines.append("     " + _field(words, words["out.why"], reason.text))
+            if reason.action:
+                lines.append("     " + _field(words, words["out.action"], reason.action))
+            if reason.legal_basis:
+                lines.append("     " + _field(words, words["legal_basis"], "; ".join(reason.legal_basis)))
+    lines += _none(not assessment.referrals, words)
+    if assessment.deferred and assessment.safety is None:
+        lines += ["", words["out.deferred"], *_deferred(assessment, words)]
+    lines += ["", words["information"]]
     for item in assessment.information:
         lines.append(f"  * {item.title} [{'; '.join(item.legal_basis)}]")
         for paragraph in item.body.splitlines():
             if paragraph.strip():
                 lines.append(f"      {paragraph.strip()}")
-    if not assessment.information:
-        lines.append("  (none)")
+    lines += _none(not assessment.information, words)
     if assessment.pending:
-        lines += ["", "Pending (decided once these questions are answered)"]
+        lines += ["", words["out.pending"]]
         for pending in assessment.pending:
-            what = f"{pending.kind} {pending.id}" + (f" -> {pending.service}" if pending.service else "")
-            ask = ", ".join(pending.questions) or "no question left to ask"
-            lines.append(f"  - {what}: ask {ask}")
+            lines.append("  - " + _field(words, _what(pending, words), words["out.ask"].format(questions=", ".join(pending.questions))))
             if pending.declined_or_unknown:
-                lines.append(f"      also depends on declined or unknown: {', '.join(pending.declined_or_unknown)}")
+                lines.append(f"      {words['out.also_depends'].format(questions=', '.join(pending.declined_or_unknown))}")
+    if assessment.undecidable:
+        lines += ["", words["out.undecidable"]]
+        for undecidable in assessment.undecidable:
+            lines.append("  - " + _field(words, _what(undecidable, words), words["out.depends_on"].format(questions=", ".join(undecidable.declined_or_unknown))))
     if assessment.next_questions:
-        lines += ["", "Next questions: " + ", ".join(assessment.next_questions)]
+        lines += ["", _field(words, words["out.next_questions"], ", ".join(assessment.next_questions))]
     if assessment.declined:
-        lines.append("Declined: " + ", ".join(assessment.declined))
+        lines.append(_field(words, words["out.declined"], ", ".join(assessment.declined)))
     if assessment.unknown:
-        lines.append("Not known: " + ", ".join(assessment.unknown))
+        lines.append(_field(words, words["out.unknown"], ", ".join(assessment.unknown)))
     if assessment.ignored_answers:
-        lines.append("Ignored (question not asked): " + ", ".join(a.question for a in assessment.ignored_answers))
+        lines.append(_field(words, words["out.ignored"], ", ".join(a.question for a in assessment.ignored_answers)))
     if assessment.warnings:
-        lines += ["", "Warnings"]
+        lines += ["", words["out.warnings"]]
         lines += [f"  - [{w.code}] {w.message}" for w in assessment.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _safety(assessment: Assessment, words: Mapping[str, str]) -> list[str]:
+    """The first lines when it is not safe to talk: what to do now, the routes, what is deferred."""
+    block = assessment.safety
+    if block is None:
+        return []
+    heading = words[f"out.safety.{block.safe_to_talk}"]
+    lines = ["!" * len(heading), heading, "!" * len(heading), _field(words, words["out.do_now"], block.advice)]
+    if block.emergency:
+        lines.append(_field(words, words["out.emergency"], "; ".join(_route(r) for r in block.emergency)))
+    if block.silent:
+        lines.append(_field(words, words["out.silent"], "; ".join(_route(r) for r in block.silent)))
+    if assessment.deferred:
+        lines += [words["out.deferred"], *_deferred(assessment, words)]
+    return lines + [""]
+
+
+def _deferred(assessment: Assessment, words: Mapping[str, str]) -> list[str]:
+    lines = []
+    for item in assessment.deferred:
+        lines.append("  - " + _field(words, f"[{words[f'out.priority.{item.priority}']}] {item.name} ({words[f'mode.{item.mode}']})", item.possible_when))
+        lines.append("      " + _field(words, words["out.why"], item.reason))
+    return lines
+
+
+def _field(words: Mapping[str, str], label: str, text: str) -> str:
+    """'label: text', punctuated as the language does (French puts a space before the colon)."""
+    return words["out.field"].format(label=label, text=text)
+
+
+def _what(record: PendingResult, words: Mapping[str, str]) -> str:
+    return f"{words[f'out.kind.{record.kind}']} {record.id}" + (f" -> {record.service}" if record.service else "")
+
+
+def _none(empty: bool, words: Mapping[str, str]) -> list[str]:
+    return [f"  ({words['none']})"] if empty else []

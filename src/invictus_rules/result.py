@@ -3,9 +3,14 @@
 ``build_assessment`` turns an :class:`~invictus_rules.evaluate.Outcome` into the public pydantic
 model. Output order is stable and documented:
 - scores, information items and pending items in ruleset order;
-- referrals by priority (immediate, urgent, standard), then by the ruleset order of their first rule;
-  several rules for one service merge into one referral (highest priority; every reason kept; the
-  mode of the highest-priority rule, the first listed on a tie);
+- referrals by priority (immediate, urgent, standard), then mode (report, opt_out, opt_in,
+  inform_only), then the service's place in the catalogue; several rules for one service merge into
+  one referral: the strongest mode and the highest priority of the rules that hold and are not
+  deferred, every reason kept in the order (mode, priority, rule id). Rule order never matters.
+  Rulesets without a ``safety`` section (published before the engine checked safe contact) keep the
+  merge they were published with: the mode of the highest-priority rule, reasons and ties in rule
+  order;
+- deferred referrals in rule order; the safety block, when it is not safe to talk, first;
 - next questions in questionnaire order.
 The trace never holds answer values unless ``trace_values`` is asked for.
 """
@@ -21,10 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
 from ._version import __version__
-from .compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset
+from .compile import PRIORITY_RANK, CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
-from .outcome import possible_level_ranks
 from .expr.compile import ABSENT
+from .labels import labels
+from .model import CHANNELS, MODE_RANK
+from .outcome import possible_level_ranks
+from .relevance import OpenQuestions
+from .safety import DeferReason
 from .templates import RenderError, render
 
 ASSESSMENT_FORMAT = "invictus-rules/assessment/v1"
@@ -74,14 +83,21 @@ class ScoreResult(_Result):
     level: str | None = Field(description="the level, when decided")
     level_label: str | None
     possible_levels: list[str] = Field(description="every level still possible, lowest first")
+    possible_level_labels: list[str] = Field(default_factory=list, description="their names, in the assessment's language")
     overridden: bool = Field(description="true when professional judgement raised the level")
     present: list[str] = Field(description="indicators present")
     undecided: list[str] = Field(description="indicators that depend on unanswered questions")
 
 
+Mode = Literal["inform_only", "opt_in", "opt_out", "report"]
+Priority = Literal["immediate", "urgent", "standard"]
+
+
 class ReferralReason(_Result):
     rule: str
     text: str
+    legal_basis: list[str] = Field(default_factory=list, description="the provisions the rule names; always given for a report")
+    action: str | None = Field(default=None, description="what the worker does (for a report: what to report to whom, how, how fast)")
 
 
 class ReferralResult(_Result):
@@ -91,9 +107,42 @@ class ReferralResult(_Result):
     phone: str | None
     url: str | None
     hours: str | None
-    priority: Literal["immediate", "urgent", "standard"]
-    mode: Literal["inform_only", "opt_in", "opt_out"]
+    priority: Priority
+    mode: Mode
     reasons: list[ReferralReason]
+
+
+class DeferredResult(_Result):
+    """A consent referral (opt_in, opt_out) that holds but that the engine holds back for safety."""
+
+    rule: str
+    service: str
+    name: str
+    mode: Mode
+    priority: Priority
+    why: DeferReason = Field(description="not_safe_to_talk, or no_safe_channel: no safe channel reaches the service")
+    channels: list[str] = Field(description="the service's first-contact channels: one must be safe")
+    possible_when: str = Field(description="what makes the referral possible, in the assessment's language")
+    reason: str
+
+
+class SafetyRoute(_Result):
+    """A service to use now: an emergency route or a silent one (works without speaking)."""
+
+    service: str
+    name: str
+    phone: str | None
+    url: str | None
+
+
+class SafetyBlock(_Result):
+    """What the worker does first when it is not safe to talk (false, declined, unknown or unanswered)."""
+
+    safe_to_talk: Literal["false", "unknown"]
+    advice: str
+    emergency: list[SafetyRoute]
+    silent: list[SafetyRoute]
+    deferred: list[str] = Field(description="ids of the referral rules deferred (details under deferred)")
 
 
 class InformationResult(_Result):
@@ -103,13 +152,16 @@ class InformationResult(_Result):
     body: str
 
 
+Status = Literal["complete", "complete_with_declined", "in_progress"]
+
+
 class PendingResult(_Result):
-    """A rule that unanswered questions keep undecided."""
+    """A rule left undecided: pending (open questions can decide it) or undecidable (none can)."""
 
     kind: Literal["referral", "information", "level"]
     id: str
     service: str | None = None
-    questions: list[str] = Field(description="unanswered questions that would decide it, in questionnaire order")
+    questions: list[str] = Field(description="the unanswered questions that can still change its result, in questionnaire order")
     declined_or_unknown: list[str] = Field(description="questions it depends on that were declined or not known")
 
 
@@ -130,12 +182,13 @@ class TraceEntry(TypedDict):
     answers read) is present only when the trace was asked for with values.
     """
 
-    kind: Literal["question", "score_item", "level", "referral", "information"]
+    kind: Literal["question", "safety", "score_item", "level", "referral", "information"]
     id: str
     condition: str
     result: Tri
     read: tuple[str, ...]
     uses: tuple[str, ...]
+    deferred: NotRequired[str]
     values: NotRequired[dict[str, Any]]
 
 
@@ -145,18 +198,32 @@ class Trace(_Result):
 
 
 class Assessment(_Result):
-    """The result of assessing one case against one ruleset version."""
+    """The result of assessing one case against one ruleset version.
+
+    Fields added since the first engine (safety, deferred, status, undecidable, ...) have defaults,
+    so that assessments recorded earlier still load (and replay compares only what they hold).
+    """
 
     format: Literal["invictus-rules/assessment/v1"] = ASSESSMENT_FORMAT
     ruleset: RulesetRef
     engine_version: str
     as_of: dt.date
     language: str
-    complete: bool = Field(description="true when no rule is pending and no required question is unanswered")
+    safety: SafetyBlock | None = Field(default=None, description="present when it is not safe to talk: read it first")
+    status: Status = Field(
+        default="in_progress",
+        description=(
+            "complete: nothing left to ask; complete_with_declined: nothing left to ask, and some rules cannot be "
+            "decided because the victim declined or did not know (see undecidable); in_progress: see pending"
+        )
+    )
+    complete: bool = Field(description="true when nothing is left to ask: no rule is pending and no required question is unanswered")
     scores: list[ScoreResult]
     referrals: list[ReferralResult]
+    deferred: list[DeferredResult] = Field(default_factory=list, description="consent referrals held back until it is safe; never under referrals")
     information: list[InformationResult]
     pending: list[PendingResult]
+    undecidable: list[PendingResult] = Field(default_factory=list, description="rules no open question can decide: undecidable by the victim's choice")
     next_questions: list[str]
     declined: list[str]
     unknown: list[str]
@@ -221,14 +288,15 @@ def build_assessment(
     context = _Context(ruleset, outcome, texts, language)
 
     scores = [_score_result(ruleset, index, outcome, texts) for index in range(len(ruleset.scores))]
-    referrals, referral_pending = _referrals(ruleset, outcome, texts, context, warnings)
+    waiting: list[_Waiting] = [
+        ("level", score.spec.id, None, score.depends_on, score.spec.id)
+        for score, result in zip(ruleset.scores, outcome.scores, strict=True)
+        if not result.decided and result.level is not None
+    ]
+    referrals, deferred = _referrals(ruleset, outcome, texts, context, warnings, waiting)
+    if ruleset.safety is None:
+        warnings.append(Notice._make(code="safe-contact-not-checked", message=labels(language)["out.predates_safety"]))
     information: list[InformationResult] = []
-    pending: list[PendingResult] = []
-    for index, score in enumerate(ruleset.scores):
-        score_outcome = outcome.scores[index]
-        if not score_outcome.decided and score_outcome.level is not None:
-            pending.append(_pending("level", score.spec.id, None, score.depends_on, outcome))
-    pending.extend(referral_pending)
     for index, item in enumerate(ruleset.information):
         result = outcome.information[index]
         if result is True:
@@ -241,7 +309,8 @@ def build_assessment(
                 )
             )
         elif result is None:
-            pending.append(_pending("information", item.spec.id, None, item.condition.depends_on, outcome))
+            waiting.append(("information", item.spec.id, None, item.condition.depends_on, item.condition))
+    pending, undecidable = _pending(ruleset, outcome, waiting)
 
     for place in dict.fromkeys(texts.fallbacks):
         where = " ".join(place)
@@ -251,17 +320,22 @@ def build_assessment(
     next_questions = outcome.next_questions
     required = ruleset.required_questions
     required_missing = bool(required) and any(q in required for q in next_questions)
+    status: Status = "in_progress" if pending or required_missing else "complete_with_declined" if undecidable else "complete"
     return Assessment._make(
         format=ASSESSMENT_FORMAT,
         ruleset=ruleset.cache.get("ref") or ruleset.cache.setdefault("ref", ruleset_ref(ruleset)),
         engine_version=__version__,
         as_of=outcome.as_of,
         language=language,
-        complete=not pending and not required_missing,
+        safety=_safety_block(ruleset, outcome, texts, context, deferred, warnings),
+        status=status,
+        complete=status != "in_progress",
         scores=scores,
         referrals=referrals,
+        deferred=deferred,
         information=information,
         pending=pending,
+        undecidable=undecidable,
         next_questions=list(next_questions),
         declined=[q for q in ruleset.question_ids if q in outcome.declined and outcome.values.get(q) is not ABSENT] if outcome.declined else [],
         unknown=[q for q in ruleset.question_ids if q in outcome.unknown and outcome.values.get(q) is not ABSENT] if outcome.unknown else [],
@@ -384,6 +458,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     result = outcome.scores[index]
     low, high = result.points
     possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
+    possible_labels = [texts.pick(score.level_specs[level].label, ("level", level, "label")) for level in possible]
     level_id = possible[0] if result.decided else None
     level_spec = score.level_specs.get(level_id) if level_id is not None else None
     computed_top = result.computed_level[1] if result.computed_level else -1
@@ -399,6 +474,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         level=level_id,
         level_label=texts.pick(level_spec.label, ("level", level_id, "label")) if level_spec else None,
         possible_levels=possible,
+        possible_level_labels=possible_labels,
         overridden=result.override is not None and result.override > computed_top,
         present=[item for item, r in zip(score.item_ids, items) if r is True],
         undecided=[item for item, r in zip(score.item_ids, items) if r is None] if None in items else [],
@@ -418,30 +494,29 @@ def _referrals(
     texts: _Texts,
     context: _Context,
     warnings: list[Notice],
-) -> tuple[list[ReferralResult], list[PendingResult]]:
-    merged: dict[str, dict[str, Any]] = {}
-    pending: list[PendingResult] = []
-    for index, rule in enumerate(ruleset.referrals):
-        result = outcome.referrals[index]
+    waiting: list[_Waiting],
+) -> tuple[list[ReferralResult], list[DeferredResult]]:
+    held: dict[str, list[tuple[int, CompiledReferral, ReferralReason]]] = {}
+    deferred: list[DeferredResult] = []
+    why = dict(outcome.deferred)
+    for index, (rule, result) in enumerate(zip(ruleset.referrals, outcome.referrals, strict=True)):
         spec = rule.spec
         if result is None:
-            pending.append(_pending("referral", spec.id, spec.service, rule.condition.depends_on, outcome))
+            waiting.append(("referral", spec.id, spec.service, rule.condition.depends_on, rule.condition))
             continue
         if result is not True:
             continue
-        reason = ReferralReason._make(rule=spec.id, text=_render(rule.reason, texts, context, ("referral", spec.id, "reason"), warnings))
-        entry = merged.get(spec.service)
-        if entry is None:
-            merged[spec.service] = {"first": index, "priority": spec.priority, "mode": spec.mode, "reasons": [reason]}
+        text = _render(rule.reason, texts, context, ("referral", spec.id, "reason"), warnings)
+        if index in why:
+            deferred.append(_deferred(ruleset, rule, why[index], text, texts.language, context))
             continue
-        entry["reasons"].append(reason)
-        if PRIORITY_RANK[spec.priority] < PRIORITY_RANK[entry["priority"]]:
-            entry["priority"] = spec.priority
-            entry["mode"] = spec.mode
-    ordered = sorted(merged.items(), key=lambda pair: (PRIORITY_RANK[pair[1]["priority"]], pair[1]["first"]))
+        action = _render(rule.action, texts, context, ("referral", spec.id, "action"), warnings) if rule.action else None
+        reason = ReferralReason._make(rule=spec.id, text=text, legal_basis=list(spec.legal_basis or ()), action=action)
+        held.setdefault(spec.service, []).append((index, rule, reason))
+    merged = _merge_as_published(held) if ruleset.safety is None else _merge(held, ruleset)
     referrals = []
     service_fallbacks = _service_texts(ruleset, texts.language)[1]
-    for service_id, entry in ordered:
+    for service_id, mode, priority, reasons in merged:
         texts.fallbacks.extend(service_fallbacks[service_id])
         service = ruleset.services[service_id]
         service_text = context.services[service_id]
@@ -453,23 +528,107 @@ def _referrals(
                 phone=service.phone,
                 url=service.url,
                 hours=service_text["hours"],
-                priority=entry["priority"],
-                mode=entry["mode"],
-                reasons=entry["reasons"],
+                priority=priority,
+                mode=mode,
+                reasons=reasons,
             )
         )
-    return referrals, pending
+    return referrals, deferred
 
 
-def _pending(kind: str, rule_id: str, service: str | None, depends_on: tuple[str, ...], outcome: Outcome) -> PendingResult:
-    not_answered = outcome.declined | outcome.unknown
-    return PendingResult._make(
-        kind=kind,  # type: ignore[arg-type]
-        id=rule_id,
-        service=service,
-        questions=[q for q in depends_on if outcome.values.get(q) is None and q not in not_answered],
-        declined_or_unknown=[q for q in depends_on if q in not_answered],
+Held = dict[str, list[tuple[int, CompiledReferral, ReferralReason]]]
+Merged = list[tuple[str, Any, Any, list[ReferralReason]]]
+
+
+def _merge(held: Held, ruleset: CompiledRuleset) -> Merged:
+    """One referral per service: the strongest mode (report > opt_out > opt_in > inform_only) and the
+    highest priority among its rules, reasons by (mode, priority, rule id). Rule order never counts."""
+    merged = []
+    for service_id, rules in held.items():
+        rules.sort(key=lambda r: (MODE_RANK[r[1].spec.mode], PRIORITY_RANK[r[1].spec.priority], r[1].spec.id))
+        priority = min((r[1].spec.priority for r in rules), key=PRIORITY_RANK.__getitem__)
+        merged.append((service_id, rules[0][1].spec.mode, priority, [r[2] for r in rules]))
+    place = ruleset.service_order
+    merged.sort(key=lambda m: (PRIORITY_RANK[m[2]], MODE_RANK[m[1]], place[m[0]]))
+    return merged
+
+
+def _merge_as_published(held: Held) -> Merged:
+    """The merge of rulesets published before the safety section: the mode of the highest-priority
+    rule (the first on a tie), reasons in rule order, services by priority then first rule."""
+    merged = []
+    for service_id, rules in held.items():
+        top = min(rules, key=lambda r: (PRIORITY_RANK[r[1].spec.priority], r[0]))
+        merged.append((rules[0][0], service_id, top[1].spec.mode, top[1].spec.priority, [r[2] for r in rules]))
+    merged.sort(key=lambda m: (PRIORITY_RANK[m[3]], m[0]))
+    return [m[1:] for m in merged]
+
+
+def _deferred(ruleset: CompiledRuleset, rule: CompiledReferral, why: str, reason: str, language: str, context: _Context) -> DeferredResult:
+    spec = rule.spec
+    service = ruleset.services[spec.service]
+    words = labels(language)
+    channels = [c for c in CHANNELS if c in service.first_contact_channels]
+    named = f" {words['out.or']} ".join(words[f"channel.{c}"] for c in channels) or words["none"]
+    return DeferredResult._make(
+        rule=spec.id,
+        service=spec.service,
+        name=context.services[spec.service]["name"],
+        mode=spec.mode,
+        priority=spec.priority,
+        why=why,
+        channels=channels,
+        possible_when=words[f"out.possible.{why}"].format(channels=named),
+        reason=reason,
     )
+
+
+def _safety_block(
+    ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, context: _Context, deferred: list[DeferredResult], warnings: list[Notice]
+) -> SafetyBlock | None:
+    """The block shown first when it is not safe to talk; None when it is, or without a safety section."""
+    safety = ruleset.safety
+    if safety is None or outcome.safe is True:
+        return None
+
+    def routes(ids: list[str]) -> list[SafetyRoute]:
+        return [
+            SafetyRoute._make(service=s, name=context.services[s]["name"], phone=ruleset.services[s].phone, url=ruleset.services[s].url)
+            for s in ids
+        ]
+
+    return SafetyBlock._make(
+        safe_to_talk="false" if outcome.safe is False else "unknown",
+        advice=_render(safety.advice, texts, context, ("safety", "advice"), warnings),
+        emergency=routes(safety.spec.emergency),
+        silent=routes(safety.spec.silent),
+        deferred=[d.rule for d in deferred],
+    )
+
+
+_Waiting = tuple[str, str, "str | None", tuple[str, ...], "CompiledCondition | str"]
+"""An undecided rule: (kind, id, service, questions it depends on, its condition or its score's id)."""
+
+
+def _pending(ruleset: CompiledRuleset, outcome: Outcome, waiting: list[_Waiting]) -> tuple[list[PendingResult], list[PendingResult]]:
+    """Split undecided rules into pending (open questions can decide them) and undecidable."""
+    if not waiting:
+        return [], []
+    finder = OpenQuestions(ruleset, outcome)
+    not_answered = outcome.declined | outcome.unknown
+    pending: list[PendingResult] = []
+    undecidable: list[PendingResult] = []
+    for kind, rule_id, service, depends_on, what in waiting:
+        questions = finder.for_score(what) if isinstance(what, str) else finder.deciding(what)
+        record = PendingResult._make(
+            kind=kind,
+            id=rule_id,
+            service=service,
+            questions=list(questions),
+            declined_or_unknown=[q for q in depends_on if q in not_answered],
+        )
+        (pending if questions else undecidable).append(record)
+    return pending, undecidable
 
 
 _TRI = {True: "true", False: "false", None: "unknown"}
@@ -489,12 +648,17 @@ def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, TraceEntry]]:
 def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
     """Every rule with its result, in the order of ``CompiledRuleset.trace_plan``."""
     results: list[Any] = [flag for flag, question in zip(outcome.asked, ruleset.questions) if question.ask_if is not None]
+    if ruleset.safety is not None:
+        results.append(outcome.safe)
     for score in outcome.scores:
         results.extend(score.items)
         results.extend(score.levels)
+    first_referral = len(results)
     results.extend(outcome.referrals)
     results.extend(outcome.information)
-    entries: list[TraceEntry] = [variants[result].copy() for variants, result in zip(_trace_variants(ruleset), results)]
+    entries: list[TraceEntry] = [variants[result].copy() for variants, result in zip(_trace_variants(ruleset), results, strict=True)]
+    for index, why in outcome.deferred:
+        entries[first_referral + index]["deferred"] = why
     if with_values:
         for entry in entries:
             entry["values"] = {q: _json_value(outcome.values.get(q)) for q in entry["read"]}

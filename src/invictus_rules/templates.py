@@ -561,9 +561,12 @@ def referenced_names(texts: Iterable[str]) -> dict[str, set[str]]:
 
 
 def ruleset_texts(document: Any) -> list[str]:
-    """Every template text of a ruleset document: referral reasons, information titles and bodies."""
-    texts = [t for r in document.referrals for t in r.reason.values()]
+    """Every template text of a ruleset document: referral reasons and actions, information titles and
+    bodies, and the safety advice."""
+    texts = [t for r in document.referrals for t in (*r.reason.values(), *(r.action or {}).values())]
     texts += [t for i in document.information for t in (*i.title.values(), *i.body.values())]
+    if document.safety is not None:
+        texts += list(document.safety.advice.values())
     return texts
 
 

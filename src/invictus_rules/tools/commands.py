@@ -273,7 +273,7 @@ def cmd_coverage_matrix(args: argparse.Namespace, io: Any) -> int:
 
     as_of = args.as_of or dt.date.today()
     rulesets = [load_ruleset(country, as_of=as_of, rulesets_dir=args.rulesets) for country in _countries(args)]
-    matrix = coverage_matrix(rulesets)
+    matrix = coverage_matrix(rulesets, as_of)
     headers = [f"{r.country}@{r.version}" for r in rulesets]
     if args.format == "json":
         payload = {

@@ -53,6 +53,32 @@ ARTICLE_22: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
+# Routes the engine must find for canonical cases (issue 10): (article, element, the case, what
+# counts as the route in the assessment). "DECLINED" marks every question declined.
+DECLINED = "every answer declined"
+CHILD_VICTIM = {"victim_age": 10, "crime_type": "sexual_violence", "offender_relationship": "family_member", "lives_with_offender": True}
+TRAFFICKING = {"crime_type": "trafficking", "insecure_residence_status": True}
+
+
+def _emergency_routes(assessment: Assessment) -> list[str]:
+    return [route.service for route in assessment.safety.emergency] if assessment.safety is not None else []
+
+
+def _reports(assessment: Assessment) -> list[str]:
+    return [referral.service for referral in assessment.referrals if referral.mode == "report"]
+
+
+def _residence_information(assessment: Assessment) -> list[str]:
+    return [item.id for item in assessment.information if item.id == "trafficking_residence"]
+
+
+ROUTES: list[tuple[str, str, dict[str, Any] | str, Any]] = [
+    ("", "safety first: emergency route when every answer is declined", DECLINED, _emergency_routes),
+    ("22(4)", "statutory child-protection route for a child victim (a report)", CHILD_VICTIM, _reports),
+    ("22(3)", "trafficking: reflection period and residence information", TRAFFICKING, _residence_information),
+]
+
+
 def article_4_letters(legal_basis: list[str]) -> list[str]:
     return sorted({m.group(1) for basis in legal_basis for m in _ARTICLE_4.finditer(basis)})
 
@@ -66,7 +92,7 @@ class CountryResult:
     not_valid: list[str] = field(default_factory=list)
 
 
-def assess_everywhere(rulesets: list[Ruleset], answers: dict[str, Any], as_of: dt.date, language: str) -> list[CountryResult]:
+def assess_everywhere(rulesets: list[Ruleset], answers: dict[str, Any], as_of: dt.date, language: str | None) -> list[CountryResult]:
     """Assess one case under each ruleset, setting aside answers a ruleset does not know or accept."""
     results = []
     for ruleset in rulesets:
@@ -97,6 +123,7 @@ def comparison_rows(results: list[CountryResult]) -> list[tuple[str, list[str]]]
     """The side-by-side table: one row per aspect, one cell per country."""
     rows: list[tuple[str, list[str]]] = []
     rows.append(("ruleset version", [f"{r.ruleset.version}" for r in results]))
+    rows.append(("not safe to talk: safety block", [_safety_cell(r) for r in results]))
     for score_id in ("dv_risk", "vulnerability"):
         rows.append((f"level {score_id}", [_level(r.assessment, score_id) for r in results if r.assessment]))
     categories = sorted({ref.category for r in results if r.assessment for ref in r.assessment.referrals})
@@ -115,11 +142,21 @@ def comparison_rows(results: list[CountryResult]) -> list[tuple[str, list[str]]]
             pending = [p.id for p in r.assessment.pending if p.kind == "information" and letter in _item_letters(r.ruleset, p.id)]
             cells.append(", ".join(given) if given else ("pending" if pending else "—"))
         rows.append((f"info Art. 4(1)({letter}) {label}", cells))
+    rows.append(("deferred until safe", [", ".join(f"{d.service} ({d.why.replace('_', ' ')})" for d in r.assessment.deferred) or "—" for r in results if r.assessment]))
+    rows.append(("status", [r.assessment.status.replace("_", " ") for r in results if r.assessment]))
     rows.append(("pending rules", [str(len(r.assessment.pending)) for r in results if r.assessment]))
+    rows.append(("undecidable (victim's choice)", [str(len(r.assessment.undecidable)) for r in results if r.assessment]))
     rows.append(("still to ask", [", ".join(r.assessment.next_questions[:6]) + (" …" if len(r.assessment.next_questions) > 6 else "") or "—" for r in results if r.assessment]))
     rows.append(("answers not used", [", ".join(r.not_used) or "—" for r in results]))
     rows.append(("answers not valid here", [", ".join(r.not_valid) or "—" for r in results]))
     return rows
+
+
+def _safety_cell(result: CountryResult) -> str:
+    if result.ruleset.compiled.safety is None:
+        return "not checked (version predates it)"
+    block = result.assessment.safety if result.assessment else None
+    return "—" if block is None else "shown; emergency: " + ", ".join(route.service for route in block.emergency)
 
 
 def _item_letters(ruleset: Ruleset, item_id: str) -> list[str]:
@@ -127,8 +164,9 @@ def _item_letters(ruleset: Ruleset, item_id: str) -> list[str]:
     return article_4_letters(item.spec.legal_basis) if item else []
 
 
-def coverage_matrix(rulesets: list[Ruleset]) -> list[tuple[str, str, list[list[str]]]]:
-    """(article, element, per ruleset the ids that address it) for Art. 4(1)(a)-(k) and Art. 22."""
+def coverage_matrix(rulesets: list[Ruleset], as_of: dt.date) -> list[tuple[str, str, list[list[str]]]]:
+    """(article, element, per ruleset the ids that address it) for Art. 4(1)(a)-(k) and Art. 22, and
+    the routes found by running canonical cases through the engine (``ROUTES``)."""
     rows = []
     for letter, label in ARTICLE_4.items():
         cells = [[i.spec.id for i in r.compiled.information if letter in article_4_letters(i.spec.legal_basis)] for r in rulesets]
@@ -141,6 +179,11 @@ def coverage_matrix(rulesets: list[Ruleset]) -> list[tuple[str, str, list[list[s
             found = [n for n in needs if (n.startswith("score:") and n[6:] in scores) or n in used]
             cells.append(found)
         rows.append((article, label, cells))
+    every_question = {q.id: {"status": "declined"} for r in rulesets for q in r.questions}
+    for article, label, case, route in ROUTES:
+        answers = every_question if isinstance(case, str) else case
+        results = assess_everywhere(rulesets, answers, as_of, None)
+        rows.append((article, label, [route(r.assessment) if r.assessment else [] for r in results]))
     return rows
 
 

@@ -23,9 +23,10 @@ from ..expr.nodes import BoolOp, Compare, ListLiteral, Literal, Node, Not, unpar
 from ..result import RulesetRef, ruleset_ref
 from .analysis import compare_conditions
 
-KINDS = ("metadata", "changelog", "question", "score", "score_item", "level", "service", "referral", "information")
+KINDS = ("metadata", "changelog", "safety", "question", "score", "score_item", "level", "service", "referral", "information")
 KIND_TITLES = {
     "metadata": "Metadata",
+    "safety": "Safety (safe to talk, safe channels, emergency and silent routes)",
     "changelog": "Changelog",
     "question": "Questions",
     "score": "Scores",
@@ -335,12 +336,25 @@ def diff_rulesets(old: CompiledRuleset, new: CompiledRuleset) -> DiffReport:
         if details:
             add(Change("service", key, "changed", tuple(details)))
 
+    if old.safety is not None or new.safety is not None:
+        if old.safety is None or new.safety is None:
+            status = "added" if old.safety is None else "removed"
+            note = "the engine now defers consent referrals while it is not safe to talk" if status == "added" else "consent referrals are no longer deferred for safety"
+            add(Change("safety", "safety", status, (Detail("safety", None, None, note),)))
+        else:
+            details = _value_details("", _dump(old.safety.spec, ["safe_to_talk"]), _dump(new.safety.spec, ["safe_to_talk"]))
+            condition = condition_change("safe_to_talk", old.safety.condition, old, new.safety.condition, new)
+            if condition:
+                details.append(condition)
+            if details:
+                add(Change("safety", "safety", "changed", tuple(details)))
+
     for key, before, after in _matched("referral", _by_id(old.referrals), _by_id(new.referrals)):
         if before is None or after is None:
             rule = (after or before).spec
-            add(Change("referral", key, "added" if before is None else "removed", (Detail("service", None, rule.service), Detail("when", None, (after or before).condition.text))))
+            add(Change("referral", key, "added" if before is None else "removed", (Detail("service", None, rule.service), Detail("mode", None, rule.mode), Detail("when", None, (after or before).condition.text))))
             continue
-        details = [_note_priority(d) for d in _value_details("", _dump(before.spec, ["when"]), _dump(after.spec, ["when"]))]
+        details = [_note_mode(_note_priority(d)) for d in _value_details("", _dump(before.spec, ["when"]), _dump(after.spec, ["when"]))]
         condition = condition_change("when", before.condition, old, after.condition, new)
         if condition:
             details.append(condition)
@@ -379,6 +393,20 @@ def _note_priority(detail: Detail) -> Detail:
     if detail.field == "priority" and detail.old in PRIORITY_ORDER and detail.new in PRIORITY_ORDER:
         raised = PRIORITY_ORDER[detail.new] < PRIORITY_ORDER[detail.old]
         return dataclasses.replace(detail, note="priority raised" if raised else "priority lowered")
+    return detail
+
+
+_MODE_MEANING = {
+    "report": "a report without the victim's consent",
+    "opt_out": "a hand-over unless the victim objects",
+    "opt_in": "a referral only with consent",
+    "inform_only": "the victim gets the contact",
+}
+
+
+def _note_mode(detail: Detail) -> Detail:
+    if detail.field == "mode" and detail.old in _MODE_MEANING and detail.new in _MODE_MEANING:
+        return dataclasses.replace(detail, note=f"now {_MODE_MEANING[detail.new]} (was {_MODE_MEANING[detail.old]})")
     return detail
 
 

@@ -29,9 +29,9 @@ from .._version import __version__
 from ..compile import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset, CompiledScore
 from ..errors import InvictusError, Problem
 from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
-from ..model import Question, Service
-from ..templates import RenderError, render
-from .doc_labels import labels, language_name
+from ..model import CHANNELS, Question, Service
+from ..templates import CheckedText, RenderError, render
+from ..labels import labels, language_name
 from .files import write_atomic
 from .prose import Outline, describe, outline, phrases_for, pick_text
 
@@ -115,6 +115,8 @@ class ReferralView:
     mode_explained: str
     rule: Rule
     reason: Rendered
+    legal_basis: list[str]
+    action: Rendered | None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,18 @@ class ServiceView:
     hours: str
     languages: list[str]
     free: str
+    first_contact: str
+
+
+@dataclass(frozen=True)
+class SafetyView:
+    """The safety section: when it is safe to talk, how to reach the victim safely, what to do if not."""
+
+    safe_to_talk: Rule
+    safe_channels: str
+    emergency: list[str]
+    silent: list[str]
+    advice: Rendered
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,7 @@ class Page:
     changelog: list[tuple[str, list[str]]]
     languages: list[Link]
     footer: str
+    safety: SafetyView | None
 
 
 class _Picker:
@@ -193,7 +208,7 @@ class _Picker:
         node, ruleset, language = condition.node, self.ruleset, self.language
         return Rule(describe(node, ruleset, language), outline(node, ruleset, language), condition.text)
 
-    def template(self, templates: Mapping[str, jinja2.Template], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
+    def template(self, templates: Mapping[str, CheckedText], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
         language = next((lang for lang in (self.language, self.default, *templates) if lang in templates), None)
         if language is None:
             return Rendered("")
@@ -229,6 +244,21 @@ def _page(ruleset: CompiledRuleset, language: str, file: str) -> Page:
         ],
         languages=[Link(language_name(lang), f"{lang}.html", lang) for lang in meta.languages],
         footer=pick.label("footer", engine=__version__, file="/".join(Path(file).parts[-2:])),
+        safety=_safety(ruleset, pick, context),
+    )
+
+
+def _safety(ruleset: CompiledRuleset, pick: _Picker, context: Mapping[str, Any]) -> SafetyView | None:
+    safety = ruleset.safety
+    if safety is None:
+        return None
+    services = context["services"]
+    return SafetyView(
+        safe_to_talk=pick.rule(safety.condition),
+        safe_channels=safety.spec.safe_channels,
+        emergency=[services[s]["name"] for s in safety.spec.emergency],
+        silent=[services[s]["name"] for s in safety.spec.silent],
+        advice=pick.template(safety.advice, safety.spec.advice, context),
     )
 
 
@@ -363,6 +393,8 @@ def _referral(rule: CompiledReferral, pick: _Picker, context: Mapping[str, Any])
         mode_explained=pick.label(f"mode_explained.{spec.mode}"),
         rule=pick.rule(rule.condition),
         reason=pick.template(rule.reason, spec.reason, context),
+        legal_basis=list(spec.legal_basis or ()),
+        action=pick.template(rule.action, spec.action, context) if spec.action else None,
     )
 
 
@@ -390,7 +422,15 @@ def _service(service: Service, pick: _Picker) -> ServiceView:
         hours=pick(service.hours),
         languages=[language_name(lang) for lang in service.languages],
         free=pick.label(free),
+        first_contact=_first_contact(service, pick),
     )
+
+
+def _first_contact(service: Service, pick: _Picker) -> str:
+    if service.first_contact is None:
+        return pick.label("not_stated")
+    channels = [c for c in CHANNELS if c in service.first_contact_channels]
+    return ", ".join(pick.label(f"channel.{c}") for c in channels) or pick.label("first_contact_none")
 
 
 # -- rendering -----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
         levels.append((score.spec.id, name))
     priorities: dict[str, str] = {}
     pending = set()
-    for rule, fired in zip(compiled.referrals, outcome.referrals):
+    for rule, fired in zip(compiled.referrals, outcome.referred):
         if fired is True:
             current = priorities.get(rule.spec.service)
             if current is None or PRIORITY_RANK[rule.spec.priority] < PRIORITY_RANK[current]:

@@ -20,6 +20,7 @@ from ..errors import InvictusError, Problem, sort_problems
 from ..expr.compile import Env
 from ..expr.nodes import Literal
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
+from ..model import CONSENT_MODES
 from ..templates import MAX_WORK, cost_growth, referenced_names, ruleset_texts
 from . import manifest
 from .analysis import AS_OF, Analyzer, score_values
@@ -168,6 +169,11 @@ def check_unused(ctx: LintContext) -> Iterator[Problem]:
     for _, _, _, condition in _conditions(compiled):
         read.update(condition.reads)
     read.update(s.override_question for s in compiled.scores if s.override_question)
+    routes: set[str] = set()
+    if compiled.safety is not None:
+        read.update(compiled.safety.condition.reads)
+        read.add(compiled.safety.spec.safe_channels)
+        routes.update(compiled.safety.spec.emergency + compiled.safety.spec.silent)
     refs = ctx.template_references()
     read.update(refs["answers"])
     for index, question in enumerate(compiled.questions):
@@ -179,7 +185,7 @@ def check_unused(ctx: LintContext) -> Iterator[Problem]:
                 "use it in a condition, or remove it if the assessment does not need it",
                 "info" if question.spec.type == "text" else "warning",
             )
-    referred = {r.spec.service for r in compiled.referrals} | refs["services"]
+    referred = {r.spec.service for r in compiled.referrals} | refs["services"] | routes
     for index, service in enumerate(compiled.document.services):
         if service.id not in referred:
             yield ctx.problem(("services", index, "id"), "service-unused", f'no referral or text mentions the service "{service.id}"', "refer to it, mention it in an information text, or remove it", "warning")
@@ -284,6 +290,45 @@ def check_template_cost(ctx: LintContext) -> Iterator[Problem]:
                 )
 
 
+def check_safe_contact(ctx: LintContext) -> Iterator[Problem]:
+    """Hand-overs the engine cannot make safely, and reports written as if they needed safe contact."""
+    compiled = ctx.compiled
+    consent = [(index, rule) for index, rule in enumerate(compiled.referrals) if rule.spec.mode in CONSENT_MODES]
+    if consent and compiled.safety is None:
+        index, rule = consent[0]
+        yield ctx.problem(
+            ("referrals", index, "mode"),
+            "safety-missing",
+            f'the ruleset has {len(consent)} opt_in or opt_out referral(s) (first: "{rule.spec.id}") but no safety section, so the engine cannot hold them back while it is not safe to talk',
+            "add a top-level safety: section with safe_to_talk, safe_channels, emergency, silent and advice",
+            "error",
+        )
+    for index, rule in consent:
+        service = compiled.services.get(rule.spec.service)
+        if service is not None and not service.first_contact_channels:
+            said = "first_contact: none" if service.first_contact is not None else "no first_contact"
+            yield ctx.problem(
+                ("referrals", index, "service"),
+                "handover-without-first-contact",
+                f'the {rule.spec.mode} referral "{rule.spec.id}" hands the victim over to "{service.id}", which has {said}: the engine cannot know whether its first contact is safe',
+                f'add first_contact: (phone, sms, email, letter or in_person) to the service "{service.id}", or make the referral inform_only',
+                "error",
+            )
+    if compiled.safety is None:
+        return
+    unsafe_reads = set(compiled.safety.condition.reads)
+    for index, rule in enumerate(compiled.referrals):
+        read = unsafe_reads & set(rule.condition.reads)
+        if rule.spec.mode == "report" and read:
+            yield ctx.problem(
+                ("referrals", index, "when"),
+                "report-reads-safety",
+                f'the report "{rule.spec.id}" depends on {", ".join(sorted(read))}: a report the law requires is never gated on safe contact',
+                "remove the safe-to-talk test from its when; the engine shows the safety block first when it is not safe",
+                "warning",
+            )
+
+
 CHECKS: dict[str, Check] = {
     "conditions": check_conditions,
     "levels": check_levels,
@@ -293,6 +338,7 @@ CHECKS: dict[str, Check] = {
     "implicit-defaults": check_implicit_defaults,
     "versions": check_versions,
     "template-cost": check_template_cost,
+    "safe-contact": check_safe_contact,
 }
 
 

@@ -1,27 +1,57 @@
-"""pytest plugin: collects ruleset tests (``rulesets/<cc>/tests/*.yaml``), one item per case.
+"""pytest plugin: collects ruleset tests, one item per case, with the runner of ``invictus-rules test``.
 
-Active whenever invictus-rules is installed; ``python -m pytest rulesets/`` runs policy staff's tests
-with the same runner as ``invictus-rules test``.
+Installing invictus-rules must not change a host project's test run, so collection is opt-in:
+
+- a YAML file that declares ``format: invictus-rules/test/v1`` is always collected;
+- every ``rulesets/<cc>/tests/*.yaml`` (a ``tests`` folder beside ruleset files) is collected when
+  the ini option ``invictus_rules_tests = true`` is set, or with ``--invictus-rules-tests``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from .testing import LoadedCase, Runner, TestFile, format_result, read_test_file
+from .testing import TEST_FORMAT, LoadedCase, Runner, TestFile, format_result, read_test_file
+
+_INI = "invictus_rules_tests"
+_DECLARATION = re.compile(rb"^format:[ \t]*[\"']?" + re.escape(TEST_FORMAT.encode()) + rb"[\"']?[ \t]*(#.*)?$", re.MULTILINE)
+_DECLARATION_WINDOW = 64 * 1024
+"""How far into a YAML file the ``format`` declaration is looked for: it is a top-level key."""
 
 
-def _is_ruleset_test(path: Path) -> bool:
-    if path.suffix != ".yaml" or path.parent.name != "tests":
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(_INI, "collect rulesets/<cc>/tests/*.yaml as invictus-rules ruleset tests", type="bool", default=False)
+    parser.addoption("--invictus-rules-tests", action="store_true", default=False, help="collect rulesets/<cc>/tests/*.yaml as invictus-rules ruleset tests")
+
+
+def _declares_itself(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_DECLARATION_WINDOW)
+    except OSError:
         return False
-    return any(path.parent.parent.glob("*.yaml"))
+    return bool(_DECLARATION.search(head))
+
+
+def _in_ruleset_tests_folder(path: Path) -> bool:
+    return path.parent.name == "tests" and any(path.parent.parent.glob("*.yaml"))
+
+
+def _is_ruleset_test(path: Path, config: pytest.Config) -> bool:
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    if _declares_itself(path):
+        return True
+    enabled = bool(config.getini(_INI)) or bool(config.getoption("--invictus-rules-tests"))
+    return enabled and path.suffix == ".yaml" and _in_ruleset_tests_folder(path)
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if _is_ruleset_test(file_path):
+    if _is_ruleset_test(file_path, parent.config):
         return RulesetTestFile.from_parent(parent, path=file_path)
     return None
 

@@ -72,7 +72,8 @@ def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -
         trace=recorded.trace is not None,
         trace_values=with_values,
     )
-    before = recorded.model_dump(mode="json", exclude={"engine_version"})
+    # only what the recording holds: fields a later engine added are not differences
+    before = recorded.model_dump(mode="json", exclude={"engine_version"}, exclude_unset=True)
     after = again.model_dump(mode="json", exclude={"engine_version"})
     result.differences = list(_differences(before, after, "$"))
     return result
@@ -80,8 +81,8 @@ def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -
 
 def _differences(old: Any, new: Any, path: str) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in dict.fromkeys([*old, *new]):
-            yield from _differences(old.get(key), new.get(key), f"{path}.{key}")
+        for key in old:
+            yield from _differences(old[key], new.get(key), f"{path}.{key}")
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         for index, (a, b) in enumerate(zip(old, new)):
             yield from _differences(a, b, f"{path}[{index}]")

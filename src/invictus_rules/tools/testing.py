@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+import typing
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -21,8 +22,8 @@ from .._yaml import SourceMap, format_path, read_yaml
 from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
 from ..expr.nodes import Literal
-from ..load import is_country_reference
-from ..result import Assessment
+from ..load import is_country_reference, shipped_rulesets_dir
+from ..result import Assessment, Status
 
 
 class _Strict(BaseModel):
@@ -47,6 +48,11 @@ class Expectations(_Strict):
     no_next_questions: list[str] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list)
     complete: bool | None = None
+    deferred: list[str] = Field(default_factory=list, description="referral rules or services deferred for safety")
+    no_deferred: list[str] = Field(default_factory=list, description="referral rules or services not deferred")
+    safety: bool | None = Field(default=None, description="whether the safety block (not safe to talk) is shown")
+    status: Status | None = None
+    undecidable: list[str] = Field(default_factory=list, description="rules undecidable by the victim's choice")
 
 
 class TestCase(_Strict):
@@ -58,7 +64,12 @@ class TestCase(_Strict):
     expect: Expectations
 
 
+TEST_FORMAT = "invictus-rules/test/v1"
+"""The ``format`` a test file may declare; a file that declares it is collected by the pytest plugin."""
+
+
 class TestFile(_Strict):
+    format: typing.Literal["invictus-rules/test/v1"] | None = None
     ruleset: str | None = None
     as_of: dt.date | None = None
     language: str | None = None
@@ -206,6 +217,15 @@ def read_test_file(path: Path) -> tuple[TestFile, list[LoadedCase], SourceMap]:
     return parsed, cases, source
 
 
+def _rulesets_folder_of(test_path: Path) -> Path | None:
+    """The rulesets folder of a test file in ``<rulesets>/<cc>/tests/``, or None elsewhere."""
+    resolved = test_path.resolve()
+    country_dir = resolved.parent.parent
+    if resolved.parent.name == "tests" and is_country_reference(country_dir.name) and any(country_dir.glob("*.yaml")):
+        return country_dir.parent
+    return None
+
+
 class Runner:
     """Runs test files, keeping compiled rulesets and coverage for the run (no global state)."""
 
@@ -214,11 +234,22 @@ class Runner:
         self.coverage: dict[str, Coverage] = {}
 
     def ruleset_for(self, test_path: Path, reference: str | None, as_of: dt.date) -> Ruleset:
-        rulesets_dir = test_path.resolve().parent.parent.parent
-        country_dir = test_path.resolve().parent.parent
+        folder = _rulesets_folder_of(test_path)
         if reference is None:
-            reference = country_dir.name
+            if folder is None:
+                raise TestFileError(
+                    [
+                        Problem(
+                            "test-ruleset-missing",
+                            "this test file is not in a rulesets/<cc>/tests/ folder, so it must say which ruleset it tests",
+                            "add a top-level key, e.g. ruleset: nl@2026.1 (or ruleset: ../my-ruleset.yaml)",
+                            Location(str(test_path), 1, 1),
+                        )
+                    ]
+                )
+            reference = test_path.resolve().parent.parent.name
         if is_country_reference(reference):
+            rulesets_dir = folder if folder is not None else shipped_rulesets_dir()
             key = (str(rulesets_dir), f"{reference}|{as_of.isoformat() if '@' not in reference else ''}")
             if key not in self._rulesets:
                 self._rulesets[key] = load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets_dir)
@@ -327,7 +358,38 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
         out.append(Mismatch("ignored", f"answers ignored (not asked): {_listing(sorted(expect.ignored))}", _listing(ignored)))
     if expect.complete is not None and expect.complete != assessment.complete:
         out.append(Mismatch("complete", str(expect.complete).lower(), str(assessment.complete).lower()))
+    out.extend(_check_safety(expect, assessment, ruleset))
     return out
+
+
+def _check_safety(expect: Expectations, assessment: Assessment, ruleset: Ruleset) -> Iterator[Mismatch]:
+    """The expectations about safety, deferral, status and rules undecidable by the victim's choice."""
+    compiled = ruleset.compiled
+    referral_rules = {r.spec.id for r in compiled.referrals}
+    rules = referral_rules | {i.spec.id for i in compiled.information} | {s.spec.id for s in compiled.scores}
+    for key, ids, known, what in (
+        ("deferred", expect.deferred, referral_rules | set(compiled.services), "referral rule or service"),
+        ("no_deferred", expect.no_deferred, referral_rules | set(compiled.services), "referral rule or service"),
+        ("undecidable", expect.undecidable, rules, "rule or score"),
+    ):
+        for unknown in (i for i in ids if i not in known):
+            yield Mismatch(key, f"a {what} {unknown}", f"no such {what} in {ruleset.country}@{ruleset.version}")
+    deferred = {name for d in assessment.deferred for name in (d.rule, d.service)}
+    for name in expect.deferred:
+        if name not in deferred:
+            yield Mismatch("deferred", f"{name} to be deferred", f"deferred: {_listing(d.rule for d in assessment.deferred)}")
+    for name in expect.no_deferred:
+        if name in deferred:
+            why = next(d.why for d in assessment.deferred if name in (d.rule, d.service))
+            yield Mismatch("no_deferred", f"{name} not deferred", f"deferred ({why})")
+    if expect.safety is not None and expect.safety != (assessment.safety is not None):
+        yield Mismatch("safety", "a safety block" if expect.safety else "no safety block", "one" if assessment.safety else "none")
+    if expect.status is not None and expect.status != assessment.status:
+        yield Mismatch("status", expect.status, assessment.status)
+    undecidable = [u.id for u in assessment.undecidable]
+    for rule in expect.undecidable:
+        if rule not in undecidable:
+            yield Mismatch("undecidable", f"{rule} undecidable by the victim's choice", f"undecidable: {_listing(undecidable)}")
 
 
 def format_result(result: CaseResult) -> str:
