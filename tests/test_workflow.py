@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def rulesets(tmp_path: Path) -> Path:
     nl_only = {k: v for k, v in entries.items() if k.startswith("nl/")}
     (folder / "manifest.json").write_text(json.dumps({"format": "invictus-rules/manifest/v1", "published": nl_only}))
     return folder
+
+
+SAFETY = """safety:
+  safe_to_talk: safe_to_talk
+  safe_channels: safe_contact_channels
+  emergency: [noodnummer_112]
+  silent: []
+  advice: {nl: Beëindig het gesprek rustig., en: End the conversation calmly.}
+"""
 
 
 def test_next_version_follows_calendar_versioning():
@@ -57,7 +67,12 @@ def test_publish_refuses_until_clean_then_records_the_hash(cli, rulesets):
     refused = cli("publish", str(draft), "--rulesets", str(rulesets))
     assert refused.code == 1 and "error[changelog-missing]" in refused.err
     assert str(draft) in refused.err
-    text = text.replace("  changelog:\n", f'  changelog:\n    - version: "{version}"\n      date: 2029-12-01\n      changes: [Republished without changes.]\n', 1)
+    text = text.replace("  changelog:\n", f'  changelog:\n    - version: "{version}"\n      date: 2029-12-01\n      changes: [Republished with safe contact.]\n', 1)
+    draft.write_text(text, encoding="utf-8")
+    refused = cli("publish", str(draft), "--rulesets", str(rulesets))  # copied from a version without safe contact
+    assert refused.code == 1 and "error[safety-missing]" in refused.err and "error[handover-without-first-contact]" in refused.err
+    text = re.sub(r"^(    category: .*\n)", r"\1    first_contact: phone\n", text, flags=re.MULTILINE)
+    text = text.replace("\nreferrals:\n", "\n" + SAFETY + "referrals:\n", 1)
     draft.write_text(text, encoding="utf-8")
     before = draft.read_bytes()
     done = cli("publish", str(draft), "--rulesets", str(rulesets))
