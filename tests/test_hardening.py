@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -400,7 +401,7 @@ def test_a_full_or_read_only_disk_is_an_error_not_a_traceback(cli, tmp_path, mon
     from invictus_rules.tools import workflow
 
     # the draft's lint and tests are not what this test is about: publish goes straight to writing
-    monkeypatch.setattr(workflow, "check_publication", lambda path, folder: workflow.PublishCheck([], []))
+    monkeypatch.setattr(workflow, "check_publication", lambda path, folder: types.SimpleNamespace(ok=True))
     argv = {
         "publish": ["publish", str(draft), "--rulesets", str(folder)],
         "docs": ["docs", str(draft), "--out", str(tmp_path / "docs")],
@@ -706,3 +707,29 @@ def test_a_missing_rulesets_folder_is_an_error_for_cross_country_commands(cli, t
     case.write_text('{"answers": {}}', encoding="utf-8")
     result = cli(*[a.format(case=case) for a in command], "--rulesets", str(tmp_path / "missing"))
     assert result.code == 1 and "error[rulesets-not-found]" in result.err
+
+
+@pytest.mark.parametrize("tamper", ["extra-key", "wrong-type"])
+def test_replay_of_a_tampered_decision_record_names_no_key_or_value(cli, tmp_path, tamper):
+    """A decision record with an added key or a changed type is invalid-record, through the CLI and
+    the API, without the key's name, any value, or pydantic's error in the chain."""
+    from invictus_rules.errors import CaseError
+
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"answers": {"safe_to_talk": True, "crime_type": "robbery"}}), encoding="utf-8")
+    made = cli("assess", str(FIXTURES / "mini.yaml"), str(case), "--format", "record", "--as-of", "2026-02-01")
+    assert made.code == 0, made.err
+    record = json.loads(made.out)
+    if tamper == "extra-key":
+        record[SECRET] = SECRET
+    else:
+        record["as_of"] = SECRET
+    recorded = tmp_path / "record.json"
+    recorded.write_text(json.dumps(record), encoding="utf-8")
+    result = cli("replay", str(recorded), str(case))
+    output = _no_traceback(result)
+    assert result.code == 1 and "error[invalid-record]" in output, output
+    assert SECRET not in output
+    with pytest.raises(CaseError) as info:
+        load_ruleset(FIXTURES / "mini.yaml").replay(record, {"safe_to_talk": True, "crime_type": "robbery"})
+    assert SECRET not in _chain(info.value)

@@ -55,10 +55,13 @@ def test_new_version_copies_the_latest_as_a_draft(cli, rulesets):
     assert again.code == 1 and "draft" in again.err
 
 
-def test_publish_refuses_until_clean_then_records_the_hash(cli, rulesets):
+def test_publish_refuses_until_clean_then_records_the_hash(cli, tmp_path):
     """publish refuses a draft without a date or changelog entry; then publishes and records it."""
-    cli("new-version", "nl", "--rulesets", str(rulesets))
-    draft = sorted((rulesets / "nl").glob("*.yaml"))[-1]
+    from .drafts import fixture_rulesets
+
+    rulesets = fixture_rulesets(tmp_path / "fixture-rulesets")
+    cli("new-version", "xx", "--rulesets", str(rulesets))
+    draft = sorted((rulesets / "xx").glob("*.yaml"))[-1]
     version = draft.stem
     refused = cli("publish", str(draft), "--rulesets", str(rulesets))
     assert refused.code == 1 and "error[missing-date]" in refused.err
@@ -79,7 +82,7 @@ def test_publish_refuses_until_clean_then_records_the_hash(cli, rulesets):
     assert done.code == 0, done.err
     assert "status: published" in draft.read_text() and draft.read_bytes() != before
     entries = json.loads((rulesets / "manifest.json").read_text())["published"]
-    assert f"nl/{version}.yaml" in entries
+    assert f"xx/{version}.yaml" in entries
     assert cli("verify", "--rulesets", str(rulesets)).code == 0
     assert cli("publish", str(draft), "--rulesets", str(rulesets)).code == 1
 

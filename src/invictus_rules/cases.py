@@ -13,7 +13,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterator, TypeVar
+
+import pydantic
 
 from .answers import shown_key
 from .errors import CaseError, Location, Problem
@@ -171,3 +173,29 @@ def read_limited(source: str | Path, limit: int, what: str = "file") -> bytes:
     if len(data) > limit:
         raise CaseError([Problem("file-too-large", f"the {what} is larger than {limit:,} bytes", "check that this is the right file", Location(str(source)))])
     return data
+
+
+_ERROR_KINDS = {"missing": "missing", "extra_forbidden": "not expected there"}
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate_model(model: type[M], data: Any, file: str, code: str, what: str, hint: str) -> M:
+    """``data`` as ``model``, or a CaseError counting what is wrong. A tampered file may carry anything
+    in its keys and values, so neither is named; pydantic's error, which holds the whole input, is
+    not chained (the CaseError is raised outside the ``except`` block)."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    kinds = sorted({_ERROR_KINDS.get(error["type"], "of the wrong type or form") for error in errors})
+    count = len(errors)
+    raise CaseError(
+        [
+            Problem(
+                code,
+                f"the file is not {what} made by invictus-rules: {count} field{'s' if count != 1 else ''} {'is' if count == 1 else 'are'} {' or '.join(kinds)}",
+                hint,
+                Location(file),
+            )
+        ]
+    )
