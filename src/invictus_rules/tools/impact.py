@@ -266,7 +266,8 @@ def run_impact(
     report.old_sha256, report.new_sha256 = old_rs.sha256, new_rs.sha256
     known = {q.id for q in old_rs.questions} | {q.id for q in new_rs.questions}
     workers = workers or os.cpu_count() or 1
-    chunks = _batches(_account(cases, report, known), BATCH)
+    accounted = _account(cases, report, known)
+    chunks = _batches(accounted, BATCH)
     if workers <= 1:
         _init_worker(old_ref, new_ref, rulesets_dir)
         for chunk in chunks:
@@ -275,7 +276,7 @@ def run_impact(
             if progress:
                 progress(report.cases)
         return report
-    for count, result in enumerate(ordered_parallel_map(_run_chunk, cases, workers=workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir), chunk_size=BATCH), 1):
+    for count, result in enumerate(ordered_parallel_map(_run_chunk, accounted, workers=workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir), chunk_size=BATCH), 1):
         report.add(*result)
         if progress and count % BATCH == 0:
             progress(report.cases)
