@@ -12,7 +12,7 @@ from ._version import __version__
 from .answers import Answers
 from .cases import Case
 from .api import Ruleset, load_ruleset, load_ruleset_text
-from .errors import AnswersError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import AnswersError, BatchError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .load import VersionInfo
 from .evaluate import Outcome
 from .model import Question, json_schema
@@ -36,6 +36,7 @@ __all__ = [
     "Case",
     "CaseError",
     "Assessment",
+    "BatchError",
     "DecisionRecord",
     "InformationResult",
     "InvictusError",

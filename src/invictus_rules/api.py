@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Mapping, get_args, overload
 
 from .answers import AnswerChecker, Answers
+from .cases import validate_model
 from .compile import CompiledRuleset
 from .cases import Case
 from .errors import AnswersError, InvictusError, Problem
 from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch, evaluate_one
-from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, vouch_for
+from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
 from .model import Question
 from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .questionnaire import answers_schema, questionnaire
@@ -144,7 +145,7 @@ class Ruleset:
         ("these are not the recorded answers"). Warns when the engine build differs from the
         record's (naming both) and when the record's ``as_of`` is outside this version's dates.
         """
-        recorded = record if isinstance(record, DecisionRecord) else DecisionRecord.model_validate(record)
+        recorded = record if isinstance(record, DecisionRecord) else validate_model(DecisionRecord, record, "<record>", "invalid-record", "a decision record", "pass the record as it was written, unchanged")
         check_replayable(recorded, self.sha256, answers, key)
         validated = answers if type(answers) is Answers else self.validate_answers(answers)
         meta = self._compiled.metadata
@@ -249,7 +250,8 @@ def load_ruleset(
     """
     folder = Path(rulesets_dir) if rulesets_dir is not None else None
     if isinstance(reference, os.PathLike):
-        located = Located(Path(reference), rulesets_folder_of(Path(reference), folder))
+        path = usable_path(Path(reference))
+        located = Located(path, rulesets_folder_of(path, folder))
     else:
         located = locate_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
     data = read_bytes(located.path)
