@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml)")
+    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml); 'test add RULESET CASE.json' writes a new one")
     test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
     test.add_argument("--coverage", action="store_true", help="report rules no test makes true or false; exit 1 unless every rule is covered")
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
@@ -316,13 +316,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Tools that bring their own commands: each module has add_commands(add), where
 # add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
-TOOL_MODULES: list[str] = ["invictus_rules.tools.commands", "invictus_rules.tools.docs", "invictus_rules.service.commands"]
+TOOL_MODULES: list[str] = [
+    "invictus_rules.tools.commands",
+    "invictus_rules.tools.docs",
+    "invictus_rules.service.commands",
+    "invictus_rules.tools.testwriter",
+    "invictus_rules.workbench.commands",
+]
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:
     io = IO_(stdout or sys.stdout, stderr or sys.stderr, stdin if stdin is not None else sys.stdin.buffer)
     parser = build_parser()
     _Parser.stream = io.out
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["test", "add"]:
+        argv = ["test-add", *argv[2:]]  # 'test add' is its own command; 'test PATH...' runs tests
     try:
         args = parser.parse_args(argv)
     except _Usage as usage:
