@@ -130,7 +130,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120))
 
 
 def render_new_file(reference: str, case: dict[str, Any], *, source: str = "") -> str:
@@ -173,9 +173,9 @@ def write_test(
     appended = target.exists()
     cases_before = 0
     if appended:
-        parsed, existing, source = read_test_file(target)
+        parsed, existing, positions = read_test_file(target)
         cases_before = len(existing)
-        first = source.mark(("cases", 0))
+        first = positions.mark(("cases", 0))
         indent = max(first.column - 3, 0) if first else 2
         if (parsed.ruleset or "") != reference:
             raise TestWriteError(
@@ -203,7 +203,14 @@ def _check_written(target: Path, expected_cases: int) -> None:
     parsed, cases, _ = read_test_file(target)
     if len(cases) != expected_cases:
         raise TestWriteError(
-            [Problem("test-file-layout", f"the case could not be added to {target.name}: its cases list is not the last thing in the file", "write to a new file (leave out --out)", Location(str(target)))]
+            [
+                Problem(
+                    "test-file-layout",
+                    f"the case could not be added to {target.name}: its cases list is not the last thing in the file",
+                    "write to a new file (leave out --out)",
+                    Location(str(target)),
+                )
+            ]
         )
     result = Runner().run_case(target, parsed, cases[-1])
     if not result.passed:

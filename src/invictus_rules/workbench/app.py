@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -116,7 +116,7 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
         if relative(path) in read_manifest(folder):
             return True
         try:
-            return _status_in(path.read_bytes()) == "published"
+            return bool(_status_in(path.read_bytes()) == "published")
         except OSError:
             return False
 
