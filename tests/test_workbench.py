@@ -182,9 +182,9 @@ def test_the_semantic_diff_against_the_version_in_force(client: TestClient, fold
 def test_questionnaire_of_the_edited_draft(client: TestClient, folder: tuple[Path, Path]) -> None:
     """The case form comes from the draft as edited; an invalid draft gives the problems instead."""
     text = folder[1].read_text(encoding="utf-8")
-    ok = client.post("/api/questionnaire", json={"path": "nl/2026.3.yaml", "text": text, "answers": {}})
+    ok = client.post("/api/questionnaire", json={"path": "nl/2026.3.yaml", "text": text})
     assert ok.status_code == 200 and any(q["id"] == "strangulation" for q in ok.json()["questions"])
-    broken = client.post("/api/questionnaire", json={"path": "nl/2026.3.yaml", "text": text.replace("when: strangulation\n", "when: strangulaton\n", 1), "answers": {}})
+    broken = client.post("/api/questionnaire", json={"path": "nl/2026.3.yaml", "text": text.replace("when: strangulation\n", "when: strangulaton\n", 1)})
     assert broken.status_code == 500 and broken.json()["problems"][0]["code"] == "unknown-question"
 
 
@@ -203,3 +203,11 @@ def test_the_answers_never_appear_in_an_error(client: TestClient) -> None:
     assert response.status_code == 422
     assert "SECRET-VALUE-42" not in response.text
     json.loads(response.text)
+
+
+def test_a_body_over_the_limit_is_refused(client: TestClient, folder: tuple[Path, Path]) -> None:
+    """A request body larger than any ruleset is refused before it is parsed, and nothing is written."""
+    before = folder[1].read_bytes()
+    response = client.post("/api/save", content=b'{"path": "nl/2026.3.yaml", "text": "' + b"x" * (5 * 1024 * 1024) + b'"}', headers={"Content-Type": "application/json"})
+    assert _code(response, 413)["type"].endswith("request-too-large")
+    assert folder[1].read_bytes() == before

@@ -31,6 +31,7 @@ from ..api import Ruleset
 from ..errors import InvictusError, Problem
 from ..load import compile_with_source, list_countries, list_versions, read_manifest
 from ..registry import Registry
+from ..service.app import _BodyLimit
 from ..service.problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler
 from ..tools.files import write_atomic
 
@@ -82,8 +83,11 @@ class TextRequest(FileRequest):
     text: str = Field(max_length=MAX_BODY)
 
 
-class CaseRequest(FileRequest):
+class DraftRequest(FileRequest):
     text: str | None = Field(default=None, max_length=MAX_BODY, description="the draft's text as edited (default: as saved)")
+
+
+class CaseRequest(DraftRequest):
     answers: dict[str, Any]
     as_of: dt.date | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
@@ -98,6 +102,7 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
     app.add_exception_handler(InvictusError, invictus_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_middleware(_BodyLimit, limit=MAX_BODY + 64 * 1024)
     app.add_middleware(_Guard, settings=settings)
 
     def resolve(relative: str) -> Path:
@@ -186,7 +191,7 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
         return {"saved": True, "problems": _problems(request.text, path, folder)}
 
     @app.post("/api/questionnaire")
-    def questionnaire(request: CaseRequest) -> JSONResponse:
+    def questionnaire(request: DraftRequest) -> JSONResponse:
         """The questionnaire of the draft as edited, for the case form."""
         _, ruleset = draft(request, request.text)
         return JSONResponse(ruleset.questionnaire())
