@@ -173,12 +173,14 @@ def test_api_keys_are_required_when_configured(keys_file: Path) -> None:
 
 
 def test_bad_keys_file_is_a_positioned_error_without_the_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A short token is reported by line, and the token itself is never printed."""
+    """A short token is reported by line, and the token itself is never printed; nothing is created on the way."""
     path = tmp_path / "keys.txt"
     path.write_text("case-system-1 shortsecret\n", encoding="utf-8")
-    code = main(["serve", "--api-keys", str(path), "--port", "1"])
+    database = tmp_path / "records.sqlite3"
+    code = main(["serve", "--api-keys", str(path), "--port", "1", "--database", f"sqlite:///{database}"])
     err = capsys.readouterr().err
     assert code == 1 and "keys.txt:1:1" in err and "api-key-short" in err and "shortsecret" not in err
+    assert not database.exists()
 
 
 def test_serve_refuses_the_network_without_keys(capsys: pytest.CaptureFixture[str]) -> None:

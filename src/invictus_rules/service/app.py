@@ -195,10 +195,10 @@ def _too_large(limit: int) -> Response:
 def create_app(settings: ServiceSettings | None = None, *, registry: Registry | None = None, decision_log: DecisionLog | None = None) -> FastAPI:
     """The ASGI application. Tests pass a registry or log; ``serve`` passes settings only."""
     settings = settings or ServiceSettings()
+    keys = ApiKeys.from_file(settings.api_keys_file) if settings.api_keys_file else ApiKeys.none()
     registry = registry or Registry(settings.rulesets_dir)
     if decision_log is None and settings.database:
         decision_log = DecisionLog(settings.database)
-    keys = ApiKeys.from_file(settings.api_keys_file) if settings.api_keys_file else ApiKeys.none()
 
     app = FastAPI(
         title="invictus-rules",
