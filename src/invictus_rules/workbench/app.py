@@ -37,7 +37,7 @@ from ..tools.files import write_atomic
 
 TOKEN_HEADER = "x-workbench-token"
 MAX_BODY = 4 * 1024 * 1024
-_RELATIVE = re.compile(r"^[a-z]{2}/(tests/)?[A-Za-z0-9_.-]+\.yaml$")
+_RELATIVE = re.compile(r"^[a-z]{2}/[A-Za-z0-9_.-]+\.yaml$")
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,15 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
     def resolve(relative: str) -> Path:
         """A path inside the rulesets folder, or 403: no '..', no absolute paths, no links out."""
         if not _RELATIVE.fullmatch(relative) or ".." in relative:
-            raise HTTPException(403, "only files inside the rulesets folder can be opened: <cc>/<version>.yaml or <cc>/tests/<name>.yaml")
+            raise HTTPException(403, "only ruleset files inside the rulesets folder can be opened: <cc>/<version>.yaml")
         path = (folder / relative).resolve()
         if not path.is_relative_to(folder):
             raise HTTPException(403, "only files inside the rulesets folder can be opened")
         return path
 
     def relative(path: Path) -> str:
-        return path.resolve().relative_to(folder).as_posix()
+        """A path under the folder as the page names it (never resolved: a link stays where it is listed)."""
+        return path.relative_to(folder).as_posix()
 
     def is_published(path: Path) -> bool:
         if relative(path) in read_manifest(folder):
