@@ -99,7 +99,7 @@ def test_published_files_are_read_only(client: TestClient, folder: tuple[Path, P
     opened = client.post("/api/open", json={"path": "nl/2026.2.yaml"}).json()
     assert opened["editable"] is False
     problem = _code(client.post("/api/save", json={"path": "nl/2026.2.yaml", "text": opened["text"] + "\n# edited\n"}), 403)
-    assert "new-version" in problem["detail"]
+    assert problem["type"].endswith("published-read-only") and "new-version" in problem["detail"]
     assert published.read_bytes() == before
 
 
@@ -120,8 +120,8 @@ def test_only_files_inside_the_rulesets_folder(client: TestClient, folder: tuple
     outside = folder[0].parent / "outside.yaml"
     outside.write_text("secret: 1\n", encoding="utf-8")
     (folder[0] / "nl" / "link.yaml").symlink_to(outside)
-    assert client.post("/api/open", json={"path": path}).status_code == 403
-    assert client.post("/api/save", json={"path": path, "text": "x: 1\n"}).status_code == 403
+    assert _code(client.post("/api/open", json={"path": path}), 403)["type"].endswith("outside-rulesets-folder")
+    assert _code(client.post("/api/save", json={"path": path, "text": "x: 1\n"}), 403)["type"].endswith("outside-rulesets-folder")
     assert outside.read_text(encoding="utf-8") == "secret: 1\n"
 
 

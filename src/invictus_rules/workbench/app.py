@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -74,6 +74,20 @@ class _Guard:
         await self.app(scope, receive, send)
 
 
+class Refused(Exception):
+    """A request the workbench will not carry out (403), with a stable code."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+async def _refused_handler(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, Refused)
+    return problem_response(403, error.code, "Not allowed in the workbench", error.detail)
+
+
 class FileRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str = Field(max_length=200, description="a file inside the rulesets folder, e.g. nl/2026.3.yaml")
@@ -102,16 +116,17 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
     app.add_exception_handler(InvictusError, invictus_error_handler)
     app.add_exception_handler(RequestValidationError, request_validation_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Refused, _refused_handler)
     app.add_middleware(_BodyLimit, limit=MAX_BODY + 64 * 1024)
     app.add_middleware(_Guard, settings=settings)
 
     def resolve(relative: str) -> Path:
         """A path inside the rulesets folder, or 403: no '..', no absolute paths, no links out."""
         if not _RELATIVE.fullmatch(relative) or ".." in relative:
-            raise HTTPException(403, "only ruleset files inside the rulesets folder can be opened: <cc>/<version>.yaml")
+            raise Refused("outside-rulesets-folder", "only ruleset files inside the rulesets folder can be opened: <cc>/<version>.yaml")
         path = (folder / relative).resolve()
         if not path.is_relative_to(folder):
-            raise HTTPException(403, "only files inside the rulesets folder can be opened")
+            raise Refused("outside-rulesets-folder", "only files inside the rulesets folder can be opened")
         return path
 
     def relative(path: Path) -> str:
@@ -183,11 +198,11 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
         """Save a draft atomically; refused for published versions and for text that says published."""
         path = resolve(request.path)
         if not path.is_file() or path.parent.name == "tests":
-            raise HTTPException(403, "only an existing draft can be saved here: start one with 'invictus-rules new-version'")
+            raise Refused("not-a-draft", "only an existing draft can be saved here: start one with 'invictus-rules new-version'")
         if is_published(path):
-            raise HTTPException(403, "this version is published, and published versions are never edited: start a new version with 'invictus-rules new-version'")
+            raise Refused("published-read-only", "this version is published, and published versions are never edited: start a new version with 'invictus-rules new-version'")
         if _status_in(request.text) == "published":
-            raise HTTPException(403, "a draft is published with 'invictus-rules publish', which checks it first: keep status: draft here")
+            raise Refused("publish-with-the-command", "a draft is published with 'invictus-rules publish', which checks it first: keep status: draft here")
         write_atomic(path, request.text)
         return {"saved": True, "problems": _problems(request.text, path, folder)}
 

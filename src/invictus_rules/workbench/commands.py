@@ -36,9 +36,14 @@ def rulesets_folder(option: str | None) -> Path:
 
 
 def cmd_workbench(args: argparse.Namespace, io: Any) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
-    from .app import WorkbenchSettings, create_app
+        from .app import WorkbenchSettings, create_app
+    except ImportError:
+        raise WorkbenchConfigError(
+            [Problem("missing-dependencies", "the workbench needs FastAPI and uvicorn, which are not installed", "pip install 'invictus-rules[service]'")]
+        ) from None
 
     if not 1 <= args.port <= 65535:
         raise WorkbenchConfigError([Problem("port", "--port must be from 1 to 65535", "e.g. --port 8765")])
