@@ -149,7 +149,7 @@ def test_edit_a_draft_try_a_case_save_it_as_a_test_and_run_the_tests(workbench: 
 
 
 def test_a_published_version_opens_read_only(workbench: tuple[str, Path]) -> None:
-    """Picking a published version shows it read-only, with Save disabled."""
+    """Tab indents a draft with spaces (Esc then Tab leaves); a published version opens read-only, with Save disabled."""
     playwright_sync = pytest.importorskip("playwright.sync_api")
     assert CHROMIUM is not None
     url, _ = workbench
@@ -159,6 +159,12 @@ def test_a_published_version_opens_read_only(workbench: tuple[str, Path]) -> Non
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector("#file-state:has-text('draft')")
+            page.evaluate("() => { const s = document.getElementById('source'); s.focus(); s.setSelectionRange(0, 0); }")
+            page.keyboard.press("Tab")
+            assert page.input_value("#source").startswith("  # yaml-language-server")
+            page.keyboard.press("Escape")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") != "source"
             page.select_option("#version", "nl/2026.2.yaml")
             page.wait_for_selector("#file-state:has-text('read-only')")
             assert page.get_attribute("#source", "readonly") is not None and page.is_disabled("#save")
