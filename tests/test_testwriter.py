@@ -104,3 +104,12 @@ def test_running_tests_still_takes_paths(setup: tuple[Path, Path, Path]) -> None
     assert code == 0 and "test add RULESET CASE.json" in " ".join(out.split())
     code, out, _ = run("test", str(setup[0] / "nl" / "tests" / "dv_risk.yaml"))
     assert code == 0 and ", 0 failed" in out
+
+
+def test_shared_values_are_written_out_not_aliased() -> None:
+    """A value used twice is written twice: the project's YAML reader refuses anchors and aliases."""
+    shared = {"status": "declined"}
+    text = render_new_file("nl@2026.3", {"name": "n", "answers": {"a": shared, "b": shared}, "expect": {}})
+    assert "&" not in text and "*" not in text
+    raw, _ = read_yaml(text, "t.yaml")
+    assert raw["cases"][0]["answers"] == {"a": shared, "b": shared}

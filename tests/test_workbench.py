@@ -197,6 +197,18 @@ def test_the_command_refuses_a_folder_without_rulesets(tmp_path: Path, capsys: p
     assert "no-rulesets" in err.getvalue() and "--rulesets" in err.getvalue()
 
 
+def test_the_command_never_edits_the_installed_package(capsys: pytest.CaptureFixture[str]) -> None:
+    """The rulesets inside the installed package are refused as a workbench folder."""
+    import io
+
+    from invictus_rules.workbench import commands
+
+    package_rulesets = Path(commands.__file__).resolve().parents[1] / "rulesets"
+    err = io.StringIO()
+    assert main(["workbench", "--rulesets", str(package_rulesets)], stdout=io.StringIO(), stderr=err) == 1
+    assert "installed-package" in err.getvalue()
+
+
 def test_the_answers_never_appear_in_an_error(client: TestClient) -> None:
     """A wrong answer is reported by question and kind, never by its value."""
     response = client.post("/api/assess", json={"path": "nl/2026.3.yaml", "answers": {"crime_type": "SECRET-VALUE-42"}, "as_of": "2026-12-07"})

@@ -123,7 +123,10 @@ def default_test_path(ruleset_path: Path, name: str) -> Path:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Lists indented under their key, as people write them."""
+    """Lists indented under their key, as people write them; no anchors or aliases (the project's reader refuses them)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)

@@ -28,6 +28,11 @@ def rulesets_folder(option: str | None) -> Path:
     import os
 
     folder = Path(option or os.environ.get(RULESETS_ENV) or "rulesets")
+    package = Path(__file__).resolve().parents[1]
+    if folder.resolve() == package or package in folder.resolve().parents:
+        raise WorkbenchConfigError(
+            [Problem("installed-package", f"{folder} is inside the installed invictus-rules package, which is never edited", "copy the rulesets into your project and give --rulesets DIR")]
+        )
     if not list_countries(folder):
         raise WorkbenchConfigError(
             [Problem("no-rulesets", f"{folder} holds no country folders (<cc>/<version>.yaml)", "give --rulesets DIR, or start the workbench in the folder above rulesets/")]
