@@ -9,8 +9,8 @@ import invictus_rules
 
 PACKAGE = Path(invictus_rules.__file__).resolve().parent
 ORDER = [
-    "errors", "_version", "model", "_yaml", "expr", "templates", "outcome", "safety", "fastpath", "compile", "load", "answers",
-    "evaluate", "relevance", "result", "render", "cases", "batch", "api", "tools", "cli", "__init__", "__main__",
+    "errors", "_version", "signing", "model", "_yaml", "expr", "templates", "outcome", "safety", "fastpath", "compile", "load", "answers",
+    "evaluate", "relevance", "record", "result", "render", "cases", "batch", "api", "tools", "cli", "__init__", "__main__",
 ]
 
 

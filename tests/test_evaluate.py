@@ -113,7 +113,7 @@ def test_json_is_deterministic_and_input_untouched(mini):
 
 def test_trace_explains_every_rule_without_values(mini):
     """The trace lists each rule with its result and what it read; values only on request."""
-    result = mini.evaluate({**DV, "age": 15}, as_of=AS_OF)
+    result = mini.evaluate({**DV, "age": 15}, as_of=AS_OF, trace=True)
     entries = {(e["kind"], e["id"]): e for e in result.trace.entries}
     assert entries[("information", "minors")]["result"] == "true"
     assert entries[("information", "minors")]["read"] == ("age",)

@@ -163,6 +163,7 @@ def test_registry_rejects_unknown_countries_without_touching_paths(country: str)
 def test_registry_sees_a_new_version_on_disk(tmp_path: Path) -> None:
     """A version added to the folder is listed and served without restarting."""
     (tmp_path / "nl").mkdir()
+    (tmp_path / "manifest.json").write_bytes((ROOT / "rulesets" / "manifest.json").read_bytes())  # published files are served only when it vouches
     (tmp_path / "nl" / "2025.1.yaml").write_bytes((ROOT / "rulesets" / "nl" / "2025.1.yaml").read_bytes())
     registry = Registry(tmp_path)
     assert [v.version for v in registry.versions("nl")] == ["2025.1"]

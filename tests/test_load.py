@@ -62,6 +62,11 @@ def test_loading_by_country_picks_the_version_in_force(tmp_path: Path):
     )
     (folder / "2026.1.yaml").write_text(base)
     (folder / "2026.2.yaml").write_text(base.replace('version: "2026.1"', 'version: "2026.2"').replace("status: published", "status: draft"))
+    from invictus_rules.load import read_document
+    from invictus_rules.tools.manifest import record
+
+    for name in ("2025.1.yaml", "2026.1.yaml"):
+        record(folder / name, read_document((folder / name).read_bytes(), name)[2], tmp_path)
     assert load_ruleset("xx", as_of="2025-06-01", rulesets_dir=tmp_path).version == "2025.1"
     assert load_ruleset("xx", as_of=dt.date(2026, 6, 1), rulesets_dir=tmp_path).version == "2026.1"
     assert load_ruleset("xx@2026.2", rulesets_dir=tmp_path).version == "2026.2"

@@ -54,6 +54,10 @@ def folder(tmp_path: Path) -> Path:
     country = tmp_path / "rules" / "xx"
     (country / "tests").mkdir(parents=True)
     (country / "2026.1.yaml").write_text((FIXTURES / "mini.yaml").read_text().replace("status: draft", "status: published"))
+    from invictus_rules.load import read_document
+    from invictus_rules.tools.manifest import record
+
+    record(country / "2026.1.yaml", read_document((country / "2026.1.yaml").read_bytes(), "2026.1.yaml")[2], country.parent)  # loaded only as published
     return country
 
 

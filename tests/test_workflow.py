@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def rulesets(tmp_path: Path) -> Path:
     nl_only = {k: v for k, v in entries.items() if k.startswith("nl/")}
     (folder / "manifest.json").write_text(json.dumps({"format": "invictus-rules/manifest/v1", "published": nl_only}))
     return folder
+
+
+SAFETY = """safety:
+  safe_to_talk: safe_to_talk
+  safe_channels: safe_contact_channels
+  emergency: [noodnummer_112]
+  silent: []
+  advice: {nl: Beëindig het gesprek rustig., en: End the conversation calmly.}
+"""
 
 
 def test_next_version_follows_calendar_versioning():
@@ -45,10 +55,13 @@ def test_new_version_copies_the_latest_as_a_draft(cli, rulesets):
     assert again.code == 1 and "draft" in again.err
 
 
-def test_publish_refuses_until_clean_then_records_the_hash(cli, rulesets):
+def test_publish_refuses_until_clean_then_records_the_hash(cli, tmp_path):
     """publish refuses a draft without a date or changelog entry; then publishes and records it."""
-    cli("new-version", "nl", "--rulesets", str(rulesets))
-    draft = sorted((rulesets / "nl").glob("*.yaml"))[-1]
+    from .drafts import fixture_rulesets
+
+    rulesets = fixture_rulesets(tmp_path / "fixture-rulesets")
+    cli("new-version", "xx", "--rulesets", str(rulesets))
+    draft = sorted((rulesets / "xx").glob("*.yaml"))[-1]
     version = draft.stem
     refused = cli("publish", str(draft), "--rulesets", str(rulesets))
     assert refused.code == 1 and "error[missing-date]" in refused.err
@@ -57,14 +70,19 @@ def test_publish_refuses_until_clean_then_records_the_hash(cli, rulesets):
     refused = cli("publish", str(draft), "--rulesets", str(rulesets))
     assert refused.code == 1 and "error[changelog-missing]" in refused.err
     assert str(draft) in refused.err
-    text = text.replace("  changelog:\n", f'  changelog:\n    - version: "{version}"\n      date: 2029-12-01\n      changes: [Republished without changes.]\n', 1)
+    text = text.replace("  changelog:\n", f'  changelog:\n    - version: "{version}"\n      date: 2029-12-01\n      changes: [Republished with safe contact.]\n', 1)
+    draft.write_text(text, encoding="utf-8")
+    refused = cli("publish", str(draft), "--rulesets", str(rulesets))  # copied from a version without safe contact
+    assert refused.code == 1 and "error[safety-missing]" in refused.err and "error[handover-without-first-contact]" in refused.err
+    text = re.sub(r"^(    category: .*\n)", r"\1    first_contact: phone\n", text, flags=re.MULTILINE)
+    text = text.replace("\nreferrals:\n", "\n" + SAFETY + "referrals:\n", 1)
     draft.write_text(text, encoding="utf-8")
     before = draft.read_bytes()
     done = cli("publish", str(draft), "--rulesets", str(rulesets))
     assert done.code == 0, done.err
     assert "status: published" in draft.read_text() and draft.read_bytes() != before
     entries = json.loads((rulesets / "manifest.json").read_text())["published"]
-    assert f"nl/{version}.yaml" in entries
+    assert f"xx/{version}.yaml" in entries
     assert cli("verify", "--rulesets", str(rulesets)).code == 0
     assert cli("publish", str(draft), "--rulesets", str(rulesets)).code == 1
 

@@ -16,6 +16,7 @@ from .load import VersionInfo
 from .evaluate import Outcome
 from .model import Question, json_schema
 from .registry import Registry
+from .record import DecisionRecord, Provenance, engine_build
 from .result import (
     Assessment,
     InformationResult,
@@ -33,12 +34,14 @@ __all__ = [
     "AnswersError",
     "CaseError",
     "Assessment",
+    "DecisionRecord",
     "InformationResult",
     "InvictusError",
     "Location",
     "Outcome",
     "PendingResult",
     "Problem",
+    "Provenance",
     "Question",
     "ReferralResult",
     "Registry",
@@ -49,6 +52,7 @@ __all__ = [
     "ScoreResult",
     "Trace",
     "TraceEntry",
+    "engine_build",
     "VersionInfo",
     "json_schema",
     "load_ruleset",

@@ -16,8 +16,9 @@ from .compile import CompiledRuleset
 from .errors import InvictusError, Problem
 from .evaluate import Outcome, evaluate
 from .batch import Output, evaluate_batch
-from .load import compile_source, display_path, find_ruleset, read_bytes
+from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, vouch_for
 from .model import Question
+from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .questionnaire import answers_schema, questionnaire
 from .result import Assessment, RulesetRef, Trace, build_assessment, build_trace, ruleset_ref
 
@@ -45,8 +46,10 @@ def to_date(value: DateLike, *, default: dt.date | None = None, what: str = "as_
 class Ruleset:
     """A compiled ruleset version. Immutable; safe to share between threads; evaluate many times."""
 
-    def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None):
+    def __init__(self, compiled: CompiledRuleset, source: bytes | str | None = None, provenance: Provenance = NOT_CHECKED):
         self._compiled = compiled
+        self._provenance = provenance
+        self.load_warnings: tuple[Problem, ...] = ()
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
         self._checker = AnswerChecker(self._questions)
         self._source = source
@@ -61,6 +64,11 @@ class Ruleset:
     def ref(self) -> RulesetRef:
         """Id, country, version, status, effective date and content hash."""
         return ruleset_ref(self._compiled)
+
+    @property
+    def provenance(self) -> Provenance:
+        """Whether the manifest vouched for this version when it was loaded, and by which signing key."""
+        return self._provenance
 
     @property
     def id(self) -> str:
@@ -107,23 +115,41 @@ class Ruleset:
         *,
         as_of: DateLike = None,
         language: str | None = None,
-        trace: bool = True,
+        trace: bool = False,
         trace_values: bool = False,
     ) -> Assessment:
         """Assess one case: validated answers in, explained Assessment out.
 
         ``as_of`` defaults to today (the only place the clock is read); ``language`` to the
-        ruleset's default language. ``trace_values`` puts answer values in the trace: only ask for
-        it where the output is protected like the case itself.
+        ruleset's default language. ``trace`` adds the rule-by-rule trace and each score's
+        indicators present, from which answers can be read back; ``trace_values`` (which implies
+        ``trace``) puts the answer values in the trace. Ask for either only where the output is
+        protected like the case itself.
         """
         outcome = self.decide(answers, as_of=as_of)
         return build_assessment(
             self._compiled,
             outcome,
             language=language or self._compiled.metadata.default_language,
-            trace=trace,
+            trace=trace or trace_values,
             trace_values=trace_values,
-        )
+        ).with_provenance(self._provenance)
+
+    def replay(self, record: DecisionRecord | Mapping[str, Any], answers: Mapping[str, Any] | Answers, *, key: bytes | str | None = None) -> ReplayResult:
+        """Re-run a decision record with its answers; identical, or a short summary of what differs.
+
+        Refuses (``ReplayError``) a record made with another ruleset, with another deployment key
+        (``key``, default ``INVICTUS_RECORD_KEY``), or answers whose digest is not the record's
+        ("these are not the recorded answers"). Warns when the engine build differs from the
+        record's (naming both) and when the record's ``as_of`` is outside this version's dates.
+        """
+        recorded = record if isinstance(record, DecisionRecord) else DecisionRecord.model_validate(record)
+        check_replayable(recorded, self.sha256, answers, key)
+        validated = answers if type(answers) is Answers else self.validate_answers(answers)
+        meta = self._compiled.metadata
+        warnings = replay_warnings(recorded, meta.effective_from, meta.effective_until)
+        replayed = decisions_of(self.evaluate(validated, as_of=recorded.as_of))
+        return ReplayResult(recorded, replayed, compare_decisions(recorded.decisions, replayed), tuple(warnings))
 
     def trace(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None, trace_values: bool = False) -> Trace:
         """Decisions explained rule by rule, without rendering any text."""
@@ -194,14 +220,22 @@ def load_ruleset(
     ``reference`` is a file path, a country code (``"nl"``: the published version in force on
     ``as_of``, default today) or ``"nl@2026.1"`` for an exact version. ``rulesets_dir`` points at a
     deployment's own rulesets folder instead of the shipped one.
+
+    A published file is used only when the manifest vouches for it (``published-changed``,
+    ``not-in-manifest``, ``bad-signature`` otherwise); a file outside a rulesets folder is loaded
+    unchecked, which its records say. Drafts skipped on the way are in ``load_warnings``.
     """
     folder = Path(rulesets_dir) if rulesets_dir is not None else None
     if isinstance(reference, os.PathLike):
-        path = Path(reference)
+        located = Located(Path(reference), rulesets_folder_of(Path(reference), folder))
     else:
-        path = find_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
-    data = read_bytes(path)
-    return Ruleset(compile_source(data, display_path(path)), data)
+        located = locate_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
+    data = read_bytes(located.path)
+    compiled = compile_source(data, display_path(located.path))
+    state, signed_by = vouch_for(located.path, compiled.metadata, compiled.digest, located.rulesets_dir)
+    ruleset = Ruleset(compiled, data, Provenance(state, signed_by))  # type: ignore[arg-type]
+    ruleset.load_warnings = located.warnings
+    return ruleset
 
 
 def load_ruleset_text(text: str, *, file: str = "<string>") -> Ruleset:

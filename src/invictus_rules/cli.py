@@ -88,16 +88,21 @@ def cmd_assess(args: argparse.Namespace, io: IO_) -> int:
     case = read_case(args.case, io.stdin)
     as_of = args.as_of or case.as_of or dt.date.today()
     ruleset = _load(args.ruleset, as_of)
+    for warning in ruleset.load_warnings:
+        io.err.write(f"{warning}\n")
     answers = ruleset.validate_answers(case.answers, file=case.file, path_prefix="$.answers")
     assessment = ruleset.evaluate(
         answers,
         as_of=as_of,
         language=args.language or case.language,
-        trace=not args.no_trace,
+        trace=args.trace,
         trace_values=args.trace_values,
     )
     if args.format == "json":
         io.out.write(assessment.model_dump_json(indent=2) + "\n")
+    elif args.format == "record":
+        record = assessment.record(answers, case_id=args.case_id or case.case_id)
+        io.out.write(record.model_dump_json(indent=2) + "\n")
     else:
         io.out.write(render_text(assessment))
     return EXIT_OK
@@ -161,7 +166,7 @@ def cmd_validate(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_test(args: argparse.Namespace, io: IO_) -> int:
-    from .tools.testing import Runner, find_test_files, format_coverage, format_result
+    from .tools.testing import Runner, find_test_files, format_coverage, format_result, untested_versions
 
     files = find_test_files(args.paths or [shipped_rulesets_dir()])
     if not files:
@@ -170,6 +175,8 @@ def cmd_test(args: argparse.Namespace, io: IO_) -> int:
     runner = Runner()
     results = [result for path in files for result in runner.run_file(path)]
     failed = [r for r in results if not r.passed]
+    whole_folders = not args.paths or any(Path(p).is_dir() for p in args.paths)
+    untested = untested_versions(files, runner.coverage) if args.coverage and whole_folders else []
     if args.format == "json":
         payload = {
             "passed": len(results) - len(failed),
@@ -192,15 +199,17 @@ def cmd_test(args: argparse.Namespace, io: IO_) -> int:
                 f"{c.ruleset.country}@{c.ruleset.version}": {"percent": round(c.percent(), 1), "cases": c.cases, "gaps": [{"kind": k, "id": i, "missing": w} for k, i, w in c.gaps()]}
                 for c in runner.coverage.values()
             }
+            for country, version, status in untested:
+                payload["coverage"][f"{country}@{version}"] = {"percent": 0.0, "cases": 0, "status": status, "gaps": [{"kind": "version", "id": version, "missing": "no test case runs on it"}]}
         io.out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         for result in results:
             if args.verbose or not result.passed:
                 io.out.write(format_result(result) + "\n")
         if args.coverage:
-            io.out.write(format_coverage(runner.coverage) + "\n")
+            io.out.write(format_coverage(runner.coverage, untested) + "\n")
         io.out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
-    incomplete = args.coverage and any(c.gaps() for c in runner.coverage.values())
+    incomplete = args.coverage and (any(c.gaps() for c in runner.coverage.values()) or bool(untested))
     return EXIT_INVALID if failed or incomplete else EXIT_OK
 
 
@@ -224,16 +233,28 @@ def cmd_lint(args: argparse.Namespace, io: IO_) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, io: IO_) -> int:
-    from .tools.manifest import verify
+    from .tools.files import exclusive_lock
+    from .tools.manifest import signature_states, verify
+    from .tools.workflow import LOCK_FILE, interrupted, repair
 
     folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
-    problems = verify(folder)
+    if args.repair:
+        with exclusive_lock(folder / LOCK_FILE):
+            for done in repair(folder):
+                io.err.write(f"repaired: {done}\n")
+    pending = interrupted(folder)
+    problems = ([pending] if pending else []) + verify(folder)
+    states = signature_states(folder)
     if args.format == "json":
-        io.out.write(json.dumps({"ok": not problems, "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=2) + "\n")
-    elif problems:
-        io.err.write(format_problems(problems) + "\n")
-    else:
+        signatures = [{"file": key, "signature": state, "key_id": key_id} for key, state, key_id in states]
+        io.out.write(json.dumps({"ok": not problems, "problems": [p.to_dict() for p in problems], "signatures": signatures}, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_INVALID if problems else EXIT_OK
+    if not problems:
         io.out.write(f"ok: every published ruleset in {folder} matches the manifest\n")
+    for key, state, key_id in states:
+        io.out.write(f"{key}: " + {"valid": f"signed by key {key_id}", "unsigned": "unsigned"}.get(state, f"{state} (key {key_id})") + "\n")
+    if problems:
+        io.err.write(format_problems(problems) + "\n")
     return EXIT_INVALID if problems else EXIT_OK
 
 
@@ -275,9 +296,21 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("case", metavar="CASE", help="a case JSON file, or - for standard input")
     assess.add_argument("--language", help="language of the texts (default: the case's, else the ruleset's default)")
     assess.add_argument("--as-of", type=_date_arg, help="assessment date YYYY-MM-DD (default: the case's, else today); also picks the ruleset version in force")
-    assess.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    assess.add_argument("--no-trace", action="store_true", help="leave the rule-by-rule trace out of the JSON output")
-    assess.add_argument("--trace-values", action="store_true", help="put answer values in the trace (personal data: only where the output is protected)")
+    assess.add_argument(
+        "--format",
+        choices=("text", "json", "record"),
+        default="text",
+        help="output format (default text); record: the decision record for case files and logs, without answers "
+        "(its digest of the answers is keyed with INVICTUS_RECORD_KEY when set)",
+    )
+    assess.add_argument("--case-id", help="the case id to put in the record (default: the case file's case_id)")
+    assess.add_argument(
+        "--trace",
+        action="store_true",
+        help="add the rule-by-rule trace and the indicators present to the JSON output (they read back answers: special-category personal data)",
+    )
+    assess.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)  # the default now; kept so old scripts run
+    assess.add_argument("--trace-values", action="store_true", help="also put answer values in the trace (implies --trace; only where the output is protected)")
 
     questions = add("questions", cmd_questions, "print the questionnaire, or the questions still to ask for a partial case")
     questions.add_argument("ruleset", metavar="RULESET", help="a country code, cc@version or a ruleset file")
@@ -301,11 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = add("verify", cmd_verify, "check that every published ruleset file matches the hash in the manifest")
     verify.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
+    verify.add_argument("--repair", action="store_true", help="first complete (or roll back) a publication that was cut short between its two writes")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
     test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml); 'test add RULESET CASE.json' writes a new one")
     test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
-    test.add_argument("--coverage", action="store_true", help="report rules no test makes true or false; exit 1 unless every rule is covered")
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report rules no test makes true or false, and versions (drafts too) no test runs on; exit 1 unless every rule is covered",
+    )
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     test.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 

@@ -10,7 +10,10 @@ Exception tree::
     ├── RulesetError               a ruleset file cannot be loaded, validated or compiled
     ├── AnswersError               a case's answers do not fit the questionnaire
     ├── CaseError                  a case file is not readable JSON of the expected shape
-    └── RulesetNotFoundError       no ruleset matches a country, version or date
+    ├── RulesetNotFoundError       no ruleset matches a country, version or date
+    ├── record.RecordKeyError      a deployment key for records is too short
+    ├── record.ReplayError         a record cannot be replayed: other answers, key or ruleset
+    └── tools.workflow.WorkflowError  a version cannot be started or published
 
 Messages never contain answer values: victims' answers are personal data.
 """

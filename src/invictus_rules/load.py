@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import unicodedata
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,12 @@ import pydantic
 
 from ._yaml import SourceMap, read_yaml
 from .compile import CompiledRuleset, compile_document, content_digest
-from .errors import Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument
+from .signing import check_signature, read_public_keys
+
+logger = logging.getLogger("invictus_rules")
 
 RULESETS_ENV = "INVICTUS_RULESETS"
 MANIFEST = "manifest.json"
@@ -148,13 +153,15 @@ def read_metadata(path: Path) -> Metadata:
 
 
 def list_versions(country: str, rulesets_dir: Path | None = None) -> list[VersionInfo]:
-    """Every ruleset file of a country, oldest version first."""
-    folder = (rulesets_dir or shipped_rulesets_dir()) / country
-    versions = []
-    for path in sorted(folder.glob("*.yaml")):
-        meta = read_metadata(path)
-        versions.append(VersionInfo(path, meta.country, meta.version, meta.status, meta.effective_from, meta.effective_until))
-    return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split(".")))
+    """Every readable ruleset file of a country, oldest version first.
+
+    A draft that cannot be read (half-saved, broken) is skipped with a logged warning; a published
+    file that cannot be read is an error (see :func:`scan_versions`).
+    """
+    versions, warnings = scan_versions(country, rulesets_dir or shipped_rulesets_dir(), strict=False)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return versions
 
 
 def list_countries(rulesets_dir: Path | None = None) -> list[str]:
@@ -236,6 +243,187 @@ def read_manifest(rulesets_dir: Path | None = None) -> dict[str, str]:
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return dict(data.get("published", {}))
+
+
+# -- loading that respects the manifest ----------------------------------------------------------
+#
+# A published file is used only when its hash is the one the manifest records (and its signature,
+# when it has one, is valid); a file must be named after its version and sit in its country's folder;
+# a broken draft never stops the other versions of its country from loading.
+
+
+@dataclass(frozen=True)
+class Located:
+    """The file a reference names, the rulesets folder it belongs to (None: outside any), and the
+    warnings met on the way (drafts skipped)."""
+
+    path: Path
+    rulesets_dir: Path | None
+    warnings: tuple[Problem, ...] = ()
+
+
+def rulesets_folder_of(path: Path, hint: Path | None = None) -> Path | None:
+    """The rulesets folder holding ``path`` as ``<folder>/<cc>/<file>``: ``hint`` when it does, else
+    a folder with a manifest; None for a file outside any rulesets folder (nothing to check against)."""
+    resolved = path.resolve()
+    candidate = resolved.parent.parent
+    if hint is not None and hint.resolve() == candidate:
+        return hint
+    if re.fullmatch(r"[a-z]{2}", resolved.parent.name) and ((candidate / MANIFEST).is_file() or candidate == shipped_rulesets_dir().resolve()):
+        return candidate
+    return None
+
+
+def locate_ruleset(reference: str, *, as_of: dt.date, version: str | None = None, rulesets_dir: Path | None = None) -> Located:
+    """Like :func:`find_ruleset`, respecting the manifest's rules: ``cc@version`` reads only its own
+    file; ``cc`` lists the country's files, skipping broken drafts with a warning and refusing a
+    published file that shadows another, is misnamed or sits in another country's folder."""
+    match = _COUNTRY_REF.match(reference)
+    if not match:
+        path = Path(reference)
+        return Located(path, rulesets_folder_of(path, rulesets_dir))
+    folder = rulesets_dir or shipped_rulesets_dir()
+    country = match["country"]
+    version = match["version"] or version
+    if version is not None:
+        path = folder / country / f"{version}.yaml"
+        if path.is_file():
+            return Located(path, folder)
+        if not (folder / country).is_dir():
+            find_ruleset(country, as_of=as_of, rulesets_dir=folder)  # raises unknown-country with its hint
+        known = sorted(p.stem for p in (folder / country).glob("*.yaml"))
+        raise RulesetNotFoundError(
+            [Problem("unknown-version", f'there is no version "{version}" of the {country} ruleset', f"versions: {', '.join(known) or '(none)'}")]
+        )
+    if country not in list_countries(folder):
+        find_ruleset(country, as_of=as_of, rulesets_dir=folder)  # raises unknown-country with its hint
+    versions, warnings = scan_versions(country, folder, strict=True)
+    in_force = [info for info in versions if info.in_force(as_of)]
+    if not in_force:
+        find_ruleset(country, as_of=as_of, rulesets_dir=folder)  # raises no-version-in-force with the versions
+    chosen = max(in_force, key=lambda v: (v.effective_from, v.version))
+    return Located(chosen.path, folder, tuple(warnings))
+
+
+def scan_versions(country: str, rulesets_dir: Path, *, strict: bool) -> tuple[list[VersionInfo], list[Problem]]:
+    """A country's files, oldest version first, and warnings about the drafts skipped.
+
+    A file that cannot be read is an error when the manifest records it (a published file), else a
+    draft skipped with a warning. With ``strict``, a file claiming ``published`` whose name is not its
+    version, whose country is not its folder's, or whose version another file holds, is an error (a
+    draft like that is skipped with a warning).
+    """
+    folder = rulesets_dir / country
+    recorded = read_manifest(rulesets_dir) if (rulesets_dir / MANIFEST).is_file() else {}
+    versions: list[VersionInfo] = []
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        key = f"{country}/{path.name}"
+        try:
+            meta = read_metadata(path)
+        except InvictusError as error:
+            if key in recorded:
+                errors.extend(error.problems)
+            else:
+                warnings.append(Problem("draft-skipped", f"{display_path(path)} cannot be read and is skipped ({error.problems[0].code}: {error.problems[0].message})", f"fix it, or remove it: run 'invictus-rules validate {display_path(path)}'", Location(display_path(path)), severity="warning"))
+            continue
+        problems = placement_problems(path, meta) if strict else []
+        if problems:
+            if meta.status == "published" or key in recorded:
+                errors.extend(problems)
+            else:
+                warnings.extend(dataclasses.replace(p, severity="warning", message=p.message + "; the draft is skipped") for p in problems)
+            continue
+        versions.append(VersionInfo(path, meta.country, meta.version, meta.status, meta.effective_from, meta.effective_until))
+    if strict:
+        errors.extend(_duplicates(errors, versions))
+    if errors:
+        raise RulesetError(errors)
+    return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split("."))), warnings
+
+
+def placement_problems(path: Path, meta: Metadata) -> list[Problem]:
+    """A file not named after its version, or not in its country's folder."""
+    where = Location(display_path(path))
+    problems = []
+    if path.parent.name != meta.country:
+        problems.append(
+            Problem("wrong-country-folder", f'{display_path(path)} says it is a ruleset for "{meta.country}", but it is in the folder of "{path.parent.name}"', f"move it to {meta.country}/ or correct metadata.country", where)
+        )
+    if path.stem != meta.version:
+        problems.append(
+            Problem("file-name-mismatch", f'{display_path(path)} holds version "{meta.version}", but its file name says "{path.stem}"', f"a version lives in <country>/<version>.yaml: name it {meta.version}.yaml, or give it its own version", where)
+        )
+    return problems
+
+
+def _duplicates(errors: list[Problem], versions: list[VersionInfo]) -> list[Problem]:
+    seen: dict[str, Path] = {}
+    found = []
+    for info in versions:
+        if info.version in seen:
+            found.append(Problem("duplicate-version", f"{display_path(info.path)} and {display_path(seen[info.version])} both hold version {info.version}", "remove the copy: each version is one file", Location(display_path(info.path))))
+        seen.setdefault(info.version, info.path)
+    return found
+
+
+def vouch_for(path: Path, meta: Metadata, digest: str, rulesets_dir: Path | None) -> tuple[str, str | None]:
+    """("match" | "draft" | "not-checked", signing key id) for a compiled file, or a RulesetError when
+    the manifest does not vouch for a published file: changed, unrecorded, or badly signed."""
+    if rulesets_dir is None:
+        return "not-checked", None
+    problems = placement_problems(path, meta)
+    if problems:
+        raise RulesetError(problems)
+    if meta.status != "published":
+        return "draft", None
+    key = f"{path.parent.name}/{path.name}"
+    where = Location(display_path(path))
+    manifest = _manifest_document(rulesets_dir)
+    recorded = manifest.get("published", {}).get(key)
+    if recorded is None:
+        raise RulesetError(
+            [
+                Problem(
+                    "not-in-manifest",
+                    f"{key} says it is published, but the manifest does not record it, so it is not used",
+                    "publish drafts with 'invictus-rules publish FILE'; if a publish was interrupted, run 'invictus-rules verify --repair'",
+                    where,
+                )
+            ]
+        )
+    if recorded != digest:
+        raise RulesetError(
+            [
+                Problem(
+                    "published-changed",
+                    f"{key} is published but its content no longer matches the manifest (recorded {recorded[:12]}, now {digest[:12]}), so it is not used",
+                    f"published versions are immutable: undo the edit, and create a new version with 'invictus-rules new-version {meta.country}'",
+                    where,
+                )
+            ]
+        )
+    signature = manifest.get("signatures", {}).get(key)
+    if not signature:
+        return "match", None
+    state = check_signature(signature, key, digest, read_public_keys(rulesets_dir))
+    if state != "valid":
+        raise RulesetError(
+            [Problem("bad-signature" if state == "bad-signature" else "unknown-signing-key", f"the manifest entry of {key} carries a signature that does not verify ({state}), so it is not used", "run 'invictus-rules verify' and restore the manifest or keys/ from version control", where)]
+        )
+    return "match", str(signature.get("key_id"))
+
+
+def _manifest_document(rulesets_dir: Path) -> dict[str, Any]:
+    path = rulesets_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise RulesetError([Problem("manifest-unreadable", f"{display_path(path)} is not readable JSON", "restore it from version control", Location(display_path(path)))]) from None
+    return data if isinstance(data, dict) else {}
 
 
 # -- turning pydantic's errors into positioned problems ----------------------------------------

@@ -4,7 +4,8 @@ Listing countries and versions reads only each file's metadata; a compiled :clas
 per file content, so ``get("nl", as_of=...)`` costs a folder check and a dictionary look-up once the
 version is compiled. Changes on disk are picked up: a country's listing is read again when its
 folder changes (publishing writes files by renaming them into place), and a file whose bytes changed
-is compiled again.
+is compiled again. Like ``load_ruleset``, it respects the manifest: a published file is served only
+when the manifest vouches for it, and a shadow or misplaced published file is an error.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from .load import (
     compile_source,
     display_path,
     list_countries,
-    list_versions,
+    logger,
     read_bytes,
     require_country,
+    scan_versions,
     shipped_rulesets_dir,
+    vouch_for,
 )
+from .record import Provenance
 
 _COUNTRY_CODE = re.compile(r"[a-z]{2}", re.ASCII)
 
@@ -60,7 +64,9 @@ class Registry:
             cached = self._listings.get(country)
             if cached is not None and cached[0] == stamp:
                 return list(cached[1])
-        listing = list_versions(country, self._folder) if stamp != -1 else []
+        listing, warnings = scan_versions(country, self._folder, strict=True) if stamp != -1 else ([], [])
+        for warning in warnings:
+            logger.warning("%s", warning)
         with self._lock:
             self._listings[country] = (stamp, listing)
         return list(listing)
@@ -87,7 +93,9 @@ class Registry:
                 self._compiled.move_to_end(key)
                 return ruleset
         data = read_bytes(path)
-        ruleset = Ruleset(compile_source(data, display_path(path)), data)
+        compiled = compile_source(data, display_path(path))
+        state, signed_by = vouch_for(path, compiled.metadata, compiled.digest, self._folder)  # the manifest must vouch for it
+        ruleset = Ruleset(compiled, data, Provenance(state, signed_by))  # type: ignore[arg-type]
         with self._lock:
             self._compiled[key] = ruleset
             while len(self._compiled) > self._max_compiled:

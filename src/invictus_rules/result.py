@@ -12,21 +12,23 @@ model. Output order is stable and documented:
   order;
 - deferred referrals in rule order; the safety block, when it is not safe to talk, first;
 - next questions in questionnaire order.
-The trace never holds answer values unless ``trace_values`` is asked for.
+The trace and the indicators present are left out unless ``trace`` is asked for (their results read
+back answers); the trace never holds answer values unless ``trace_values`` is asked for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any, Literal, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import NotRequired, TypedDict
 
 from ._version import __version__
 from .compile import PRIORITY_RANK, CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
+from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .expr.compile import ABSENT
 from .labels import labels
 from .model import CHANNELS, MODE_RANK
@@ -56,8 +58,10 @@ class _Result(BaseModel):
         object.__setattr__(record, "__dict__", values)
         object.__setattr__(record, "__pydantic_fields_set__", set(values))
         object.__setattr__(record, "__pydantic_extra__", None)
-        object.__setattr__(record, "__pydantic_private__", None)
+        object.__setattr__(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
         return record
+
+    _private_defaults: ClassVar[dict[str, Any]] = {}
 
 
 class RulesetRef(_Result):
@@ -84,7 +88,9 @@ class ScoreResult(_Result):
     possible_levels: list[str] = Field(description="every level still possible, lowest first")
     possible_level_labels: list[str] = Field(default_factory=list, description="their names, in the assessment's language")
     overridden: bool = Field(description="true when professional judgement raised the level")
-    present: list[str] = Field(description="indicators present")
+    present: list[str] | None = Field(
+        description="indicators present; only with the trace (detail that reads back answers: special-category personal data), else null"
+    )
     undecided: list[str] = Field(description="indicators that depend on unanswered questions")
 
 
@@ -199,6 +205,9 @@ class Trace(_Result):
 class Assessment(_Result):
     """The result of assessing one case against one ruleset version.
 
+    Special-category personal data (EU GDPR Art. 9): its decisions and texts say what happened to a
+    victim. Keep it where the case is kept; logs and case files keep the decision record instead.
+
     Fields added since the first engine (safety, deferred, status, undecidable, ...) have defaults,
     so that assessments recorded earlier still load (and replay compares only what they hold).
     """
@@ -228,7 +237,36 @@ class Assessment(_Result):
     unknown: list[str]
     ignored_answers: list[IgnoredAnswer]
     warnings: list[Notice]
-    trace: Trace | None
+    trace: Trace | None = Field(description="the rule-by-rule trace, only when asked for: its results read back answers (special-category personal data)")
+
+    _provenance: Provenance = PrivateAttr(default=NOT_CHECKED)
+    _private_defaults: ClassVar[dict[str, Any]] = {"_provenance": NOT_CHECKED}
+
+    def record(
+        self,
+        answers: Mapping[str, Any] | Any,
+        *,
+        case_id: str | None = None,
+        key: bytes | str | None = None,
+        clock: Clock | None = None,
+        record_id: str | None = None,
+    ) -> DecisionRecord:
+        """The decision record of this assessment, for case files and logs: no answer values.
+
+        ``answers`` are the answers it was made from (only their digest is kept); ``key`` the
+        deployment key for that digest (default: ``INVICTUS_RECORD_KEY``; without one the digest is
+        a weaker salted SHA-256); ``clock`` gives the creation time (default: now, in UTC).
+        """
+        return make_record(self, answers, provenance=self._provenance, case_id=case_id, key=key, clock=clock, record_id=record_id)
+
+    def with_provenance(self, provenance: Provenance) -> "Assessment":
+        """This assessment, noting where its ruleset came from (for its record). Returns self."""
+        private = self.__pydantic_private__
+        if private is None:
+            object.__setattr__(self, "__pydantic_private__", {"_provenance": provenance})
+        else:
+            private["_provenance"] = provenance
+        return self
 
 
 def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
@@ -269,10 +307,14 @@ def build_assessment(
     outcome: Outcome,
     *,
     language: str,
-    trace: bool = True,
+    trace: bool = False,
     trace_values: bool = False,
 ) -> Assessment:
-    """Explain and render an outcome in ``language``."""
+    """Explain and render an outcome in ``language``.
+
+    ``trace`` adds the detail from which answers can be read back (the rule-by-rule trace and each
+    score's indicators present); ``trace_values`` the answers themselves. Both are opt-in.
+    """
     meta = ruleset.metadata
     warnings: list[Notice] = []
     if language not in meta.languages:
@@ -283,10 +325,19 @@ def build_assessment(
             )
         )
         language = meta.default_language
+    if outside_dates(outcome.as_of, meta.effective_from, meta.effective_until):
+        until = f" until {meta.effective_until.isoformat()}" if meta.effective_until else ""
+        warnings.append(
+            Notice._make(
+                code="version-not-in-force",
+                message=f"{meta.country}@{meta.version} is in force from {meta.effective_from}{until}, not on {outcome.as_of.isoformat()}: "
+                "this assessment applies it outside its dates",
+            )
+        )
     texts = _Texts(language, meta.default_language)
     context = _Context(ruleset, outcome, texts, language)
 
-    scores = [_score_result(ruleset, index, outcome, texts) for index in range(len(ruleset.scores))]
+    scores = [_score_result(ruleset, index, outcome, texts, trace) for index in range(len(ruleset.scores))]
     waiting: list[_Waiting] = [
         ("level", score.spec.id, None, score.depends_on, score.spec.id)
         for score, result in zip(ruleset.scores, outcome.scores, strict=True)
@@ -441,7 +492,7 @@ def _render(templates: Mapping[str, Any], texts: _Texts, context: _Context, wher
         return ""
 
 
-def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts) -> ScoreResult:
+def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts, detail: bool) -> ScoreResult:
     score = ruleset.scores[index]
     result = outcome.scores[index]
     low, high = result.points
@@ -464,7 +515,7 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
         possible_levels=possible,
         possible_level_labels=possible_labels,
         overridden=result.override is not None and result.override > computed_top,
-        present=[item for item, r in zip(score.item_ids, items) if r is True],
+        present=[item for item, r in zip(score.item_ids, items) if r is True] if detail else None,
         undecided=[item for item, r in zip(score.item_ids, items) if r is None] if None in items else [],
     )
 

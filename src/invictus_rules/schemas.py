@@ -169,10 +169,19 @@ def assessment_schema() -> dict[str, Any]:
     return {"$schema": ANSWERS_SCHEMA_DRAFT, "$id": "urn:invictus-rules:assessment:v1", **schema}
 
 
+def record_schema() -> dict[str, Any]:
+    """The decision record (``Assessment.record()``): no answers; see README, "Audit trail"."""
+    from .record import DecisionRecord
+
+    schema = DecisionRecord.model_json_schema(mode="serialization")
+    return {"$schema": ANSWERS_SCHEMA_DRAFT, "$id": "urn:invictus-rules:record:v1", **schema}
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "ruleset": ruleset_schema,
     "case": case_schema,
     "assessment": assessment_schema,
+    "record": record_schema,
     "questionnaire": questionnaire_schema,
     "condition-tree": condition_tree_schema,
 }

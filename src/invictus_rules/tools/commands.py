@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 
@@ -117,20 +118,36 @@ def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
 
 def cmd_replay(args: argparse.Namespace, io: Any) -> int:
     from ..cases import parse_json
-    from .replay import read_assessment, render_text, replay
+    from ..errors import Location
+    from ..record import RECORD_FORMAT, DecisionRecord, ReplayError
+    from .replay import read_assessment, render_record_replay, render_text, replay
 
-    data = Path(args.assessment).read_bytes() if args.assessment != "-" else io.stdin.read()
-    recorded = read_assessment(parse_json(data, args.assessment), args.assessment)
+    data = parse_json(Path(args.record).read_bytes() if args.record != "-" else io.stdin.read(), args.record)
     case = read_case(args.case, io.stdin)
+    if isinstance(data, dict) and data.get("format") == RECORD_FORMAT:
+        record = DecisionRecord.model_validate(data)
+        ruleset = load_ruleset(f"{record.ruleset.country}@{record.ruleset.version}", rulesets_dir=args.rulesets)
+        try:
+            replayed = ruleset.replay(record, case.answers)
+        except ReplayError as refused:  # point at the record the refusal is about
+            raise ReplayError([dataclasses.replace(p, location=Location(args.record)) for p in refused.problems]) from None
+        if args.format == "json":
+            io.out.write(json.dumps(replayed.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            io.out.write(render_record_replay(replayed))
+        return EXIT_OK if replayed.identical else EXIT_INVALID
+    recorded = read_assessment(data, args.record)
     result = replay(recorded, case, Path(args.rulesets) if args.rulesets else None)
     if args.format == "json":
         payload = {
             "identical": result.identical,
+            "answers_verified": False,
             "hash_matches": result.hash_matches,
             "recorded_sha256": recorded.ruleset.sha256,
             "current_sha256": result.ruleset.sha256,
             "engine_versions": {"recorded": result.engine_versions[0], "current": result.engine_versions[1]},
-            "differences": [path for path, _, _ in result.differences],
+            "differences": len(result.differences),
+            "first_differences": [path for path, _, _ in result.differences[:5]],
         }
         io.out.write(json.dumps(payload, indent=2) + "\n")
     else:
@@ -183,8 +200,12 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     audit.add_argument("--out", metavar="FILE", required=True, help="the HTML file to write")
     audit.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
 
-    replay = add("replay", cmd_replay, "re-run a recorded assessment on its ruleset version and report whether it is identical")
-    replay.add_argument("assessment", metavar="ASSESSMENT", help="an assessment JSON written by 'assess --format json'")
+    replay = add("replay", cmd_replay, "re-run a decision record with its answers on its ruleset version: identical, or a short summary of what differs")
+    replay.add_argument(
+        "record",
+        metavar="RECORD",
+        help="a decision record written by 'assess --format record' (an older assessment JSON is accepted, without verifying the answers)",
+    )
     replay.add_argument("case", metavar="CASE", help="the case JSON it was made from")
     replay.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     replay.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")
@@ -286,13 +307,15 @@ def add_cross_country_commands(add: Callable[..., argparse.ArgumentParser]) -> N
 
 
 def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
-    from ..load import shipped_rulesets_dir
-    from .workflow import start_new_version
+    from .workflow import project_rulesets_dir, start_new_version, tests_file_for
 
-    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    folder = project_rulesets_dir(args.rulesets)
     target = start_new_version(args.country, folder, dt.date.today())
+    tests = tests_file_for(folder, args.country, target.stem)
     io.out.write(
         f"created {target} (draft)\n"
+        + (f"created {tests}: the previous version's tests, pinned to {target.stem}\n" if tests.exists() else "")
+        + 
         "next: set effective_from, make your changes, add a changelog entry, run 'invictus-rules lint' and "
         f"'invictus-rules test', then 'invictus-rules publish {target}'\n"
     )
@@ -300,20 +323,46 @@ def cmd_new_version(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, io: Any) -> int:
-    from .workflow import publish
+    from ..signing import key_id_of, signing_key_from
+    from .workflow import project_rulesets_dir, publish
 
     path = Path(args.file)
-    folder = Path(args.rulesets) if args.rulesets else path.resolve().parent.parent
-    digest = publish(path, folder)
-    io.out.write(f"published {path} (sha256 {digest}); recorded in {folder / 'manifest.json'}\n")
+    folder = project_rulesets_dir(args.rulesets, near=path)
+    signing_key = signing_key_from(args.signing_key)
+    digest = publish(path, folder, signing_key)
+    signed = f", signed by key {key_id_of(signing_key.public_key())}" if signing_key is not None else ", unsigned (no signing key configured)"
+    io.out.write(f"published {path} (sha256 {digest}); recorded in {folder / 'manifest.json'}{signed}\n")
+    return EXIT_OK
+
+
+def cmd_keygen(args: argparse.Namespace, io: Any) -> int:
+    from ..load import shipped_rulesets_dir
+    from ..signing import generate_key
+
+    folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
+    key_id = generate_key(Path(args.out), folder)
+    io.out.write(
+        f"created signing key {key_id}: private key in {args.out} (keep it secret, out of the repository), "
+        f"public key in {folder / 'keys' / (key_id + '.pub')} (commit it)\n"
+        f"publish with: invictus-rules publish FILE --signing-key {args.out}   (or set INVICTUS_SIGNING_KEY)\n"
+    )
     return EXIT_OK
 
 
 def add_workflow_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     new = add("new-version", cmd_new_version, "start the next version of a country's ruleset as a draft copy of the latest one")
     new.add_argument("country", metavar="CC", help="country code, e.g. nl")
-    new.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the shipped one)")
+    new.add_argument("--rulesets", metavar="DIR", help="the project's rulesets folder (default: INVICTUS_RULESETS, else ./rulesets); never the installed package")
 
-    publish = add("publish", cmd_publish, "publish a draft: refuses unless it is lint-clean and its country's tests pass; records its hash")
+    publish = add(
+        "publish",
+        cmd_publish,
+        "publish a draft: refused unless it is lint-clean, its country's tests pass and at least 20 cases of its own cover every rule; records its hash",
+    )
     publish.add_argument("file", metavar="FILE", help="the draft ruleset file")
-    publish.add_argument("--rulesets", metavar="DIR", help="rulesets folder (default: the folder above the file's country folder)")
+    publish.add_argument("--rulesets", metavar="DIR", help="the rulesets folder the draft is in (default: INVICTUS_RULESETS, else ./rulesets, else the folder above the file's country folder when it has a manifest)")
+    publish.add_argument("--signing-key", metavar="FILE", help="Ed25519 private key (PEM) to sign the manifest entry with (default: INVICTUS_SIGNING_KEY; unsigned without)")
+
+    keygen = add("keygen", cmd_keygen, "create an Ed25519 signing key for publishing: the private key to a file, the public key into the rulesets folder's keys/")
+    keygen.add_argument("--out", metavar="FILE", required=True, help="where to write the private key (never overwritten; mode 0600)")
+    keygen.add_argument("--rulesets", metavar="DIR", help="rulesets folder whose keys/ receives the public key (default: the shipped one)")

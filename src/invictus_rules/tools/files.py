@@ -1,11 +1,23 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes (a reader sees the old file or the new one, never half of either) and a lock
+between processes that write the same files."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
+import time
 from pathlib import Path
+from typing import Any, Iterator
+
+fcntl: Any
+msvcrt: Any
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+    import msvcrt
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
@@ -60,3 +72,43 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str], timeout: float = 300.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) while the block runs; other processes
+    wait for it, up to ``timeout`` seconds. The lock is released when the process ends, however it ends."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(target, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(descriptor):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{target} is held by another process")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            _unlock(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _try_lock(descriptor: int) -> bool:
+    try:
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(descriptor: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+    else:  # pragma: no cover - Windows
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)

@@ -268,7 +268,7 @@ class Runner:
         try:
             ruleset = self.ruleset_for(path, case.ruleset or parsed.ruleset, as_of)
             result.ruleset = f"{ruleset.country}@{ruleset.version}"
-            assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language)
+            assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language, trace=True)
         except InvictusError as error:
             result.error = error
             return result
@@ -392,14 +392,31 @@ def format_result(result: CaseResult) -> str:
     return head
 
 
-def format_coverage(coverage: dict[str, Coverage]) -> str:
+def untested_versions(test_files: Iterable[Path], coverage: dict[str, Coverage]) -> list[tuple[str, str, str]]:
+    """(country, version, status) of every version, drafts included, in the countries of
+    ``test_files`` that no test case ran on."""
+    from ..load import list_versions
+
+    tested = {(c.ruleset.country, c.ruleset.version) for c in coverage.values()}
+    found = []
+    countries = dict.fromkeys(f.resolve().parent.parent for f in test_files if f.resolve().parent.name == "tests")
+    for country_dir in countries:
+        for info in list_versions(country_dir.name, country_dir.parent):
+            if (info.country, info.version) not in tested:
+                found.append((info.country, info.version, info.status))
+    return found
+
+
+def format_coverage(coverage: dict[str, Coverage], untested: Iterable[tuple[str, str, str]] = ()) -> str:
     lines = ["", "Rule coverage (each rule made true and false by some test):"]
     for item in sorted(coverage.values(), key=lambda c: (c.ruleset.country, c.ruleset.version)):
         gaps = item.gaps()
         lines.append(f"  {item.ruleset.country}@{item.ruleset.version}: {item.percent():.0f}% of {sum(1 for _ in item.rules())} rules, {item.cases} cases")
         for kind, rule_id, what in gaps:
             lines.append(f"    {kind} {rule_id}: {what}")
+    for country, version, status in untested:
+        lines.append(f"  {country}@{version} ({status}): 0%, no test case runs on it")
     return "\n".join(lines)
 
 
-__all__ = ["Runner", "CaseResult", "Coverage", "find_test_files", "format_result", "format_coverage", "RulesetError"]
+__all__ = ["Runner", "CaseResult", "Coverage", "find_test_files", "format_result", "format_coverage", "untested_versions", "RulesetError"]
