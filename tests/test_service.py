@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from invictus_rules import load_ruleset
 from invictus_rules.cli import main
+from invictus_rules.record import ReplayError
 from invictus_rules.service.app import ServiceSettings, create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,3 +188,57 @@ def test_serve_refuses_the_network_without_keys(capsys: pytest.CaptureFixture[st
     """Listening on anything but loopback without API keys is refused before the server starts."""
     assert main(["serve", "--host", "0.0.0.0"]) == 1
     assert "api-keys-required" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def logged(tmp_path: Path) -> TestClient:
+    """A service with a decision log in an SQLite file."""
+    return TestClient(create_app(ServiceSettings(database=f"sqlite:///{tmp_path / 'records.sqlite3'}")))
+
+
+DV_HIGH = {"safe_to_talk": True, "in_immediate_danger": False, "safe_contact_channels": ["phone"], "crime_type": "domestic_violence", "strangulation": True}
+
+
+def test_assess_with_record_stores_it_in_the_chain(logged: TestClient, tmp_path: Path) -> None:
+    """record=true appends the decision record (no answer values) and names it; the records endpoints return it."""
+    body = {**_case(**DV_HIGH), "case_id": "case-17"}
+    response = logged.post("/v1/assess", params={"record": "true"}, json=body)
+    assert response.status_code == 200
+    record_id = response.headers["X-Record-Id"]
+    assert response.headers["Location"] == f"/v1/records/{record_id}"
+    stored = logged.get(f"/v1/records/{record_id}").json()
+    assert stored["record"]["record_id"] == record_id and stored["record"]["case_id"] == "case-17"
+    assert stored["record"]["decisions"]["levels"]["dv_risk"] == "high"
+    assert [r["record"]["record_id"] for r in logged.get("/v1/records", params={"case_id": "case-17"}).json()] == [record_id]
+    _is_problem(logged.get("/v1/records/nope"), 404, "not-found")
+    assert main(["records", "verify", "--database", f"sqlite:///{tmp_path / 'records.sqlite3'}"]) == 0
+
+
+def test_replay_endpoint_identical_and_refusals(logged: TestClient) -> None:
+    """POST /v1/replay: identical with the recorded answers; refused (409) with other answers; 422 for a non-record."""
+    body = {**_case(**DV_HIGH), "case_id": "case-18"}
+    record_id = logged.post("/v1/assess", params={"record": "true"}, json=body).headers["X-Record-Id"]
+    record = logged.get(f"/v1/records/{record_id}").json()["record"]
+    same = logged.post("/v1/replay", json={"record": record, "answers": DV_HIGH}).json()
+    assert same["identical"] is True and same["summary"].startswith("IDENTICAL")
+    other = logged.post("/v1/replay", json={"record": record, "answers": {**DV_HIGH, "strangulation": False}})
+    refused = _is_problem(other, 409, ReplayError.code)
+    assert refused["problems"][0]["code"] == "not-the-recorded-answers" and "not the recorded answers" in refused["detail"]
+    broken = logged.post("/v1/replay", json={"record": {"record_id": MARKER}, "answers": DV_HIGH})
+    _is_problem(broken, 422, "invalid-record")
+    assert MARKER not in broken.text
+
+
+def test_records_need_a_decision_log(client: TestClient) -> None:
+    """Without --database, storing or reading records is a 409 problem, and assessing still works."""
+    _is_problem(client.post("/v1/assess", params={"record": "true"}, json=_case(safe_to_talk=True)), 409, "no-decision-log")
+    assert client.get("/v1/records", params={"case_id": "x"}).status_code == 409
+
+
+def test_stored_records_hold_no_answer_values(logged: TestClient) -> None:
+    """A text answer with a marker value never reaches the decision log."""
+    answers = {**DV_HIGH, "crime_date": "2026-02-20"}
+    response = logged.post("/v1/assess", params={"record": "true"}, json={**_case(**answers), "case_id": "case-19"})
+    stored = logged.get(response.headers["Location"]).json()
+    text = json.dumps(stored)
+    assert "2026-02-20" not in text and "strangulation" not in text

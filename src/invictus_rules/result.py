@@ -31,7 +31,8 @@ from .evaluate import Outcome
 from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .expr.compile import ABSENT
 from .labels import labels
-from .model import CHANNELS, MODE_RANK
+from .model import CHANNELS, MODE_RANK, Priority
+from .model import ReferralMode as Mode
 from .outcome import possible_level_ranks
 from .relevance import OpenQuestions
 from .safety import DeferReason
@@ -92,10 +93,6 @@ class ScoreResult(_Result):
         description="indicators present; only with the trace (detail that reads back answers: special-category personal data), else null"
     )
     undecided: list[str] = Field(description="indicators that depend on unanswered questions")
-
-
-Mode = Literal["inform_only", "opt_in", "opt_out", "report"]
-Priority = Literal["immediate", "urgent", "standard"]
 
 
 class ReferralReason(_Result):
@@ -527,6 +524,10 @@ def _possible_ranks(result: Any) -> list[int]:
     return [rank for rank in possible_level_ranks(result.levels, result.override) if rank >= 0]
 
 
+Held = dict[str, list[tuple[int, CompiledReferral, ReferralReason]]]
+Merged = list[tuple[str, Mode, Priority, list[ReferralReason]]]
+
+
 def _referrals(
     ruleset: CompiledRuleset,
     outcome: Outcome,
@@ -535,7 +536,7 @@ def _referrals(
     warnings: list[Notice],
     waiting: list[_Waiting],
 ) -> tuple[list[ReferralResult], list[DeferredResult]]:
-    held: dict[str, list[tuple[int, CompiledReferral, ReferralReason]]] = {}
+    held: Held = {}
     deferred: list[DeferredResult] = []
     why = dict(outcome.deferred)
     for index, (rule, result) in enumerate(zip(ruleset.referrals, outcome.referrals, strict=True)):
@@ -573,10 +574,6 @@ def _referrals(
             )
         )
     return referrals, deferred
-
-
-Held = dict[str, list[tuple[int, CompiledReferral, ReferralReason]]]
-Merged = list[tuple[str, Any, Any, list[ReferralReason]]]
 
 
 def _merge(held: Held, ruleset: CompiledRuleset) -> Merged:

@@ -15,10 +15,10 @@ import time
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,12 +26,13 @@ from .._version import __version__
 from ..api import Ruleset
 from ..errors import InvictusError
 from ..load import read_manifest
+from ..record import DecisionRecord
 from ..registry import Registry
 from ..schemas import SCHEMAS
 from ..tools.prose import pick_text
 from .auth import ApiKeys
 from .decision_log import DecisionLog
-from .problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler
+from .problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler, validation_problems
 
 log = logging.getLogger("invictus_rules.service")
 
@@ -63,6 +64,15 @@ class CaseRequest(BaseModel):
         description='answers by question id: the value, null, {"status": "declined"} or {"status": "unknown"}',
         examples=[{"safe_to_talk": True, "in_immediate_danger": False, "crime_type": "domestic_violence"}],
     )
+
+
+class ReplayRequest(BaseModel):
+    """A decision record and the answers it is said to have been made from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record: dict[str, Any] = Field(description="a decision record, as POST /v1/assess?record=true stored it (or its `record` part from GET /v1/records)")
+    answers: dict[str, Any] = Field(description="the answers of the case, checked against the record's digest")
 
 
 class RulesetVersion(BaseModel):
@@ -278,11 +288,23 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         return JSONResponse(registry.get(country, as_of=as_of, version=version).answers_schema())
 
     @app.post("/v1/assess", dependencies=guarded, tags=["assessment"])
-    async def assess(case: CaseRequest, trace: bool = False) -> Response:
-        """Assess a case; the assessment (special-category personal data) comes back as JSON."""
+    async def assess(case: CaseRequest, trace: bool = False, record: bool = False) -> Response:
+        """Assess a case; the assessment (special-category personal data) comes back as JSON.
+
+        With ``record=true`` the decision record (no answer values) is appended to the decision log;
+        its id comes back in the ``Location`` and ``X-Record-Id`` headers.
+        """
+        if record and decision_log is None:
+            return problem_response(409, "no-decision-log", "This service keeps no decision log", "start it with --database to store records")
         ruleset = ruleset_for(case.ruleset, case.as_of)
-        assessment = ruleset.evaluate(case.answers, as_of=case.as_of or dt.date.today(), language=case.language, trace=trace)
-        return Response(assessment.model_dump_json(), media_type="application/json")
+        answers = ruleset.validate_answers(case.answers, path_prefix="$.answers")
+        assessment = ruleset.evaluate(answers, as_of=case.as_of or dt.date.today(), language=case.language, trace=trace)
+        headers = {}
+        if record:
+            assert decision_log is not None
+            stored = decision_log.append(assessment.record(case.answers, case_id=case.case_id).model_dump(mode="json"))
+            headers = {"Location": f"/v1/records/{stored.record_id}", "X-Record-Id": stored.record_id}
+        return Response(assessment.model_dump_json(), media_type="application/json", headers=headers)
 
     @app.post("/v1/interview/next", dependencies=guarded, tags=["assessment"])
     async def interview_next(case: CaseRequest) -> InterviewStep:
@@ -307,11 +329,45 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         ruleset.validate_answers(case.answers, path_prefix="$.answers")
         return {"valid": True, "ruleset": ruleset.ref.model_dump(mode="json")}
 
+    def log_or_problem() -> DecisionLog:
+        if decision_log is None:
+            raise HTTPException(409, "this service keeps no decision log: start it with --database")
+        return decision_log
+
+    @app.get("/v1/records/{record_id}", dependencies=guarded, tags=["records"])
+    async def get_record(record_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+        """One stored decision record with its place in the hash chain."""
+        stored = log_or_problem().get(record_id)
+        if stored is None:
+            raise HTTPException(404, "no record with this id in the decision log")
+        return stored.to_dict()
+
+    @app.get("/v1/records", dependencies=guarded, tags=["records"])
+    async def records_of_case(case_id: Annotated[str, Query(max_length=200)]) -> list[dict[str, Any]]:
+        """The stored decision records of one case, oldest first."""
+        return [stored.to_dict() for stored in log_or_problem().by_case(case_id)]
+
+    @app.post("/v1/replay", dependencies=guarded, tags=["records"])
+    async def replay(request: ReplayRequest) -> Response:
+        """Re-run a decision record with its answers: identical, or a short summary of what differs.
+
+        Refused (409) when the answers are not the recorded ones, or the record was made with
+        another ruleset or deployment key; warnings name another engine build or dates outside
+        the version's.
+        """
+        try:
+            recorded = DecisionRecord.model_validate(request.record)
+        except ValidationError as error:
+            problems = validation_problems(error.errors(include_input=False), "$.record")
+            return problem_response(422, "invalid-record", "The record is not a decision record", f"{len(problems)} problem(s) in the record", problems)
+        ruleset = registry.get(recorded.ruleset.country, version=recorded.ruleset.version)
+        return JSONResponse(ruleset.replay(recorded, request.answers).to_dict())
+
     @app.get("/v1/schemas/{name}", tags=["service"])
-    async def schema(name: str) -> JSONResponse:
+    async def schema(name: str) -> Response:
         """A published JSON Schema: ruleset, case, assessment, questionnaire, condition-tree."""
         if name not in SCHEMAS:
-            return problem_response(404, "unknown-schema", "No such schema", f"schemas: {', '.join(sorted(SCHEMAS))}")  # type: ignore[return-value]
+            return problem_response(404, "unknown-schema", "No such schema", f"schemas: {', '.join(sorted(SCHEMAS))}")
         return JSONResponse(SCHEMAS[name]())
 
     @app.get("/ui", include_in_schema=False)

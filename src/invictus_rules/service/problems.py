@@ -16,6 +16,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import AnswersError, CaseError, InvictusError, Problem, RulesetError, RulesetNotFoundError
+from ..record import ReplayError
+from .decision_log import DecisionLogError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:invictus-rules:problem:"
@@ -25,6 +27,8 @@ _STATUS_OF: list[tuple[type[InvictusError], int, str]] = [
     (CaseError, 400, "The case cannot be read"),
     (RulesetNotFoundError, 404, "No such ruleset"),
     (RulesetError, 500, "The ruleset cannot be loaded"),
+    (ReplayError, 409, "The record cannot be replayed with what was sent"),
+    (DecisionLogError, 503, "The decision log is not available"),
 ]
 
 
@@ -55,18 +59,23 @@ async def invictus_error_handler(_request: Request, error: Exception) -> Respons
     return from_error(error)
 
 
-async def request_validation_handler(_request: Request, error: Exception) -> Response:
-    """Where the request does not fit the endpoint: location and kind only, never the input."""
-    assert isinstance(error, RequestValidationError)
-    problems = [
+def validation_problems(errors: list[dict[str, Any]] | Any, prefix: str = "$") -> list[Problem]:
+    """pydantic's errors as Problems: where and what, never the ``input`` (it may be an answer)."""
+    return [
         Problem(
             "request-" + str(item.get("type", "invalid")).replace("_", "-"),
             str(item.get("msg", "invalid value")),
             "see the OpenAPI description at /openapi.json",
-            path="$." + ".".join(str(part) for part in item.get("loc", ()) if part != "body"),
+            path=".".join([prefix, *(str(part) for part in item.get("loc", ()) if part != "body")]),
         )
-        for item in error.errors()
+        for item in errors
     ]
+
+
+async def request_validation_handler(_request: Request, error: Exception) -> Response:
+    """Where the request does not fit the endpoint: location and kind only, never the input."""
+    assert isinstance(error, RequestValidationError)
+    problems = validation_problems(error.errors())
     return problem_response(422, "invalid-request", "The request does not fit the API", f"{len(problems)} problem(s) in the request", problems)
 
 
