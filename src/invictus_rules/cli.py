@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--repair", action="store_true", help="first complete (or roll back) a publication that was cut short between its two writes")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml)")
+    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml); 'test add RULESET CASE.json' writes a new one")
     test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
     test.add_argument(
         "--coverage",
@@ -362,6 +362,8 @@ TOOL_MODULES: list[str] = [
     "invictus_rules.service.commands",
     "invictus_rules.tools.translations",
     "invictus_rules.tools.services_csv",
+    "invictus_rules.tools.testwriter",
+    "invictus_rules.workbench.commands",
 ]
 
 
@@ -369,6 +371,9 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     io = IO_(stdout or sys.stdout, stderr or sys.stderr, stdin if stdin is not None else sys.stdin.buffer)
     parser = build_parser()
     _Parser.stream = io.out
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["test", "add"]:
+        argv = ["test-add", *argv[2:]]  # 'test add' is its own command; 'test PATH...' runs tests
     try:
         args = parser.parse_args(argv)
     except _Usage as usage:
