@@ -340,7 +340,30 @@ def _decode(data: bytes | str, file: str) -> str:
             ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        position = bad.start()
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = ord(bad.group())
+        name = _CONTROL_NAMES.get(char, "a control character" if char < 0x20 or 0x7F <= char < 0xA0 else "a character YAML does not allow")
+        raise RulesetError(
+            [
+                Problem(
+                    "control-character",
+                    f"the file contains U+{char:04X} ({name}), which YAML does not allow",
+                    "remove it: it is usually left over from copying text out of another program",
+                    Location(file, line, column),
+                )
+            ]
+        )
     return text
+
+
+# What YAML 1.2 calls printable (section 5.1), less the surrogates a str may carry: PyYAML refuses
+# the rest with a message counting characters from the start of the file; this says file:line:col.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x1B: "ESCAPE", 0x7F: "DELETE"}
 
 
 _DISCARD: Any = object()  # the key of a duplicate entry: its value is read (to keep going) and dropped

@@ -38,7 +38,7 @@ def render_audit_report(
             meta.country,
             meta.version,
             meta.status,
-            meta.effective_from.isoformat(),
+            meta.effective_from.isoformat() if meta.effective_from else "(not set: a draft)",
             meta.effective_until.isoformat() if meta.effective_until else "(open)",
             ruleset.digest,
             "; ".join(b if isinstance(b, str) else pick_text(b, "en", meta.default_language) for b in meta.legal_basis) or "(none)",

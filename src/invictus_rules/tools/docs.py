@@ -342,12 +342,17 @@ def _text_context(ruleset: CompiledRuleset, pick: _Picker) -> dict[str, Any]:
         for score in ruleset.scores
     }
     meta = ruleset.metadata
-    return {"answers": {}, "services": services, "scores": scores, "as_of": meta.effective_from.isoformat(), "language": pick.language}
+    return {"answers": {}, "services": services, "scores": scores, "as_of": _day(meta.effective_from), "language": pick.language}
+
+
+def _day(day: dt.date | None) -> str:
+    """A date as written in the docs; a draft may not have its effective_from yet."""
+    return day.isoformat() if day is not None else "—"
 
 
 def _facts(ruleset: CompiledRuleset, pick: _Picker) -> list[tuple[str, str]]:
     meta = ruleset.metadata
-    start = meta.effective_from.isoformat()
+    start = _day(meta.effective_from)
     effective = (
         pick.label("effective_range", start=start, end=meta.effective_until.isoformat())
         if meta.effective_until
@@ -501,7 +506,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target)
+    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target, md_link=markdown_link)
     return env
 
 
@@ -544,9 +549,19 @@ def paragraphs(text: str) -> list[str]:
     return [block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`\\]+")
+
+
 def link_target(text: str) -> str:
-    """The address a source names, when it is a web address; '' otherwise."""
-    return text if re.fullmatch(r"https?://\S+", text.strip()) else ""
+    """The address a source names, when it is a web address that is safe inside ``<...>`` (no
+    spaces, quotes or angle brackets, which would end the link or start raw HTML); '' otherwise."""
+    return text.strip() if _WEB_ADDRESS.fullmatch(text.strip()) else ""
+
+
+def markdown_link(text: str) -> str:
+    """A web address as a Markdown autolink, or, when it is not a plain one, as escaped text."""
+    target = link_target(text)
+    return f"<{target}>" if target else markdown_cell(text)
 
 
 @dataclass(frozen=True)
@@ -619,7 +634,7 @@ def _index(built: list[_Built]) -> list[dict[str, Any]]:
             meta.country, {"code": meta.country, "name": f"{name} ({meta.country.upper()})" if name else meta.country.upper(), "versions": []}
         )
         until = meta.effective_until.isoformat() if meta.effective_until else ""
-        start = meta.effective_from.isoformat()
+        start = _day(meta.effective_from)
         country["versions"].insert(
             0,
             {

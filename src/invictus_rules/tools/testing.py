@@ -212,6 +212,15 @@ class LoadedCase:
     path: tuple[Any, ...]
 
 
+def _not_a_test_file(path: Path) -> Problem:
+    return Problem(
+        "not-a-test-file",
+        "the file is not a ruleset test file: it has no 'cases:'; its content is not shown, in case it holds a victim's data",
+        "see docs/ruleset-tests.md; to assess a case use: invictus-rules assess RULESET CASE.json",
+        Location(str(path), 1, 1),
+    )
+
+
 _BOOL_HINT = "write true or false: test files are read like rulesets (YAML 1.2), where yes, no, on and off are text"
 _YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 
@@ -234,8 +243,10 @@ def read_test_file(path: Path) -> tuple[TestFile, list[LoadedCase], SourceMap]:
         raw, source = read_yaml(path.read_bytes(), str(path))
     except OSError as exc:
         raise TestFileError([Problem("file-not-readable", f"cannot read the test file: {exc.strerror}", "", Location(str(path)))]) from None
-    if source.problems:
-        raise TestFileError(source.problems)
+    if source.problems or not (isinstance(raw, dict) and "cases" in raw):
+        if isinstance(raw, dict) and "cases" in raw:
+            raise TestFileError(source.problems)
+        raise TestFileError([_not_a_test_file(path)])  # no line quoted: it may be a case with personal data
     try:
         parsed = TestFile.model_validate(raw)
     except pydantic.ValidationError as exc:
