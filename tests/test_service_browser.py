@@ -86,7 +86,15 @@ def test_a_whole_interview_in_the_browser(service: str, tmp_path: Path) -> None:
             page.wait_for_selector("#result h2")
             result = page.inner_text("#result")
             assert "Veilig Thuis" in result and "Hoog" in result
+            assert page.is_hidden("#safety")
             assert page.inner_text("#error") == ""
+
+            page.check("#field-safe_to_talk input[name='q-safe_to_talk'][value='false']")  # now it is not safe
+            page.click("#assess")
+            page.wait_for_selector("#safety", state="visible")
+            assert "112" in page.inner_text("#safety")
+            deferred = page.inner_text("#result")
+            assert "not_safe_to_talk" in deferred
             page.screenshot(path=str(tmp_path / "interview.png"), full_page=True)
         finally:
             browser.close()

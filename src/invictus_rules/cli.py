@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import IO, Any
 from ._version import __version__
 from .api import Ruleset, load_ruleset
 from .cases import Case, read_case
-from .errors import InvictusError, format_problems
+from .errors import InvictusError, Location, Problem, format_problems
 from .load import compile_file, shipped_rulesets_dir
 from .render import render_text
 from .schemas import SCHEMAS
@@ -342,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--repair", action="store_true", help="first complete (or roll back) a publication that was cut short between its two writes")
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml)")
+    test = add("test", cmd_test, "run the YAML tests written beside rulesets (rulesets/<cc>/tests/*.yaml); 'test add RULESET CASE.json' writes a new one")
     test.add_argument("paths", metavar="PATH", nargs="*", help="test files or folders (default: every shipped ruleset's tests)")
     test.add_argument(
         "--coverage",
@@ -365,6 +366,8 @@ TOOL_MODULES: list[str] = [
     "invictus_rules.service.commands",
     "invictus_rules.tools.translations",
     "invictus_rules.tools.services_csv",
+    "invictus_rules.tools.testwriter",
+    "invictus_rules.workbench.commands",
 ]
 
 
@@ -372,6 +375,9 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     io = IO_(stdout or sys.stdout, stderr or sys.stderr, stdin if stdin is not None else sys.stdin.buffer)
     parser = build_parser()
     _Parser.stream = io.out
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["test", "add"]:
+        argv = ["test-add", *argv[2:]]  # 'test add' is its own command; 'test PATH...' runs tests
     try:
         args = parser.parse_args(argv)
     except _Usage as usage:
@@ -391,6 +397,10 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         return _report(error, io, fmt if fmt in ("text", "json") else "text")
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file or folder a command needed: missing, unreadable or unwritable
+        where = Location(os.fsdecode(exc.filename)) if isinstance(exc.filename, (str, bytes)) else Location()
+        problem = Problem("file-error", f"cannot use the file or folder: {exc.strerror or type(exc).__name__}", "check the path, the permissions and the free space", where)
+        return _report(InvictusError([problem]), io, fmt if fmt in ("text", "json") else "text")
     except KeyboardInterrupt:
         io.err.write("interrupted\n")
         return 130

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
 
@@ -44,6 +45,12 @@ def _const(value: Any) -> ast.expr:
 
 def _call(function: str, *args: ast.expr) -> ast.Call:
     return ast.Call(_name(function), list(args), [])
+
+
+def _sum(terms: Sequence[ast.expr]) -> ast.expr:
+    """``sum((a, b, ...))``: flat however many terms (a chain of '+' would nest one level per term, past
+    the recursion limits of ``ast`` and of Python's compiler at about a thousand)."""
+    return _call("sum", ast.Tuple(list(terms), ast.Load())) if terms else _const(0)
 
 
 def _and(parts: Sequence[ast.expr]) -> ast.expr:
@@ -185,11 +192,8 @@ class _Generator:
         if name == "count":
             if len(node.args) == 1 and self._is_choices(node.args[0]):
                 return _call("_count_choices", self.read(node.args[0].id))
-            parts = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
-            total: ast.expr = parts[0]
-            for part in parts[1:]:
-                total = ast.BinOp(total, ast.Add(), part)
-            return total
+            parts: list[ast.expr] = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
+            return _sum(parts)
         assert isinstance(arg, Name)
         if name in ("score", "critical"):
             return _name(f"{'p' if name == 'score' else 'c'}{self.score_index[arg.id]}")
@@ -212,7 +216,60 @@ def _assign(target: str, value: ast.expr) -> ast.Assign:
     return ast.Assign([_name(target, store=True)], value)
 
 
+class _Deferred:
+    """The fast decision function, generated on its first call (once, under a lock).
+
+    Generating and compiling it is the costliest step of loading a large ruleset, in time and in
+    memory, and a process that only lints, diffs or documents a ruleset never calls it. Should the
+    generation ever fail, every call raises KeyError, which sends evaluation to the three-valued
+    closures: slower, never wrong.
+    """
+
+    __slots__ = ("_build", "_decide", "_lock", "question_ids")
+
+    def __init__(self, build: Callable[[], FastDecide], question_ids: tuple[str, ...]):
+        self._build: Callable[[], FastDecide] | None = build
+        self._decide: FastDecide | None = None
+        self._lock = threading.Lock()
+        self.question_ids = question_ids
+
+    def __call__(self, answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
+        decide = self._decide
+        if decide is None:
+            decide = self._generate()
+        return decide(answers, declined, unknown, as_of)
+
+    def _generate(self) -> FastDecide:
+        with self._lock:
+            if self._decide is None:
+                assert self._build is not None
+                try:
+                    self._decide = self._build()
+                except (RecursionError, MemoryError, SyntaxError, ValueError):
+                    self._decide = _no_fast_path
+                self._build = None
+        return self._decide
+
+
+def _no_fast_path(answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
+    raise KeyError("no fast path")
+
+
 def generate(
+    questions: Sequence[Any],
+    ask_order: Iterable[str],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """The fast decision function for a compiled ruleset's parts, generated when first called."""
+    order = tuple(ask_order)
+    return _Deferred(lambda: _generate(questions, order, scores, referrals, information, safety, defer), tuple(q.spec.id for q in questions))
+
+
+def _generate(
     questions: Sequence[Any],
     ask_order: Iterable[str],
     scores: Sequence[Any],
@@ -257,15 +314,10 @@ def generate(
             points_terms.append(ast.BinOp(_name(name), ast.Mult(), _const(item.spec.points)))
             if item.spec.critical:
                 critical_terms.append(_name(name))
-        points: ast.expr = points_terms[0]
-        for term in points_terms[1:]:
-            points = ast.BinOp(points, ast.Add(), term)
+        points = _sum(points_terms)
         whole = all(float(item.spec.points).is_integer() and isinstance(item.spec.points, int) for item in score.items)
-        body.append(_assign(f"p{s_index}", ast.BinOp(_const(0), ast.Add(), points) if whole else _call("_tidy", points)))
-        critical: ast.expr = _const(0)
-        for term in critical_terms:  # True + True == 2: the flags add up as numbers
-            critical = ast.BinOp(critical, ast.Add(), term)
-        body.append(_assign(f"c{s_index}", critical))
+        body.append(_assign(f"p{s_index}", points if whole else _call("_tidy", points)))
+        body.append(_assign(f"c{s_index}", _sum(critical_terms)))  # True + True == 2: the flags add up as numbers
         level_flags: list[ast.expr] = []
         for l_index, (_, condition) in enumerate(score.levels):
             if condition is None:
@@ -274,11 +326,12 @@ def generate(
             name = f"l{s_index}_{l_index}"
             body.append(_assign(name, gen.condition(condition.node)))
             level_flags.append(_name(name))
-        # the highest true level wins: build the chain from the lowest up, so the outermost test is the highest
-        chain: ast.expr = _const(None)
+        # the highest true level wins: one flat test per level, from the lowest up, each later true
+        # one overriding (flat statements, so a score of many levels does not nest its code deeply)
+        body.append(_assign(f"k{s_index}", _const(None)))
         for l_index, level_flag in enumerate(level_flags):
-            chain = _const(l_index) if isinstance(level_flag, ast.Constant) else ast.IfExp(level_flag, _const(l_index), chain)
-        body.append(_assign(f"k{s_index}", chain))
+            take = _assign(f"k{s_index}", _const(l_index))
+            body.append(take if isinstance(level_flag, ast.Constant) else ast.If(level_flag, [take], []))
         body.append(_assign(f"r{s_index}", _name(f"k{s_index}")))
         override: ast.expr = _const(None)
         if score.override_question is not None:
@@ -342,7 +395,7 @@ def generate(
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
     namespace: dict[str, Any] = {
-        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
+        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "sum": sum},
         "ABSENT": ABSENT,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,

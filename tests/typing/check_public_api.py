@@ -75,7 +75,7 @@ def host_assesses_a_case(answers: dict[str, Any]) -> None:
     assert_type(ruleset.next_questions(answers), list[Question])
     assert_type(ruleset.questionnaire(), dict[str, Any])
     assert_type(ruleset.answers_schema(), dict[str, Any])
-    assert_type(ruleset.evaluate_many([answers]), Iterator[Assessment])
+    assert_type(ruleset.evaluate_many([answers]), Iterator[Assessment | AnswersError])
 
 
 def host_reports_problems(text: str) -> None:

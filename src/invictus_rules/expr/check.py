@@ -16,6 +16,9 @@ from typing import Any, NoReturn
 
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
 
+_YAML_11_BOOLEANS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
+"""Words older YAML read as booleans; in a condition they would be unknown question ids."""
+
 
 @dataclass(frozen=True)
 class Type:
@@ -192,6 +195,14 @@ class _Checker:
                     "score-as-name",
                     f'"{node.id}" is a score, not a question',
                     f"use score({node.id}) for its points or level({node.id}) for its level",
+                    node,
+                )
+            word = _YAML_11_BOOLEANS.get(node.id.lower())
+            if word is not None:
+                self.fail(
+                    "unknown-question",
+                    f'"{node.id}" is not a question in this ruleset: conditions write yes and no as true and false',
+                    f"write {word} instead of {node.id}, without quotes" + ("; for a yes/no question 'q == true' can also be written as just 'q'" if word == "true" else ""),
                     node,
                 )
             hint = did_you_mean(node.id, self.catalogue.questions)

@@ -1,0 +1,1 @@
+"""The policy-staff workbench: a local web page to edit a draft ruleset and see what it does."""
