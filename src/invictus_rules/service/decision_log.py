@@ -219,6 +219,10 @@ def _sqlite_write_locks(engine: sa.Engine) -> None:
     def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        # Write-ahead logging: readers do not block the appending writer, and a commit appends to
+        # the log instead of rewriting pages; synchronous stays FULL, so a committed record survives
+        # a power cut.
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: sa.Connection) -> None:
