@@ -23,6 +23,7 @@ from typing import Any
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
+from .fastpath import NeedsThreeValued
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
@@ -36,7 +37,7 @@ def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outc
     """
     try:
         return ruleset.fast(answers.values, answers.declined, answers.unknown, as_of)
-    except KeyError:
+    except NeedsThreeValued:
         return evaluate_three_valued(ruleset, answers, as_of)
 
 

@@ -3,8 +3,10 @@
 Evaluation first runs this function, built at compile time with the ``ast`` module from the checked
 condition trees (never by formatting ruleset text into source: ruleset ids and values only ever
 appear as constants). It uses two-valued logic and plain Python operators; the moment it reads an
-answer that is not known (not answered, declined, or "don't know"), the dictionary lookup raises
-``KeyError`` and evaluation falls back to the three-valued closures of :mod:`invictus_rules.expr.compile`.
+answer that is not known (not answered, declined, or "don't know"), the lookup raises
+:class:`NeedsThreeValued` (its own class, so that a bug in generated code is never mistaken for an
+unknown answer) and evaluation falls back to the three-valued closures of
+:mod:`invictus_rules.expr.compile`. :func:`fast_path_source` gives the generated source for debugging.
 Both paths give the same ``Outcome`` where the fast path applies, which a property test checks.
 
 Semantics mirrored from the closures: a question that is not asked (``ABSENT``) makes every test on it
@@ -23,6 +25,19 @@ from .outcome import Outcome, ScoreOutcome
 from .safety import Defer
 
 FastDecide = Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]
+
+
+class NeedsThreeValued(LookupError):
+    """The fast path read an answer that is not known: the case needs the three-valued path."""
+
+
+class _KnownAnswers(dict):  # type: ignore[type-arg]
+    """The fast path's copy of the answers: reading a missing one raises NeedsThreeValued."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> Any:
+        raise NeedsThreeValued(key)
 
 
 def _count_choices(value: Any) -> int:
@@ -203,24 +218,19 @@ def _assign(target: str, value: ast.expr) -> ast.Assign:
     return ast.Assign([_name(target, store=True)], value)
 
 
-def generate(
+def _build(
     questions: Sequence[Any],
     ask_order: Iterable[str],
     scores: Sequence[Any],
     referrals: Sequence[Any],
     information: Sequence[Any],
     safety: Any,
-    defer: Defer,
-) -> FastDecide:
-    """Build the fast decision function for a compiled ruleset's parts.
-
-    With a safety section, the function also decides whether it is safe to talk and which referrals
-    ``defer`` holds back; the safe channels answer is read with ``get`` (unanswered means no channel).
-    """
+) -> tuple[ast.Module, _Generator]:
+    """The syntax tree of the fast decision function, and the generator holding its constants."""
     gen = _Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
     body: list[ast.stmt] = [
-        _assign("v", ast.Call(_name("dict"), [_name("answers")], [])),
+        _assign("v", ast.Call(_name("_KnownAnswers"), [_name("answers")], [])),
         _assign("ignored", ast.List([], ast.Load())),
     ]
     asked: list[ast.expr] = [_const(True)] * len(questions)
@@ -332,10 +342,30 @@ def generate(
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in ("answers", "declined", "unknown", "as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
     function = ast.FunctionDef("decide", arguments, body, [], None)
     module = ast.fix_missing_locations(ast.Module([function], []))
+    return module, gen
+
+
+def generate(
+    questions: Sequence[Any],
+    ask_order: Iterable[str],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """Build the fast decision function for a compiled ruleset's parts.
+
+    With a safety section, the function also decides whether it is safe to talk and which referrals
+    ``defer`` holds back; the safe channels answer is read with ``get`` (unanswered means no channel).
+    """
+    ask_order = tuple(ask_order)
+    module, gen = _build(questions, ask_order, scores, referrals, information, safety)
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
     namespace: dict[str, Any] = {
         "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
+        "_KnownAnswers": _KnownAnswers,
         "ABSENT": ABSENT,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,
@@ -349,4 +379,19 @@ def generate(
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
     decide = namespace["decide"]
     decide.question_ids = gen.constants["QUESTION_IDS"]
+    # the tree is rebuilt on demand (not kept: it would cost memory in every compiled ruleset)
+    decide.source = lambda: _source(_build(questions, ask_order, scores, referrals, information, safety))
     return decide  # type: ignore[no-any-return]
+
+
+def _source(built: tuple[ast.Module, _Generator]) -> str:
+    module, gen = built
+    constants = "".join(f"# {name} = {value!r}\n" for name, value in gen.constants.items())
+    return f"# constants bound in the function's namespace:\n{constants}\n{ast.unparse(module)}\n"
+
+
+def fast_path_source(compiled: Any) -> str:
+    """The generated fast-path function of a compiled ruleset (or a Ruleset), as Python source,
+    for reading and debugging; the constants it uses are listed first, as comments."""
+    compiled = getattr(compiled, "compiled", compiled)
+    return compiled.fast.source()  # type: ignore[no-any-return]
