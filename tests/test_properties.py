@@ -121,6 +121,7 @@ def test_fast_path_agrees_with_three_valued_path(ruleset, data):
             continue
         FAST_PATH_TAKEN[f"{ruleset.country}@{ruleset.version}"] += 1
         assert fast == slow
+        assert ruleset.decide(case, as_of=AS_OF) == slow  # the answer check fused into the generated code
 
 
 def test_the_fast_path_property_compared_cases_on_every_ruleset():

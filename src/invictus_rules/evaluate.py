@@ -18,12 +18,12 @@ Semantics (see README, "Unanswered questions"):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
-from .fastpath import NeedsThreeValued
+from .fastpath import AnswersNeedFullCheck, NeedsThreeValued
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
@@ -39,6 +39,23 @@ def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outc
         return ruleset.fast(answers.values, answers.declined, answers.unknown, as_of)
     except NeedsThreeValued:
         return evaluate_three_valued(ruleset, answers, as_of)
+
+
+def decide_dict(ruleset: CompiledRuleset, raw: Any, as_of: dt.date, validate: Callable[[Any], Answers]) -> Outcome:
+    """Decide a plain dict of answers, checking them inside the generated code (the common case: every
+    answer valid and known); anything else is checked again by ``validate`` (the full check, which
+    accepts markers and raises the AnswersError that explains a rejection) and evaluated as usual."""
+    if type(raw) is dict:
+        try:
+            return ruleset.fast.from_dict(raw, as_of)  # type: ignore[attr-defined, no-any-return]
+        except AnswersNeedFullCheck:
+            three_valued = False
+        except NeedsThreeValued:
+            three_valued = True
+        # outside the except blocks, so that an AnswersError does not carry the fast path's exception
+        if three_valued:
+            return evaluate_three_valued(ruleset, validate(raw), as_of)
+    return evaluate(ruleset, validate(raw), as_of)
 
 
 def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:

@@ -16,9 +16,12 @@ false; ``not`` of such a test is true; ``count`` of a hidden multiple choice is 
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
+import re
 from typing import Any, Callable, Iterable, Sequence
 
+from .answers import MAX_NUMBER
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
 from .outcome import Outcome, ScoreOutcome
@@ -38,6 +41,98 @@ class _KnownAnswers(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: str) -> Any:
         raise NeedsThreeValued(key)
+
+
+class AnswersNeedFullCheck(Exception):
+    """The answer check fused into ``decide_dict`` met something it does not accept on its own (a
+    marker, an unknown key, an invalid value): :mod:`invictus_rules.answers` checks the case again,
+    to accept it or to explain the rejection."""
+
+
+_NEED_FULL_CHECK = AnswersNeedFullCheck()
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _check_multiple(raw: Any, options: frozenset[str]) -> frozenset[str]:
+    if type(raw) is list or type(raw) is tuple:
+        try:
+            chosen = frozenset(raw)
+        except TypeError:
+            raise _NEED_FULL_CHECK from None
+        if len(chosen) == len(raw) and chosen <= options and all(type(item) is str for item in raw):
+            return chosen
+    raise _NEED_FULL_CHECK
+
+
+def _check_date(raw: Any) -> dt.date:
+    if type(raw) is str and _DATE.fullmatch(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise _NEED_FULL_CHECK
+
+
+# One template per question type, parsed once from this fixed text; QID, LOW, HIGH, OPTS and LIMIT
+# are replaced by constants (never by ruleset text formatted into source). Each accepts exactly what
+# answers._fast_checker accepts (a property test compares decide(dict) with the full check).
+_CHECK_TEMPLATES = {
+    kind: ast.parse(text).body
+    for kind, text in {
+        "boolean": "if x is True or x is False:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+        "integer": (
+            "t = type(x)\n"
+            "if t is int and LOW <= x <= HIGH:\n    answers[QID] = x\n"
+            "elif t is float and LOW <= x <= HIGH and x.is_integer():\n    answers[QID] = int(x)\n"
+            "else:\n    raise NEED_FULL_CHECK"
+        ),
+        "number": "t = type(x)\nif (t is int or t is float) and LOW <= x <= HIGH:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+        "single_choice": "if type(x) is str and x in OPTS:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+        "multiple_choice": "answers[QID] = _check_multiple(x, OPTS)",
+        "date": "answers[QID] = _check_date(x)",
+        "text": "if type(x) is str and len(x) <= LIMIT:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+    }.items()
+}
+
+
+class _Fill(ast.NodeTransformer):
+    def __init__(self, names: dict[str, ast.expr]):
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.names.get(node.id, node)
+
+
+def _answer_checks(gen: "_Generator", questions: Sequence[Any]) -> list[ast.stmt]:
+    """Statements that read each answer from ``raw``, check it and put its value in ``answers``,
+    raising NEED_FULL_CHECK for anything else (markers and invalid values alike)."""
+    body: list[ast.stmt] = [
+        ast.If(
+            ast.UnaryOp(ast.Not(), ast.Compare(ast.Call(ast.Attribute(_name("raw"), "keys", ast.Load()), [], []), [ast.LtE()], [gen.constant(frozenset(q.spec.id for q in questions))])),
+            [ast.Raise(_name("NEED_FULL_CHECK"), None)],
+            [],
+        ),
+        _assign("answers", ast.Dict([], [])),
+        _assign("get", ast.Attribute(_name("raw"), "get", ast.Load())),
+    ]
+    for question in questions:
+        spec = question.spec
+        names: dict[str, ast.expr] = {"QID": _const(spec.id)}
+        if spec.type in ("integer", "number"):
+            low = spec.min if spec.min is not None else -MAX_NUMBER
+            high = spec.max if spec.max is not None else MAX_NUMBER
+            names["LOW"] = _const(max(low, -MAX_NUMBER))
+            names["HIGH"] = _const(min(high, MAX_NUMBER))
+        elif spec.type in ("single_choice", "multiple_choice"):
+            names["OPTS"] = gen.constant(frozenset(option.value for option in spec.options or ()))
+        elif spec.type == "text":
+            names["LIMIT"] = _const(spec.max_length or 10_000)
+        check = [_Fill(names).visit(copy.deepcopy(statement)) for statement in _CHECK_TEMPLATES[spec.type]]
+        body.append(_assign("x", ast.Call(_name("get"), [_const(spec.id)], [])))
+        body.append(ast.If(ast.Compare(_name("x"), [ast.IsNot()], [_const(None)]), check, []))
+    body.append(_assign("declined", _name("NOTHING")))
+    body.append(_assign("unknown", _name("NOTHING")))
+    return body
 
 
 def _count_choices(value: Any) -> int:
@@ -341,7 +436,10 @@ def _build(
     )
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in ("answers", "declined", "unknown", "as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
     function = ast.FunctionDef("decide", arguments, body, [], None)
-    module = ast.fix_missing_locations(ast.Module([function], []))
+    # the same decisions for a plain dict of raw answers, each answer checked where it is read in
+    raw_arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    fused = ast.FunctionDef("decide_dict", raw_arguments, _answer_checks(gen, questions) + copy.deepcopy(body), [], None)
+    module = ast.fix_missing_locations(ast.Module([function, fused], []))
     return module, gen
 
 
@@ -364,7 +462,11 @@ def generate(
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
     namespace: dict[str, Any] = {
-        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
+        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "type": type, "len": len, "str": str},
+        "NEED_FULL_CHECK": _NEED_FULL_CHECK,
+        "NOTHING": frozenset(),
+        "_check_multiple": _check_multiple,
+        "_check_date": _check_date,
         "_KnownAnswers": _KnownAnswers,
         "ABSENT": ABSENT,
         "Outcome": Outcome,
@@ -379,6 +481,7 @@ def generate(
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
     decide = namespace["decide"]
     decide.question_ids = gen.constants["QUESTION_IDS"]
+    decide.from_dict = namespace["decide_dict"]
     # the tree is rebuilt on demand (not kept: it would cost memory in every compiled ruleset)
     decide.source = lambda: _source(_build(questions, ask_order, scores, referrals, information, safety))
     return decide  # type: ignore[no-any-return]
