@@ -255,3 +255,14 @@ def test_a_key_error_inside_generated_code_is_not_taken_for_an_unknown_answer(mi
             evaluate_module.evaluate(compiled, answers, dt.date(2026, 2, 1))
     finally:
         object.__setattr__(compiled, "fast", original)
+
+
+def test_only_a_missing_answer_becomes_needs_three_valued():
+    """The generated code's KeyError handler turns a missing answer into NeedsThreeValued, nothing else."""
+    from invictus_rules.fastpath import NeedsThreeValued, _unknown_answer
+
+    ids = frozenset({"age", "threats"})
+    with pytest.raises(NeedsThreeValued):
+        _unknown_answer(KeyError("age"), {"threats": True}, ids)
+    for error, values in ((KeyError("not_a_question"), {}), (KeyError("age"), {"age": 3}), (KeyError(("age",)), {})):
+        assert _unknown_answer(error, values, ids) is None  # the handler then re-raises the KeyError

@@ -3,9 +3,9 @@
 Evaluation first runs this function, built at compile time with the ``ast`` module from the checked
 condition trees (never by formatting ruleset text into source: ruleset ids and values only ever
 appear as constants). It uses two-valued logic and plain Python operators; the moment it reads an
-answer that is not known (not answered, declined, or "don't know"), the lookup raises
-:class:`NeedsThreeValued` (its own class, so that a bug in generated code is never mistaken for an
-unknown answer) and evaluation falls back to the three-valued closures of
+answer that is not known (not answered, declined, or "don't know"), the lookup's KeyError is turned
+into :class:`NeedsThreeValued` (its own class; a KeyError for anything but a missing answer, i.e. a bug
+in generated code, propagates and is never mistaken for an unknown answer) and evaluation falls back to the three-valued closures of
 :mod:`invictus_rules.expr.compile`. :func:`fast_path_source` gives the generated source for debugging.
 Both paths give the same ``Outcome`` where the fast path applies, which a property test checks.
 
@@ -34,13 +34,12 @@ class NeedsThreeValued(LookupError):
     """The fast path read an answer that is not known: the case needs the three-valued path."""
 
 
-class _KnownAnswers(dict):  # type: ignore[type-arg]
-    """The fast path's copy of the answers: reading a missing one raises NeedsThreeValued."""
-
-    __slots__ = ()
-
-    def __missing__(self, key: str) -> Any:
-        raise NeedsThreeValued(key)
+def _unknown_answer(error: KeyError, values: Any, question_ids: frozenset[str]) -> None:
+    """Turn the KeyError of reading an answer that is not known into NeedsThreeValued; any other
+    KeyError (a bug in generated code) is left to propagate."""
+    key = error.args[0] if len(error.args) == 1 else None
+    if type(key) is str and key in question_ids and key not in values:
+        raise NeedsThreeValued(key) from None
 
 
 class AnswersNeedFullCheck(Exception):
@@ -325,7 +324,7 @@ def _build(
     gen = _Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
     body: list[ast.stmt] = [
-        _assign("v", ast.Call(_name("_KnownAnswers"), [_name("answers")], [])),
+        _assign("v", ast.Call(_name("dict"), [_name("answers")], [])),
         _assign("ignored", ast.List([], ast.Load())),
     ]
     asked: list[ast.expr] = [_const(True)] * len(questions)
@@ -435,6 +434,14 @@ def _build(
         )
     )
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in ("answers", "declined", "unknown", "as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    # a missing answer raises KeyError at its lookup (the fastest read there is); the handler turns
+    # exactly that case into NeedsThreeValued and lets any other KeyError through
+    handler = ast.ExceptHandler(
+        _name("KeyError"),
+        "error",
+        [ast.Expr(_call("_unknown_answer", _name("error"), _name("v"))), ast.Raise(None, None)],
+    )
+    body = body[:2] + [ast.Try(body[2:], [handler], [], [])]
     function = ast.FunctionDef("decide", arguments, body, [], None)
     # the same decisions for a plain dict of raw answers, each answer checked where it is read in
     raw_arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
@@ -461,13 +468,15 @@ def generate(
     module, gen = _build(questions, ask_order, scores, referrals, information, safety)
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
+    known_ids = frozenset(order)
     namespace: dict[str, Any] = {
         "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "type": type, "len": len, "str": str},
         "NEED_FULL_CHECK": _NEED_FULL_CHECK,
         "NOTHING": frozenset(),
         "_check_multiple": _check_multiple,
         "_check_date": _check_date,
-        "_KnownAnswers": _KnownAnswers,
+        "KeyError": KeyError,
+        "_unknown_answer": lambda error, values: _unknown_answer(error, values, known_ids),
         "ABSENT": ABSENT,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,
