@@ -67,6 +67,10 @@ class SourceMap:
     lines: list[str] = field(default_factory=list)
     values: dict[Path, Mark] = field(default_factory=dict)
     keys: dict[Path, Mark] = field(default_factory=dict)
+    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Where each value starts and ends, as character offsets into the text: kept only when asked for
+    (``read_yaml(..., spans=True)``), by tools that edit the text in place."""
+    key_spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     """Problems found while reading that do not stop reading (duplicate keys): reported with the rest."""
 
@@ -128,16 +132,17 @@ def format_path(path: Path) -> str:
     return text
 
 
-def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | None = None) -> tuple[Any, SourceMap]:
+def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | None = None, spans: bool = False) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python data and a source map, or raise RulesetError.
 
     With ``until_key``, reading stops once that top-level key's value is complete (listing versions
-    needs only the metadata, which comes first).
+    needs only the metadata, which comes first). With ``spans``, the source map also keeps where
+    each value and key starts and ends in the text.
     """
     text = _decode(data, file)
     source = SourceMap(file=file, lines=text.splitlines())
     try:
-        value = _Builder(source, until_key).build(yaml.parse(text, Loader=_Parser))
+        value = _Builder(source, until_key, spans).build(yaml.parse(text, Loader=_Parser))
     except _Stop as stop:
         raise RulesetError([stop.problem]) from None
     except yaml.MarkedYAMLError as exc:
@@ -231,15 +236,17 @@ class _Frame:
     path: Path
     pending_key: str | None = None
     key_mark: Mark | None = None
+    start: int = 0
 
 
 class _Builder:
     """Builds plain data from parser events with an explicit stack (no recursion)."""
 
-    def __init__(self, source: SourceMap, until_key: str | None = None):
+    def __init__(self, source: SourceMap, until_key: str | None = None, spans: bool = False):
         self.source = source
         self.nodes = 0
         self.until_key = until_key
+        self.spans: dict[Path, tuple[int, int]] | None = source.spans if spans else None
 
     def fail(self, event: Any, code: str, message: str, hint: str) -> None:
         mark = event.start_mark
@@ -281,6 +288,8 @@ class _Builder:
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frame = stack.pop()
                 value = frame.container
+                if self.spans is not None:
+                    self.spans[frame.path] = (frame.start, event.end_mark.index)
                 if stack:
                     self._attach(stack[-1], value, event, None)
                     if len(stack) == 1 and self.until_key is not None and self.until_key in stack[0].container:
@@ -312,7 +321,7 @@ class _Builder:
                     raise _Stop(_too_deep(self.source.file, line, event.start_mark.column + 1, self.source.line_text(line)))
                 self.source.values[path] = mark
                 container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                stack.append(_Frame(container, path))
+                stack.append(_Frame(container, path, start=event.start_mark.index))
                 continue
             value = self._scalar(event)
             style = event.style or ""
@@ -320,6 +329,8 @@ class _Builder:
                 self._take_key(stack[-1], value, event, Mark(mark.line, mark.column, style))
                 continue
             self.source.values[path] = Mark(mark.line, mark.column, style)
+            if self.spans is not None:
+                self.spans[path] = (event.start_mark.index, event.end_mark.index)
             if stack:
                 self._attach(stack[-1], value, event, None)
             else:
@@ -370,6 +381,8 @@ class _Builder:
             return
         frame.pending_key = value
         self.source.keys[frame.path + (value,)] = mark
+        if self.spans is not None:
+            self.source.key_spans[frame.path + (value,)] = (event.start_mark.index, event.end_mark.index)
 
     def _attach(self, frame: _Frame, value: Any, event: Any, _: Any) -> None:
         if isinstance(frame.container, list):

@@ -362,7 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Tools that bring their own commands: each module has add_commands(add), where
 # add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
-TOOL_MODULES: list[str] = ["invictus_rules.tools.commands", "invictus_rules.tools.docs", "invictus_rules.service.commands"]
+TOOL_MODULES: list[str] = [
+    "invictus_rules.tools.commands",
+    "invictus_rules.tools.docs",
+    "invictus_rules.service.commands",
+    "invictus_rules.tools.translations",
+    "invictus_rules.tools.services_csv",
+]
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:
