@@ -23,7 +23,7 @@ from typing import Any, Callable
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
-from .fastpath import AnswersNeedFullCheck, NeedsThreeValued
+from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
@@ -47,7 +47,8 @@ def decide_dict(ruleset: CompiledRuleset, raw: Any, as_of: dt.date, validate: Ca
     accepts markers and raises the AnswersError that explains a rejection) and evaluated as usual."""
     if type(raw) is dict:
         try:
-            return ruleset.fast.from_dict(raw, as_of)  # type: ignore[attr-defined, no-any-return]
+            decide = ruleset.cache.get("decide-dict") or ruleset.cache.setdefault("decide-dict", generate_dict_decider(ruleset))
+            return decide(raw, as_of)  # type: ignore[no-any-return]
         except AnswersNeedFullCheck:
             three_valued = False
         except NeedsThreeValued:

@@ -102,7 +102,44 @@ class _Fill(ast.NodeTransformer):
         return self.names.get(node.id, node)
 
 
-def _answer_checks(gen: "_Generator", questions: Sequence[Any]) -> list[ast.stmt]:
+class _Constants:
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+
+    def constant(self, value: Any) -> ast.expr:
+        key = f"K{len(self.constants)}"
+        self.constants[key] = value
+        return _name(key)
+
+
+def _build_dict_decider(questions: Sequence[Any]) -> tuple[ast.Module, _Constants]:
+    """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function."""
+    gen = _Constants()
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    decide = ast.Return(_call("decide", _name("answers"), _name("NOTHING"), _name("NOTHING"), _name("as_of")))
+    function = ast.FunctionDef("decide_dict", arguments, _answer_checks(gen, questions) + [decide], [], None)
+    return ast.fix_missing_locations(ast.Module([function], [])), gen
+
+
+def generate_dict_decider(compiled: Any) -> Callable[[Any, dt.date], Outcome]:
+    """The decision function for a plain dict of answers, each checked inline (built on first use, so
+    that loading a ruleset does not pay for it): raises AnswersNeedFullCheck for anything the full
+    check must see (markers, unknown keys, invalid values) and NeedsThreeValued as the fast path does."""
+    module, gen = _build_dict_decider(compiled.questions)
+    namespace: dict[str, Any] = {
+        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len},
+        "NEED_FULL_CHECK": _NEED_FULL_CHECK,
+        "NOTHING": frozenset(),
+        "_check_multiple": _check_multiple,
+        "_check_date": _check_date,
+        "decide": compiled.fast,
+        **gen.constants,
+    }
+    exec(compile(module, "<invictus-rules answer check>", "exec"), namespace)  # built from fixed templates and constants
+    return namespace["decide_dict"]  # type: ignore[no-any-return]
+
+
+def _answer_checks(gen: _Constants, questions: Sequence[Any]) -> list[ast.stmt]:
     """Statements that read each answer from ``raw``, check it and put its value in ``answers``,
     raising NEED_FULL_CHECK for anything else (markers and invalid values alike)."""
     body: list[ast.stmt] = [
@@ -129,8 +166,6 @@ def _answer_checks(gen: "_Generator", questions: Sequence[Any]) -> list[ast.stmt
         check = [_Fill(names).visit(copy.deepcopy(statement)) for statement in _CHECK_TEMPLATES[spec.type]]
         body.append(_assign("x", ast.Call(_name("get"), [_const(spec.id)], [])))
         body.append(ast.If(ast.Compare(_name("x"), [ast.IsNot()], [_const(None)]), check, []))
-    body.append(_assign("declined", _name("NOTHING")))
-    body.append(_assign("unknown", _name("NOTHING")))
     return body
 
 
@@ -443,10 +478,7 @@ def _build(
     )
     body = body[:2] + [ast.Try(body[2:], [handler], [], [])]
     function = ast.FunctionDef("decide", arguments, body, [], None)
-    # the same decisions for a plain dict of raw answers, each answer checked where it is read in
-    raw_arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
-    fused = ast.FunctionDef("decide_dict", raw_arguments, _answer_checks(gen, questions) + copy.deepcopy(body), [], None)
-    module = ast.fix_missing_locations(ast.Module([function, fused], []))
+    module = ast.fix_missing_locations(ast.Module([function], []))
     return module, gen
 
 
@@ -470,11 +502,7 @@ def generate(
     order = {q.spec.id: i for i, q in enumerate(questions)}
     known_ids = frozenset(order)
     namespace: dict[str, Any] = {
-        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "type": type, "len": len, "str": str},
-        "NEED_FULL_CHECK": _NEED_FULL_CHECK,
-        "NOTHING": frozenset(),
-        "_check_multiple": _check_multiple,
-        "_check_date": _check_date,
+        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
         "KeyError": KeyError,
         "_unknown_answer": lambda error, values: _unknown_answer(error, values, known_ids),
         "ABSENT": ABSENT,
@@ -490,13 +518,12 @@ def generate(
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
     decide = namespace["decide"]
     decide.question_ids = gen.constants["QUESTION_IDS"]
-    decide.from_dict = namespace["decide_dict"]
     # the tree is rebuilt on demand (not kept: it would cost memory in every compiled ruleset)
-    decide.source = lambda: _source(_build(questions, ask_order, scores, referrals, information, safety))
+    decide.source = lambda: _source(_build(questions, ask_order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
     return decide  # type: ignore[no-any-return]
 
 
-def _source(built: tuple[ast.Module, _Generator]) -> str:
+def _source(built: tuple[ast.Module, Any]) -> str:
     module, gen = built
     constants = "".join(f"# {name} = {value!r}\n" for name, value in gen.constants.items())
     return f"# constants bound in the function's namespace:\n{constants}\n{ast.unparse(module)}\n"
