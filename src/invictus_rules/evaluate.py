@@ -42,20 +42,19 @@ def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outc
 
 
 def decide_dict(ruleset: CompiledRuleset, raw: Any, as_of: dt.date, validate: Callable[[Any], Answers]) -> Outcome:
-    """Decide a plain dict of answers, checking them inside the generated code (the common case: every
-    answer valid and known); anything else is checked again by ``validate`` (the full check, which
-    accepts markers and raises the AnswersError that explains a rejection) and evaluated as usual."""
+    """Decide a plain dict of answers, checking them inside generated code (built on first use); for
+    anything that check does not accept on its own, ``validate`` (the full check) accepts the case or
+    raises the AnswersError that explains the rejection, and the case is evaluated as usual."""
     if type(raw) is dict:
+        decide = ruleset.cache.get("decide-dict")
+        if decide is None:
+            three_valued = lambda values, declined, unknown, day: evaluate_three_valued(ruleset, Answers(values, declined, unknown), day)  # noqa: E731
+            decide = ruleset.cache.setdefault("decide-dict", generate_dict_decider(ruleset, three_valued))
         try:
-            decide = ruleset.cache.get("decide-dict") or ruleset.cache.setdefault("decide-dict", generate_dict_decider(ruleset))
             return decide(raw, as_of)  # type: ignore[no-any-return]
         except AnswersNeedFullCheck:
-            three_valued = False
-        except NeedsThreeValued:
-            three_valued = True
-        # outside the except blocks, so that an AnswersError does not carry the fast path's exception
-        if three_valued:
-            return evaluate_three_valued(ruleset, validate(raw), as_of)
+            pass
+        # outside the except block, so that an AnswersError does not carry the fast path's exception
     return evaluate(ruleset, validate(raw), as_of)
 
 

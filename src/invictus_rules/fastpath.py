@@ -43,8 +43,8 @@ def _unknown_answer(error: KeyError, values: Any, question_ids: frozenset[str]) 
 
 
 class AnswersNeedFullCheck(Exception):
-    """The answer check fused into ``decide_dict`` met something it does not accept on its own (a
-    marker, an unknown key, an invalid value): :mod:`invictus_rules.answers` checks the case again,
+    """The answer check fused into ``decide_dict`` met something it does not accept on its own (an
+    unknown key, an invalid value): :mod:`invictus_rules.answers` checks the case again,
     to accept it or to explain the rejection."""
 
 
@@ -63,6 +63,19 @@ def _check_multiple(raw: Any, options: frozenset[str]) -> frozenset[str]:
     raise _NEED_FULL_CHECK
 
 
+def _marker(raw: Any, question_id: str, declined: list[str], unknown: list[str]) -> None:
+    """Note a declined or "don't know" marker; anything else goes to the full check."""
+    if type(raw) is dict and len(raw) == 1:
+        status = raw.get("status")
+        if status == "declined":
+            declined.append(question_id)
+            return
+        if status == "unknown":
+            unknown.append(question_id)
+            return
+    raise _NEED_FULL_CHECK
+
+
 def _check_date(raw: Any) -> dt.date:
     if type(raw) is str and _DATE.fullmatch(raw):
         try:
@@ -78,18 +91,18 @@ def _check_date(raw: Any) -> dt.date:
 _CHECK_TEMPLATES = {
     kind: ast.parse(text).body
     for kind, text in {
-        "boolean": "if x is True or x is False:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+        "boolean": "if x is True or x is False:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
         "integer": (
             "t = type(x)\n"
             "if t is int and LOW <= x <= HIGH:\n    answers[QID] = x\n"
             "elif t is float and LOW <= x <= HIGH and x.is_integer():\n    answers[QID] = int(x)\n"
-            "else:\n    raise NEED_FULL_CHECK"
+            "else:\n    _marker(x, QID, d, u)"
         ),
-        "number": "t = type(x)\nif (t is int or t is float) and LOW <= x <= HIGH:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
-        "single_choice": "if type(x) is str and x in OPTS:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
-        "multiple_choice": "answers[QID] = _check_multiple(x, OPTS)",
-        "date": "answers[QID] = _check_date(x)",
-        "text": "if type(x) is str and len(x) <= LIMIT:\n    answers[QID] = x\nelse:\n    raise NEED_FULL_CHECK",
+        "number": "t = type(x)\nif (t is int or t is float) and LOW <= x <= HIGH:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "single_choice": "if type(x) is str and x in OPTS:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "multiple_choice": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_multiple(x, OPTS)",
+        "date": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_date(x)",
+        "text": "if type(x) is str and len(x) <= LIMIT:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
     }.items()
 }
 
@@ -116,18 +129,27 @@ def _build_dict_decider(questions: Sequence[Any]) -> tuple[ast.Module, _Constant
     """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function."""
     gen = _Constants()
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
-    decide = ast.Return(_call("decide", _name("answers"), _name("NOTHING"), _name("NOTHING"), _name("as_of")))
-    function = ast.FunctionDef("decide_dict", arguments, _answer_checks(gen, questions) + [decide], [], None)
+    tail = ast.parse(
+        "declined = frozenset(d) if d else NOTHING\n"
+        "unknown = frozenset(u) if u else NOTHING\n"
+        "try:\n    return decide(answers, declined, unknown, as_of)\nexcept NeedsThreeValued:\n    pass\n"
+        "return three_valued(answers, declined, unknown, as_of)"
+    ).body
+    function = ast.FunctionDef("decide_dict", arguments, _answer_checks(gen, questions) + tail, [], None)
     return ast.fix_missing_locations(ast.Module([function], [])), gen
 
 
-def generate_dict_decider(compiled: Any) -> Callable[[Any, dt.date], Outcome]:
+def generate_dict_decider(compiled: Any, three_valued: Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]) -> Callable[[Any, dt.date], Outcome]:
     """The decision function for a plain dict of answers, each checked inline (built on first use, so
     that loading a ruleset does not pay for it): raises AnswersNeedFullCheck for anything the full
-    check must see (markers, unknown keys, invalid values) and NeedsThreeValued as the fast path does."""
+    check must see (unknown keys, invalid values, anything not a plain dict) and, for a case the fast
+    path cannot decide, calls ``three_valued(values, declined, unknown, as_of)``."""
     module, gen = _build_dict_decider(compiled.questions)
     namespace: dict[str, Any] = {
-        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len},
+        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len, "dict": dict, "frozenset": frozenset},
+        "NeedsThreeValued": NeedsThreeValued,
+        "three_valued": three_valued,
+        "_marker": _marker,
         "NEED_FULL_CHECK": _NEED_FULL_CHECK,
         "NOTHING": frozenset(),
         "_check_multiple": _check_multiple,
@@ -149,6 +171,8 @@ def _answer_checks(gen: _Constants, questions: Sequence[Any]) -> list[ast.stmt]:
             [],
         ),
         _assign("answers", ast.Dict([], [])),
+        _assign("d", ast.List([], ast.Load())),
+        _assign("u", ast.List([], ast.Load())),
         _assign("get", ast.Attribute(_name("raw"), "get", ast.Load())),
     ]
     for question in questions:
