@@ -46,11 +46,22 @@ def test_equivalent_rewrite_is_no_change():
 
 
 def test_threshold_change_is_reported_with_direction():
-    """score >= 6 becoming score >= 4 is a threshold lowered by 2, and broader."""
+    """score >= 6 becoming score >= 3 is a threshold lowered by 3, and broader, with a case."""
+    report = diff_with(("when: score(dv_risk) >= 6 or critical(dv_risk) >= 1", "when: score(dv_risk) >= 3 or critical(dv_risk) >= 1"))
+    [detail] = changes(report)[("level", "dv_risk.high")].details
+    assert "score(dv_risk) >= 6 -> 3: threshold lowered by 3" in detail.note
+    assert "broader" in detail.note
+    [(shows, case)] = detail.cases
+    assert shows == "true under NEW, not under OLD" and case["threats"] is True
+
+
+def test_a_threshold_no_total_can_tell_apart_is_listed_without_effect():
+    """score >= 6 -> >= 4 where no total lies between (3, then 5 with a critical indicator) is shown,
+    with the proof that no case is decided differently, among the changes without effect."""
     report = diff_with(("when: score(dv_risk) >= 6 or critical(dv_risk) >= 1", "when: score(dv_risk) >= 4 or critical(dv_risk) >= 1"))
     [detail] = changes(report)[("level", "dv_risk.high")].details
-    assert "score(dv_risk) >= 6 -> 4: threshold lowered by 2" in detail.note
-    assert "broader" in detail.note
+    assert "no case is decided differently" in detail.note and not detail.cases
+    assert ("level", "dv_risk.high") in {(c.kind, c.id) for c in report.without_effect()}
 
 
 def test_narrower_and_neither():
@@ -90,9 +101,21 @@ def test_added_and_removed_elements():
         ("      - value: robbery\n        label: {en: Robbery, nl: Beroving}\n", ""),
     )
     found = changes(report)
-    assert found[("information", "minors")].status == "removed"
-    assert found[("information", "minors_renamed")].status == "added"
+    assert ("information", "minors") not in found
+    assert found[("information", "minors_renamed")].status == "renamed"
     assert [d.field for d in found[("question", "crime_type")].details] == ["options"]
+    gone = changes(diff_with(("  - id: minors\n", "  - id: minors_renamed\n"), ("when: age < 18", "when: age < 16")))
+    assert gone[("information", "minors")].status == "removed"
+    added = gone[("information", "minors_renamed")]
+    assert added.status == "added" and [d.field for d in added.details] == ["legal_basis", "when"]
+
+
+def test_a_renamed_question_warns_that_stored_cases_are_rejected():
+    """A question with the same content under a new id is a rename, with the consequence for stored cases."""
+    report = diff_with(("  - id: age\n", "  - id: victim_age\n"), ("when: age < 18", "when: victim_age < 18"))
+    change = changes(report)[("question", "victim_age")]
+    assert change.status == "renamed"
+    assert "now rejected" in change.details[0].note
 
 
 def test_normalize_is_idempotent_and_order_free():
@@ -106,7 +129,7 @@ def test_word_diff_shows_only_the_edit():
     """Long texts show removed and added words with a little context."""
     old = "Call the victim line on weekdays between nine and five for support and advice about your rights."
     new = "Call the victim line every day between nine and five for support and advice about your rights."
-    assert "[-on weekdays-] {+every day+}" in word_diff(old, new)
+    assert "[-on weekdays-] [+every day+]" in word_diff(old, new)
 
 
 def test_renderers_and_cli(cli, tmp_path):

@@ -175,3 +175,51 @@ def test_structural_mistakes_are_lint_errors(tmp_path, old, new, code):
     """Cycles, references to missing services and unknown template names are errors in lint too."""
     found = lint_text(tmp_path, variant(old, new))
     assert (code, "error") in {(c, s) for c, s, _ in found}
+
+
+def test_a_level_under_a_lower_threshold_is_unreachable(tmp_path):
+    """medium at >= 14 under high at >= 12 is never reached, though its own condition can hold."""
+    text = MINI.replace(
+        "      - id: high\n        label: {en: High, nl: Hoog}\n        when: score(dv_risk) >= 6 or critical(dv_risk) >= 1\n",
+        "      - id: medium\n        label: {en: Medium, nl: Midden}\n        when: score(dv_risk) >= 14\n"
+        "      - id: high\n        label: {en: High, nl: Hoog}\n        when: score(dv_risk) >= 12\n",
+    ).replace("        points: 5\n", "        points: 9\n").replace("        points: 3\n", "        points: 7\n")
+    text = text.replace("    override:\n      question: judgement\n", "")
+    found = lint_text(tmp_path, text)
+    assert ("level-unreachable", "warning") in {(c, s) for c, s, _ in found}
+    assert not is_clean(lint_file(tmp_path / "ruleset.yaml"))
+
+
+def test_a_gap_that_only_critical_counts_open_is_found_with_a_case(tmp_path):
+    """Levels 'score >= 1' and 'critical >= 1': a case with no indicator has no level, shown as a case."""
+    text = variant("      - id: standard\n        label: {en: Standard, nl: Standaard}\n", "      - id: standard\n        label: {en: Standard, nl: Standaard}\n        when: score(dv_risk) >= 1 or critical(dv_risk) >= 1\n")
+    problems = [p for p in lint_file(_write(tmp_path, text)) if p.code == "level-gap"]
+    assert problems and '"strangulation": false' in problems[0].message
+
+
+def test_a_text_printing_an_answer_that_may_be_absent(tmp_path):
+    """{{ answers.age }} in a rule that holds without an age is found, with a case."""
+    text = MINI.replace("reason: {en: \"Everyone can get support: call {{ services.helpline.phone }}.\"", "reason: {en: \"Everyone can get support at {{ answers.age }}: call {{ services.helpline.phone }}.\"")
+    assert text != MINI
+    codes = {c for c, _, _ in lint_text(tmp_path, text)}
+    assert "text-reads-absent-answer" in codes
+    guarded = text.replace("at {{ answers.age }}", "{% if answers.age is defined %}at {{ answers.age }}{% endif %}")
+    assert "text-reads-absent-answer" not in {c for c, _, _ in lint_text(tmp_path, guarded)}
+
+
+def test_an_unquoted_text_cut_by_a_comment(tmp_path):
+    """A plain text with ' #' loses the rest of the line to YAML: lint warns from the source."""
+    text = MINI.replace("    text: {en: How old are you?, nl: Hoe oud bent u?}\n", "    text:\n      en: How old are you? #years\n      nl: Hoe oud bent u?\n")
+    assert ("text-cut-by-comment", "warning") in {(c, s) for c, s, _ in lint_text(tmp_path, text)}
+
+
+def test_a_product_of_answers_is_named_as_undecided(tmp_path):
+    """A condition the solver cannot decide is named (info), never passed silently as clean."""
+    text = MINI.replace("when: age < 18", "when: age * age < 18")
+    assert ("condition-undecided", "info") in {(c, s) for c, s, _ in lint_text(tmp_path, text)}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

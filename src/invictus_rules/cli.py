@@ -225,7 +225,7 @@ def cmd_lint(args: argparse.Namespace, io: IO_) -> int:
 
     results = {}
     for file in args.files:
-        results[file] = lint_file(Path(file))
+        results[file] = lint_file(Path(file), timeout_ms=args.timeout_ms)
     every = [p for problems in results.values() for p in problems]
     if args.format == "json":
         payload = {"clean": is_clean(every), "files": [{"file": f, "clean": is_clean(ps), "problems": [p.to_dict() for p in ps]} for f, ps in results.items()]}
@@ -339,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint = add("lint", cmd_lint, "find mistakes schema validation cannot: dead or always-true rules, level gaps, unused questions and services, translations, versions")
     lint.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
     lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    lint.add_argument("--timeout-ms", type=int, default=5000, help="time the solver may take per question (default 5000); past it: 'could not be decided'")
 
     verify = add("verify", cmd_verify, "check that every published ruleset file matches the hash in the manifest")
     verify.add_argument("--rulesets", metavar="DIR", help="the rulesets folder (default: the shipped one)")

@@ -177,6 +177,10 @@ class _Builder:
         self.source = source
         self.problems: list[Problem] = []
         self.level_index: dict[str, dict[str, int]] = {}
+        self.whole_questions = frozenset(q.id for q in document.questions if q.type == "integer")
+        self.fractional_scores = frozenset(
+            s.id for s in document.scores if any(not float(item.points).is_integer() for item in s.items)
+        )
         self.questions = {
             q.id: QuestionInfo(
                 q.id,
@@ -516,7 +520,7 @@ class _Builder:
             )
         if checked.problems:
             return _BROKEN
-        fn = compile_condition(node, checked.types, self.level_index)
+        fn = compile_condition(node, checked.types, self.level_index, self.whole_questions, self.fractional_scores)
         deps = depends.closure(checked.questions, checked.scores) if depends else checked.questions
         part = functools.partial(compile_condition, types=checked.types, level_index=self.level_index)
         return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps, part)

@@ -14,6 +14,7 @@ Boolean results are ``True``, ``False`` or ``None`` (unknown), combined with Kle
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator
 from typing import Any, Callable
 
@@ -104,15 +105,43 @@ _PLAIN = {
 }
 
 
-def compile_condition(node: Node, types: dict[int, Type], level_index: dict[str, dict[str, int]]) -> Fn:
-    """Compile a checked condition. ``level_index`` maps score id -> level id -> rank."""
-    return _Compiler(types, level_index).compile(node)
+def compile_condition(
+    node: Node,
+    types: dict[int, Type],
+    level_index: dict[str, dict[str, int]],
+    whole_questions: frozenset[str] = frozenset(),
+    fractional_scores: frozenset[str] = frozenset(),
+) -> Fn:
+    """Compile a checked condition. ``level_index`` maps score id -> level id -> rank;
+    ``whole_questions`` are the integer questions and ``fractional_scores`` the scores with an
+    indicator worth a fraction of a point (whole-valuedness is decided from these, never from the
+    ends of a range)."""
+    return _Compiler(types, level_index, whole_questions, fractional_scores).compile(node)
+
+
+def is_whole(node: Node, whole_questions: frozenset[str], fractional_scores: frozenset[str]) -> bool:
+    """Whether every value the number ``node`` can take is a whole number, decided from types."""
+    if isinstance(node, Literal):
+        return isinstance(node.value, int) or (isinstance(node.value, float) and node.value.is_integer())
+    if isinstance(node, Name):
+        return node.id in whole_questions
+    if isinstance(node, Negate):
+        return is_whole(node.operand, whole_questions, fractional_scores)
+    if isinstance(node, Arith):
+        return node.op != "/" and is_whole(node.left, whole_questions, fractional_scores) and is_whole(node.right, whole_questions, fractional_scores)
+    if isinstance(node, Call):
+        if node.function == "score":
+            return _question_key(node) not in fractional_scores
+        return node.function in ("count", "critical", "days_since", "years_since")
+    return False
 
 
 class _Compiler:
-    def __init__(self, types: dict[int, Type], level_index: dict[str, dict[str, int]]):
+    def __init__(self, types: dict[int, Type], level_index: dict[str, dict[str, int]], whole_questions: frozenset[str] = frozenset(), fractional_scores: frozenset[str] = frozenset()):
         self.types = types
         self.level_index = level_index
+        self.whole_questions = whole_questions
+        self.fractional_scores = fractional_scores
 
     def compile(self, node: Node) -> Fn:
         return _DISPATCH[type(node)](self, node)
@@ -285,22 +314,12 @@ class _Compiler:
             return _absent_false(contains)
         assert isinstance(node.right, ListLiteral)
         if left_type.kind == "level":
-            score = left_type.score or ""
-            ranks = frozenset(self.level_index[score][str(item.value)] for item in node.right.items if isinstance(item, Literal))
-            level_fn = self.compile(node.left)
-
-            def level_in(env: Env) -> Any:
-                value = level_fn(env)
-                if value is ABSENT:
-                    return _ABSENT_MARK
-                if type(value) is frozenset:
-                    return _agree(r in ranks for r in value)
-                lo, hi = _bounds(value)
-                return _agree(rank in ranks for rank in range(lo, hi + 1))
-
-            return _absent_false(level_in)
+            return self.level_membership(node, left_type, negated=False)
         allowed = frozenset(item.value for item in node.right.items if isinstance(item, Literal))
         value_fn = self.operand(node.left)
+
+        whole = is_whole(node.left, self.whole_questions, self.fractional_scores)
+        integers = sorted({int(v) for v in allowed if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()})
 
         def member(env: Env) -> Any:
             value = value_fn(env)
@@ -309,14 +328,39 @@ class _Compiler:
             if value is None:
                 return None
             if type(value) is Interval:
-                whole = float(value.lo).is_integer() and float(value.hi).is_integer() and value.hi - value.lo <= 1000
-                if whole:  # a count or a whole-point score: each value it may take
-                    return _agree(v in allowed for v in range(int(value.lo), int(value.hi) + 1))
-                inside = [v for v in allowed if value.lo <= v <= value.hi]
-                return None if inside else False
+                lo, hi = value.lo, value.hi
+                if lo == hi:
+                    return lo in allowed
+                if whole:  # only whole values lie between the ends: count them, no enumeration
+                    low, high = math.ceil(lo), math.floor(hi)
+                    inside = sum(1 for v in integers if low <= v <= high)
+                    return True if inside == high - low + 1 else False if inside == 0 else None
+                # fractional values are possible: a finite list never covers the whole range
+                return None if any(lo <= v <= hi for v in allowed) else False
             return value in allowed
 
         return _absent_false(member)
+
+    def level_membership(self, node: Compare, left_type: Type, negated: bool) -> Fn:
+        """``level(s) in [...]`` / ``not in``: each rank still possible decides on its own, and "no
+        level" (rank -1, or the score's level ABSENT) makes both tests false."""
+        assert isinstance(node.right, ListLiteral)
+        score = left_type.score or ""
+        ranks = frozenset(self.level_index[score][str(item.value)] for item in node.right.items if isinstance(item, Literal))
+        level_fn = self.compile(node.left)
+
+        def holds(rank: int) -> bool:
+            return rank >= 0 and ((rank in ranks) != negated)
+
+        def level_in(env: Env) -> Any:
+            value = level_fn(env)
+            if value is ABSENT:
+                return False
+            if type(value) is frozenset:
+                return _agree(holds(r) for r in value)
+            return holds(value)
+
+        return level_in
 
     def call(self, node: Call) -> Fn:
         return _FUNCTIONS[node.function](self, node)
@@ -354,6 +398,8 @@ def _absent_false(fn: Fn) -> Fn:
 def _fix_not_in(compiler: _Compiler, node: Compare) -> Fn:
     left_type = compiler.type(node.left)
     right_type = compiler.type(node.right)
+    if left_type.kind == "level":  # not the negation of 'in': "no level" makes both false
+        return compiler.level_membership(node, left_type, negated=True)
     inner = compiler.membership(node, left_type, right_type)
     raw = getattr(inner, "raw", inner)
 

@@ -43,7 +43,7 @@ def cmd_diff(args: argparse.Namespace, io: Any) -> int:
     from .diff import RENDERERS, diff_rulesets, render_text
 
     old, new = _load(args.old, args.rulesets), _load(args.new, args.rulesets)
-    report = diff_rulesets(old.compiled, new.compiled)
+    report = diff_rulesets(old.compiled, new.compiled, as_of=args.as_of, timeout_ms=args.timeout_ms)
     if args.format == "text":
         colour = args.colour == "always" or (args.colour == "auto" and hasattr(io.out, "isatty") and io.out.isatty())
         text = render_text(report, colour=colour)
@@ -56,8 +56,31 @@ def cmd_diff(args: argparse.Namespace, io: Any) -> int:
 # -- impact -------------------------------------------------------------------------------------
 
 
-def _case_stream(path: Path, as_of: dt.date) -> Iterator[tuple[str, dict[str, Any], str]]:
-    for number, case in enumerate(iter_cases(path), 1):
+def _case_stream(path: Path, as_of: dt.date) -> Iterator[Any]:
+    """The corpus's cases; a file or line that cannot be read becomes an ``Unreadable`` entry."""
+    from ..cases import read_case
+    from ..errors import CaseError
+    from .impact import Unreadable
+
+    def entries() -> Iterator[Any]:
+        if path.is_dir():
+            for child in sorted(path.glob("*.json")):
+                try:
+                    yield read_case(child)
+                except CaseError as error:
+                    yield Unreadable(child.name, error.problems[0].code if error.problems else "case-error")
+            return
+        try:
+            yield from iter_cases(path)
+        except CaseError as error:
+            yield Unreadable(path.name, error.problems[0].code if error.problems else "case-error")
+
+    number = 0
+    for case in entries():
+        if isinstance(case, Unreadable):
+            yield case
+            continue
+        number += 1
         yield case.case_id or f"case-{number}", case.answers, (case.as_of or as_of).isoformat()
 
 
@@ -68,21 +91,32 @@ def _progress(io: Any) -> Callable[[int], None] | None:
 
 
 def run_impact_for(args: argparse.Namespace, io: Any, old: Ruleset, new: Ruleset) -> tuple[Any, str]:
-    from .diff import diff_rulesets
-    from .impact import generate_cases, run_impact
+    from .impact import affected_jsonl, boundary_cases, generate_cases, run_impact
 
     as_of = args.as_of or dt.date.today()
     if args.cases:
         cases: Any = _case_stream(Path(args.cases), as_of)
         source = f"from {args.cases}"
     else:
-        focus = diff_rulesets(old.compiled, new.compiled).changed_conditions()
+        focus = boundary_cases(old, new, as_of)
         cases = generate_cases(old, new, args.generate, args.seed, as_of, focus)
-        source = f"{args.generate} generated with seed {args.seed}, plus boundary cases for {len(focus)} changed conditions"
+        source = f"{args.generate} synthetic cases generated with seed {args.seed} on {as_of.isoformat()}, plus {len(focus)} boundary cases from the solver (synthetic: not a sample of real cases)"
     progress = _progress(io)
-    report = run_impact(_reference_for_workers(args.old), _reference_for_workers(args.new), cases, workers=args.workers, rulesets_dir=args.rulesets, progress=progress)
+    report = run_impact(
+        _reference_for_workers(args.old),
+        _reference_for_workers(args.new),
+        cases,
+        workers=args.workers,
+        rulesets_dir=args.rulesets,
+        progress=progress,
+        as_of=as_of,
+        synthetic=not args.cases,
+        keep_affected=bool(getattr(args, "affected_out", None)),
+    )
     if progress:
         io.err.write("\n")
+    if getattr(args, "affected_out", None):
+        write_atomic(args.affected_out, affected_jsonl(report))
     return report, source
 
 
@@ -171,6 +205,7 @@ def _impact_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed for --generate (default 1), so runs are reproducible")
     parser.add_argument("--as-of", type=_date, help="date for cases without one (default today)")
     parser.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    parser.add_argument("--affected-out", metavar="FILE", help="write the id and kinds of change of every affected case to FILE (JSON Lines)")
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -184,6 +219,8 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed, for scripts")
     diff.add_argument("--out", metavar="FILE", help="write to a file (atomically) instead of standard output")
     diff.add_argument("--rulesets", metavar="DIR", help="rulesets folder for cc@version references")
+    diff.add_argument("--as-of", type=_date, help="the date cases are judged on (default: the new version's effective_from)")
+    diff.add_argument("--timeout-ms", type=int, default=5000, help="time the solver may take per question (default 5000); past it: 'could not be decided'")
 
     impact = add("impact", cmd_impact, "count how outcomes change for a corpus of cases between two versions")
     impact.add_argument("old", metavar="OLD", help=refs)

@@ -1,18 +1,25 @@
 """Impact analysis: run every case under two ruleset versions and count what changes for victims.
 
-Cases stream from a folder of JSON files or a JSON Lines file (or are generated from the
-questionnaire with a seed, with extra cases at the boundaries of the conditions that changed), are
-evaluated in worker processes on all cores, in bounded batches so memory stays constant, and only
-counts and case ids are kept: case contents are personal data.
+Cases stream from a folder of JSON files or a JSON Lines file (or are generated: random cases
+anchored on the as-of date, plus, for every condition and outcome that changed, the solver's
+counterexample cases; generated cases are *synthetic*, not a sample of real cases, and every output
+says so), are evaluated in worker processes on all cores, in bounded batches so memory stays
+constant, and only counts and case ids are kept: case contents are personal data.
+
+Compared per case: levels, referrals per service with mode and priority, information items, and
+pending rules. The summary names both versions' hashes, the as-of date and a digest of the corpus,
+counts unknown answer keys, duplicate case ids and unreadable files (reported, not fatal).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
 import random
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +29,6 @@ from ..api import Ruleset, load_ruleset
 from ..compile import PRIORITY_RANK
 from ..errors import AnswersError
 from ..model import Question
-from .analysis import Analyzer
 
 EXAMPLES_PER_KIND = 5
 BATCH = 512
@@ -36,6 +42,8 @@ class Decisions:
     referrals: tuple[tuple[str, str], ...]
     information: frozenset[str]
     pending: frozenset[str]
+    modes: tuple[tuple[str, str], ...] = ()
+    deferred: frozenset[str] = frozenset()
 
 
 def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Decisions:
@@ -52,18 +60,43 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
         else:
             name = "undecided"
         levels.append((score.spec.id, name))
-    priorities: dict[str, str] = {}
-    pending = set()
-    for rule, fired in zip(compiled.referrals, outcome.referred):
-        if fired is True:
-            current = priorities.get(rule.spec.service)
-            if current is None or PRIORITY_RANK[rule.spec.priority] < PRIORITY_RANK[current]:
-                priorities[rule.spec.service] = rule.spec.priority
-        elif fired is None:
-            pending.add(rule.spec.id)
-    information = frozenset(item.spec.id for item, fired in zip(compiled.information, outcome.information) if fired is True)
-    pending.update(item.spec.id for item, fired in zip(compiled.information, outcome.information) if fired is None)
-    return Decisions(tuple(levels), tuple(sorted(priorities.items())), information, frozenset(pending))
+    pending = {rule.spec.id for rule, fired in zip(compiled.referrals, outcome.referrals, strict=True) if fired is None}
+    deferred = frozenset(compiled.referrals[index].spec.id for index, _ in outcome.deferred)
+    merged = merged_referrals(ruleset, outcome)
+    information = frozenset(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is True)
+    pending.update(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is None)
+    return Decisions(
+        tuple(levels),
+        tuple(sorted((service, priority) for service, (priority, _) in merged.items())),
+        information,
+        frozenset(pending),
+        tuple(sorted((service, mode) for service, (_, mode) in merged.items())),
+        deferred,
+    )
+
+
+def merged_referrals(ruleset: Ruleset, outcome: Any) -> dict[str, tuple[str, str]]:
+    """service -> (priority, mode) of the merged referral, as the engine's assessment merges them
+    (the rules that hold and are not deferred)."""
+    from ..tools.smt import MODE_ORDER
+
+    by_mode = getattr(ruleset.compiled, "safety", None) is not None
+    merged: dict[str, tuple[str, str]] = {}
+    for rule, fired in zip(ruleset.compiled.referrals, outcome.referred, strict=True):
+        if fired is not True:
+            continue
+        spec = rule.spec
+        current = merged.get(spec.service)
+        if current is None:
+            merged[spec.service] = (spec.priority, spec.mode)
+            continue
+        priority = spec.priority if PRIORITY_RANK[spec.priority] < PRIORITY_RANK[current[0]] else current[0]
+        if by_mode:
+            mode = spec.mode if MODE_ORDER.index(spec.mode) < MODE_ORDER.index(current[1]) else current[1]
+        else:  # the mode of the highest-priority rule, the first listed on a tie
+            mode = spec.mode if PRIORITY_RANK[spec.priority] < PRIORITY_RANK[current[0]] else current[1]
+        merged[spec.service] = (priority, mode)
+    return merged
 
 
 def compare_decisions(old: Decisions, new: Decisions) -> list[str]:
@@ -82,6 +115,18 @@ def compare_decisions(old: Decisions, new: Decisions) -> list[str]:
     for service in sorted(set(old_refs) & set(new_refs)):
         if old_refs[service] != new_refs[service]:
             kinds.append(f"referral priority {service}: {old_refs[service]} -> {new_refs[service]}")
+    old_modes, new_modes = dict(old.modes), dict(new.modes)
+    for service in sorted(set(old_modes) & set(new_modes)):
+        if old_modes[service] != new_modes[service]:
+            kinds.append(f"referral mode {service}: {old_modes[service]} -> {new_modes[service]}")
+    for rule in sorted(new.deferred - old.deferred):
+        kinds.append(f"deferred now: {rule}")
+    for rule in sorted(old.deferred - new.deferred):
+        kinds.append(f"no longer deferred: {rule}")
+    for rule in sorted(new.pending - old.pending):
+        kinds.append(f"pending now: {rule}")
+    for rule in sorted(old.pending - new.pending):
+        kinds.append(f"no longer pending: {rule}")
     for item in sorted(new.information - old.information):
         kinds.append(f"information gained: {item}")
     for item in sorted(old.information - new.information):
@@ -99,6 +144,16 @@ class ImpactReport:
     invalid_new: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    old_sha256: str = ""
+    new_sha256: str = ""
+    as_of: str = ""
+    corpus_digest: str = ""
+    synthetic: bool = False
+    unknown_keys: Counter[str] = field(default_factory=Counter)
+    cases_with_unknown_keys: int = 0
+    duplicate_ids: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    affected: list[tuple[str, list[str]]] | None = None
 
     def add(self, case_id: str, kinds: list[str], old_invalid: bool, new_invalid: bool) -> None:
         self.cases += 1
@@ -106,6 +161,8 @@ class ImpactReport:
         self.invalid_new += new_invalid
         if kinds:
             self.changed += 1
+            if self.affected is not None:
+                self.affected.append((case_id, kinds))
         for kind in kinds:
             self.kinds[kind] += 1
             if len(self.examples[kind]) < EXAMPLES_PER_KIND:
@@ -116,6 +173,14 @@ class ImpactReport:
             "format": "invictus-rules/impact/v1",
             "old": self.old,
             "new": self.new,
+            "old_sha256": self.old_sha256,
+            "new_sha256": self.new_sha256,
+            "as_of": self.as_of,
+            "corpus_digest": self.corpus_digest,
+            "synthetic": self.synthetic,
+            "unknown_answer_keys": {"cases": self.cases_with_unknown_keys, "keys": dict(sorted(self.unknown_keys.items()))},
+            "duplicate_case_ids": self.duplicate_ids,
+            "unreadable": [{"file": file, "problem": code} for file, code in self.unreadable],
             "cases": self.cases,
             "changed": self.changed,
             "cases_with_answers_set_aside_under_old": self.invalid_old,
@@ -187,11 +252,21 @@ def run_impact(
     workers: int | None = None,
     rulesets_dir: str | None = None,
     progress: Callable[[int], None] | None = None,
+    as_of: dt.date | None = None,
+    synthetic: bool = False,
+    keep_affected: bool = False,
 ) -> ImpactReport:
-    """Evaluate (case_id, answers, as_of ISO) triples under both versions, on ``workers`` processes."""
-    report = ImpactReport(old_ref, new_ref)
+    """Evaluate (case_id, answers, as_of ISO) triples under both versions, on ``workers`` processes.
+
+    ``unreadable`` entries of the stream (see :class:`Unreadable`) are counted and named, not fatal."""
+    report = ImpactReport(old_ref, new_ref, as_of=as_of.isoformat() if as_of else "", synthetic=synthetic)
+    if keep_affected:
+        report.affected = []
+    old_rs, new_rs = _load(old_ref, rulesets_dir), _load(new_ref, rulesets_dir)
+    report.old_sha256, report.new_sha256 = old_rs.sha256, new_rs.sha256
+    known = {q.id for q in old_rs.questions} | {q.id for q in new_rs.questions}
     workers = workers or os.cpu_count() or 1
-    chunks = _batches(cases, BATCH)
+    chunks = _batches(_account(cases, report, known), BATCH)
     if workers <= 1:
         _init_worker(old_ref, new_ref, rulesets_dir)
         for chunk in chunks:
@@ -214,10 +289,44 @@ def run_impact(
     return report
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A corpus entry that could not be read: the stream yields it in place of a case."""
+
+    file: str
+    code: str
+
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _account(cases: Iterable[Any], report: ImpactReport, known: set[str]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Pass cases on, keeping the corpus digest, duplicate ids, unknown keys and unreadable files."""
+    digest = hashlib.sha256()
+    seen: set[str] = set()
+    for entry in cases:
+        if isinstance(entry, Unreadable):
+            report.unreadable.append((entry.file, entry.code))
+            continue
+        case_id, answers, as_of = entry
+        digest.update(json.dumps([case_id, answers, as_of], sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+        digest.update(b"\n")
+        if case_id in seen:
+            report.duplicate_ids += 1
+        seen.add(case_id)
+        unknown = [key for key in answers if key not in known]
+        if unknown:
+            report.cases_with_unknown_keys += 1
+            for key in unknown:  # a key that is not an identifier may hold the victim's data: not named
+                report.unknown_keys[key if isinstance(key, str) and _IDENTIFIER.fullmatch(key) else "(not shown)"] += 1
+        yield entry
+    report.corpus_digest = digest.hexdigest()
+
+
 # -- generated cases --------------------------------------------------------------------------
 
 
-def _random_answer(question: Question, rng: random.Random) -> Any:
+def _random_answer(question: Question, rng: random.Random, as_of: dt.date) -> Any:
     kind = question.type
     if kind == "boolean":
         return rng.random() < 0.4
@@ -231,20 +340,18 @@ def _random_answer(question: Question, rng: random.Random) -> Any:
         return rng.choice(options)
     if kind == "multiple_choice":
         return [o for o in options if rng.random() < 0.3]
-    if kind == "date":
-        return (dt.date(2026, 1, 1) - dt.timedelta(days=rng.randint(0, 365 * 80))).isoformat()
+    if kind == "date":  # anchored on the as-of date: recent dates as often as old ones
+        days = rng.randint(0, 60) if rng.random() < 0.5 else rng.randint(0, 365 * 80)
+        return (as_of - dt.timedelta(days=days)).isoformat()
     return "generated note"
 
 
 def generate_cases(
-    old: Ruleset, new: Ruleset, count: int, seed: int, as_of: dt.date, focus: list[tuple[str, str]] = ()
+    old: Ruleset, new: Ruleset, count: int, seed: int, as_of: dt.date, focus: Iterable[dict[str, Any]] = ()
 ) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """``count`` random partial cases over both questionnaires, then boundary cases for ``focus``.
-
-    Boundary cases give the questions a changed condition depends on the representative values the
-    static analysis uses (each option, each constant and its neighbours), so every side of a changed
-    threshold is reached.
-    """
+    """``count`` random partial cases over both questionnaires, dated ``as_of``, then boundary cases:
+    each case in ``focus`` (the solver's counterexamples for changed conditions and outcomes) as it
+    is and with the other questions filled at random. Every generated case is synthetic."""
     rng = random.Random(seed)
     questions = {q.id: q for q in old.questions}
     questions.update({q.id: q for q in new.questions})
@@ -259,33 +366,30 @@ def generate_cases(
             if roll < 0.2:
                 answers[question.id] = {"status": rng.choice(["declined", "unknown"])}
                 continue
-            answers[question.id] = _random_answer(question, rng)
+            answers[question.id] = _random_answer(question, rng, as_of)
         return answers
 
     for number in range(count):
-        yield f"generated-{number + 1:06d}", base(), day
-    for kind, element_id in focus:
-        depends: list[str] = []
-        for ruleset in (old, new):
-            condition = _condition_of(ruleset, kind, element_id)
-            if condition is not None:
-                depends.extend(condition.depends_on)
-        if not depends:
-            continue
-        analyzer = Analyzer(new.compiled)
-        constants = _constants(old, new, kind, element_id)
-        values: dict[str, list[Any]] = {}
-        for question_id in dict.fromkeys(depends):
-            question = questions[question_id]
-            representatives = analyzer.question_values(question, constants, [], set(), False)
-            values[question_id] = [v for v in map(_as_json, representatives) if v is not None] or [_random_answer(question, rng)]
-        for number in range(max(20, count // 10)):
-            answers = base()
-            for question_id, options in values.items():
-                answers[question_id] = rng.choice(options)
-            yield f"boundary-{kind}-{element_id}-{number + 1:04d}", answers, day
+        yield f"synthetic-{number + 1:06d}", base(), day
+    for index, case in enumerate(focus, 1):
+        yield f"synthetic-boundary-{index:04d}", dict(case), day
+        for variant in range(max(2, count // 100)):
+            filled = base()
+            filled.update(case)
+            yield f"synthetic-boundary-{index:04d}-{variant + 1:03d}", filled, day
 
 
+def boundary_cases(old: Ruleset, new: Ruleset, as_of: dt.date) -> list[dict[str, Any]]:
+    """The solver's cases for every changed condition and every outcome decided differently."""
+    from .diff import diff_rulesets
+
+    report = diff_rulesets(old.compiled, new.compiled, as_of=as_of)
+    cases = [case for change in report.changes for detail in change.details for _, case in detail.cases]
+    cases.extend(effect.verdict.case for effect in report.effects if effect.verdict.found and effect.verdict.case is not None)
+    unique: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        unique.setdefault(json.dumps(case, sort_keys=True), case)
+    return list(unique.values())
 
 
 def _as_json(value: Any) -> Any:
@@ -298,43 +402,31 @@ def _as_json(value: Any) -> Any:
     return None
 
 
-def _condition_of(ruleset: Ruleset, kind: str, element_id: str) -> Any:
-    compiled = ruleset.compiled
-    if kind == "referral":
-        return next((r.condition for r in compiled.referrals if r.spec.id == element_id), None)
-    if kind == "information":
-        return next((i.condition for i in compiled.information if i.spec.id == element_id), None)
-    if kind == "question":
-        return next((q.ask_if for q in compiled.questions if q.spec.id == element_id), None)
-    score_id, _, sub = element_id.partition(".")
-    score = next((s for s in compiled.scores if s.spec.id == score_id), None)
-    if score is None:
-        return None
-    if kind == "score_item":
-        return next((i.condition for i in score.items if i.spec.id == sub), None)
-    if kind == "level":
-        return dict(score.levels).get(sub)
-    return None
-
-
-def _constants(old: Ruleset, new: Ruleset, kind: str, element_id: str) -> list[Any]:
-    from ..expr.nodes import Literal, walk
-
-    found = set()
-    for ruleset in (old, new):
-        condition = _condition_of(ruleset, kind, element_id)
-        if condition is not None:
-            found.update(n.value for n in walk(condition.node) if isinstance(n, Literal) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool))
-    return sorted(found)
-
-
 # -- rendering --------------------------------------------------------------------------------
+
+
+def _summary_lines(report: ImpactReport) -> list[str]:
+    lines = [
+        f"old: {report.old} (sha256 {report.old_sha256}); new: {report.new} (sha256 {report.new_sha256})",
+        f"as of {report.as_of or 'each case its own date'}; corpus digest sha256 {report.corpus_digest}",
+    ]
+    if report.synthetic:
+        lines.append("SYNTHETIC cases (generated, with the solver's boundary cases): not a sample of real cases; counts say where outcomes change, not how often")
+    if report.cases_with_unknown_keys:
+        keys = ", ".join(f"{k} ({n})" for k, n in sorted(report.unknown_keys.items()))
+        lines.append(f"{report.cases_with_unknown_keys} cases answer questions neither version has: {keys}")
+    if report.duplicate_ids:
+        lines.append(f"{report.duplicate_ids} case ids appear more than once")
+    for file, code in report.unreadable:
+        lines.append(f"unreadable, skipped: {file} ({code})")
+    return lines
 
 
 def render_text(report: ImpactReport) -> str:
     share = f" ({100 * report.changed / report.cases:.1f}%)" if report.cases else ""
     lines = [
         f"Impact of {report.old} -> {report.new}",
+        *_summary_lines(report),
         f"{report.cases} cases, {report.changed} changed outcome{share}",
     ]
     if report.invalid_old or report.invalid_new:
@@ -352,6 +444,8 @@ def render_markdown(report: ImpactReport) -> str:
     lines = [
         f"# Impact of {report.old} -> {report.new}",
         "",
+        *[f"- {line}" for line in _summary_lines(report)],
+        "",
         f"{report.cases} cases, **{report.changed} changed outcome**.",
         "",
         "| change | cases | example case ids |",
@@ -363,3 +457,8 @@ def render_markdown(report: ImpactReport) -> str:
 
 
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": lambda r: json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n"}
+
+
+def affected_jsonl(report: ImpactReport) -> str:
+    """One JSON line per affected case: its id and the kinds of change (no answers)."""
+    return "".join(json.dumps({"case_id": case_id, "changes": kinds}, ensure_ascii=False) + "\n" for case_id, kinds in report.affected or ())

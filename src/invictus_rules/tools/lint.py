@@ -8,22 +8,28 @@ and no warnings.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
+
+import jinja2
+from jinja2 import nodes
 
 from .._yaml import Path as YamlPath
 from .._yaml import SourceMap
 from ..compile import CompiledCondition, CompiledRuleset, iter_texts
 from ..errors import InvictusError, Problem, sort_problems
-from ..expr.compile import Env
+from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
 from ..templates import referenced_names, ruleset_texts
 from . import manifest
 from .analysis import AS_OF, Analyzer, score_values
+from . import smt
+from .exact import Verdict
 
 
 @dataclass
@@ -74,10 +80,36 @@ _NEVER = {
 }
 
 
+def _locate(path: YamlPath) -> Any:
+    """Where an outcome holds the result of the condition at ``path``."""
+    section, index = path[0], path[1]
+    if section == "questions":
+        return lambda out: out.asked[index]
+    if section == "referrals":
+        return lambda out: out.referrals[index]
+    if section == "information":
+        return lambda out: out.information[index]
+    sub = path[3]
+    if path[2] == "items":
+        return lambda out: out.scores[index].items[sub]
+    return lambda out: out.scores[index].levels[sub]
+
+
+def _case(verdict: Verdict) -> str:
+    return json.dumps(verdict.case, ensure_ascii=False, sort_keys=True)
+
+
 def check_conditions(ctx: LintContext) -> Iterator[Problem]:
-    """Conditions that can never be true, or are always true, given types, options and bounds."""
+    """Conditions that can never be true, or are always true, over every case (proved by the solver);
+    conditions the solver cannot decide are named, never passed as clean."""
     for kind, rule_id, path, condition in _conditions(ctx.compiled):
-        outcomes = ctx.analyzer.outcomes(condition)
+        outcomes = ctx.analyzer.outcomes(condition, _locate(path))
+        unconfirmed = [v for v in (outcomes.true, outcomes.false, outcomes.unknown) if v.found and not v.confirmed]
+        if unconfirmed:
+            yield ctx.problem(path, "analysis-unconfirmed", f'the solver found a case for {kind.replace("_", " ")} "{rule_id}" that the engine does not confirm: {_case(unconfirmed[0])}', "this is a bug in the analysis; please report it with this ruleset", "error")
+        if not outcomes.exact:
+            reason = next(v.reason for v in (outcomes.true, outcomes.false, outcomes.unknown) if v.status == "undecided")
+            yield ctx.problem(path, "condition-undecided", f'whether the condition of {kind.replace("_", " ")} "{rule_id}" can be true could not be decided: {reason}', "simplify the arithmetic (multiply or divide by numbers written out), or raise --timeout-ms", "info")
         if outcomes.never_true:
             code, message, hint = _NEVER[kind]
             yield ctx.problem(path, code, message.format(id=rule_id), hint, "warning")
@@ -108,10 +140,6 @@ def check_levels(ctx: LintContext) -> Iterator[Problem]:
                 true_levels = [rank for rank, c in enumerate(conditions) if c is None or _run_level(c, score.spec.id, total, critical)]
                 holds.append(true_levels)
                 chosen.append((total, max(true_levels) if true_levels else None))
-            gaps = [t for t, rank in chosen if rank is None]
-            if gaps and "gap" not in reported:
-                reported.add("gap")
-                yield ctx.problem(path, "level-gap", f'the score "{score.spec.id}" has no level for {_totals(gaps)} points' + (f" with {critical} critical indicators" if critical_max else ""), "give the lowest level no condition, or cover every total", "warning")
             for (t1, r1), (t2, r2) in zip(chosen, chosen[1:]):
                 if r1 is not None and r2 is not None and r2 < r1 and "drop" not in reported:
                     reported.add("drop")
@@ -131,6 +159,126 @@ def check_levels(ctx: LintContext) -> Iterator[Problem]:
                             "the highest level wins; let ranges meet without overlapping, or write only lower bounds",
                             "warning",
                         )
+
+
+def check_level_reach(ctx: LintContext) -> Iterator[Problem]:
+    """Levels no case reaches (e.g. medium at >= 14 under high at >= 12) and cases with no level
+    at all, over every case, critical counts and other answers included (the solver decides)."""
+    for s_index, score in enumerate(ctx.compiled.scores):
+        path: YamlPath = ("scores", s_index, "levels")
+        analysis = ctx.analyzer.analysis
+        if score.levels[0][1] is not None:
+            gap = analysis.computed_level(s_index, -1)
+            if gap.found:
+                yield ctx.problem(path, "level-gap", f'the score "{score.spec.id}" has no level in some cases, e.g. {_case(gap)}', "give the lowest level no condition, or cover every total", "warning")
+        for rank, (level_id, condition) in enumerate(score.levels):
+            if condition is None:
+                continue
+            reached = analysis.computed_level(s_index, rank)
+            if reached.proved:
+                outcomes = ctx.analyzer.outcomes(condition)
+                if outcomes.never_true:
+                    continue  # reported by check_conditions
+                higher = [lid for lid, c in score.levels[rank + 1 :]]
+                yield ctx.problem(
+                    ("scores", s_index, "levels", rank, "when"),
+                    "level-unreachable",
+                    f'the level "{level_id}" of "{score.spec.id}" is never the level reached: whenever its condition holds, a higher level\'s does too ({", ".join(higher)})',
+                    "the highest level whose condition holds wins: give each level a lower threshold than the one above it",
+                    "warning",
+                )
+            elif reached.status == "undecided":
+                yield ctx.problem(("scores", s_index, "levels", rank, "when"), "condition-undecided", f'whether the level "{level_id}" of "{score.spec.id}" can be reached could not be decided: {reached.reason}', "simplify the condition", "info")
+
+
+_ANSWERS_GUARDS = ("default", "d")
+
+
+def _printed_answers(text: str) -> set[str]:
+    """Answers a template prints outside any {% if %} and without a default: empty when absent."""
+    try:
+        tree = jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError:
+        return set()
+    found: set[str] = set()
+
+    def visit(node: nodes.Node, guarded: bool, printed: bool) -> None:
+        if isinstance(node, nodes.If):
+            for part in (node.test,):
+                visit(part, guarded, printed)
+            for child in (*node.body, *node.elif_, *node.else_):
+                visit(child, True, printed)
+            return
+        if isinstance(node, nodes.CondExpr):
+            guarded = True
+        if isinstance(node, nodes.Output):
+            printed = True
+        if isinstance(node, nodes.Filter) and node.name in _ANSWERS_GUARDS:
+            return
+        if printed and not guarded and isinstance(node, (nodes.Getattr, nodes.Getitem)) and isinstance(node.node, nodes.Name) and node.node.name == "answers":
+            if isinstance(node, nodes.Getattr):
+                found.add(node.attr)
+            elif isinstance(node.arg, nodes.Const):
+                found.add(str(node.arg.value))
+        for child in node.iter_child_nodes():
+            visit(child, guarded, printed)
+
+    visit(tree, False, False)
+    return found
+
+
+def check_texts_read_absent_answers(ctx: LintContext) -> Iterator[Problem]:
+    """Texts that print an answer which may be absent when the text is shown (the text comes out
+    with a hole): the solver looks for a case where the rule holds and the answer is not given."""
+    import z3
+
+    analysis = ctx.analyzer.analysis
+    rules = [("referrals", i, r.condition, {"reason": r.spec.reason}) for i, r in enumerate(ctx.compiled.referrals)]
+    rules += [("information", i, item.condition, {"title": item.spec.title, "body": item.spec.body}) for i, item in enumerate(ctx.compiled.information)]
+    for section, index, condition, texts in rules:
+        for field_name, per_language in texts.items():
+            printed = sorted({name for text in per_language.values() for name in _printed_answers(text)})
+            for question in printed:
+                if question not in analysis.encoder.vars:
+                    continue
+
+                def build(encoder: Any, q: str = question, c: Any = condition) -> Any:
+                    value = encoder.value(q)
+                    return z3.And(encoder.condition(c.node).t, z3.Or(value.absent, value.unknown))
+
+                def shown_without(outcome: Any, q: str = question, at: Any = _locate((section, index))) -> bool:
+                    value = outcome.values.get(q)
+                    return at(outcome) is True and (value is None or value is ABSENT)
+
+                verdict = analysis.exists(build, shown_without)
+                if verdict.found:
+                    yield ctx.problem(
+                        (section, index, field_name),
+                        "text-reads-absent-answer",
+                        f'the text prints answers.{question}, which may not be given when it is shown, e.g. {_case(verdict)}: the text then has a hole',
+                        f"write {{{{ answers.{question} | default('...') }}}} or put it inside {{% if answers.{question} is defined %}}",
+                        "warning",
+                    )
+
+
+def check_comment_cut_texts(ctx: LintContext) -> Iterator[Problem]:
+    """An unquoted text with ' #' in it: YAML reads the rest of the line as a comment."""
+    data = ctx.compiled.document.model_dump(by_alias=True)
+    for path, per_language in iter_texts(data):
+        for language in per_language:
+            mark = ctx.source.mark(path + (language,))
+            if mark is None or mark.style:
+                continue
+            line = ctx.source.line_text(mark.line)
+            rest = line[mark.column - 1 :] if mark.column else line
+            if " #" in rest:
+                yield ctx.problem(
+                    path + (language,),
+                    "text-cut-by-comment",
+                    "this unquoted text contains ' #': YAML reads everything after it as a comment, so the text is cut short",
+                    "put the text in quotes, or use a block scalar (|)",
+                    "warning",
+                )
 
 
 def _run_level(condition: CompiledCondition, score_id: str, total: float, critical: int) -> bool:
@@ -309,6 +457,9 @@ def check_safe_contact(ctx: LintContext) -> Iterator[Problem]:
 CHECKS: dict[str, Check] = {
     "conditions": check_conditions,
     "levels": check_levels,
+    "level-reach": check_level_reach,
+    "texts-absent-answers": check_texts_read_absent_answers,
+    "texts-cut-by-comment": check_comment_cut_texts,
     "ask-if-order": check_ask_if_order,
     "unused": check_unused,
     "translations": check_translations,
@@ -326,13 +477,15 @@ def _rulesets_dir_of(path: Path) -> Path | None:
     return None
 
 
-def lint_file(path: Path, rulesets_dir: Path | None = None) -> list[Problem]:
-    """Every finding for one ruleset file, sorted by position."""
+def lint_file(path: Path, rulesets_dir: Path | None = None, *, timeout_ms: int = smt.DEFAULT_TIMEOUT_MS) -> list[Problem]:
+    """Every finding for one ruleset file, sorted by position. ``timeout_ms`` bounds each solver
+    question; past it the finding is "could not be decided" (info), never "clean"."""
     try:
         compiled, source = compile_with_source(read_bytes(path), display_path(path))
     except InvictusError as error:
         return sort_problems(error.problems)
-    ctx = LintContext(compiled, source, path, Analyzer(compiled), rulesets_dir or _rulesets_dir_of(path))
+    as_of = compiled.metadata.effective_from or AS_OF
+    ctx = LintContext(compiled, source, path, Analyzer(compiled, as_of, timeout_ms), rulesets_dir or _rulesets_dir_of(path))
     problems = [problem for check in CHECKS.values() for problem in check(ctx)]
     return sort_problems(problems)
 
