@@ -266,3 +266,9 @@ def test_only_a_missing_answer_becomes_needs_three_valued():
         _unknown_answer(KeyError("age"), {"threats": True}, ids)
     for error, values in ((KeyError("not_a_question"), {}), (KeyError("age"), {"age": 3}), (KeyError(("age",)), {})):
         assert _unknown_answer(error, values, ids) is None  # the handler then re-raises the KeyError
+
+
+def test_the_fused_check_uses_the_answer_checks_number_limit():
+    from invictus_rules import answers, fastpath
+
+    assert fastpath.MAX_NUMBER == answers.MAX_NUMBER

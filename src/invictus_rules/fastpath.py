@@ -21,7 +21,6 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Sequence
 
-from .answers import MAX_NUMBER
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
 from .outcome import Outcome, ScoreOutcome
@@ -49,6 +48,8 @@ class AnswersNeedFullCheck(Exception):
 
 
 _NEED_FULL_CHECK = AnswersNeedFullCheck()
+MAX_NUMBER = 10**15
+"""answers.MAX_NUMBER (fastpath comes before answers in the stages; a test holds the two equal)."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
