@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from invictus_rules import InvictusError
 from invictus_rules.load import list_countries, list_versions, read_document, shipped_rulesets_dir
 from invictus_rules.tools import files
 from invictus_rules.tools.files import write_atomic
@@ -114,8 +115,9 @@ def test_a_failed_write_removes_its_temporary_file(tmp_path: Path, monkeypatch: 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files.os, "fsync", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(InvictusError) as info:
         write_atomic(target, "new")
+    assert info.value.problems[0].code == "cannot-write"
     assert target.read_bytes() == OLD
     assert [path.name for path in tmp_path.iterdir()] == ["manifest.json"]
 

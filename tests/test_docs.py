@@ -343,3 +343,100 @@ def test_pages_render_in_a_browser(mini_site, tmp_path):
     width, height, pixels = png_pixels(screenshot)
     assert (width, height) == (1200, 2000)
     assert screenshot.stat().st_size > 10_000 and len(set(pixels[: width * 4 * 400])) > 20, "the screenshot looks blank"
+
+
+def test_every_text_variant_is_shown_with_its_condition(tmp_path):
+    """A text with branches on the answers shows what every victim reads and each variant after 'If ...:' in words."""
+    reason = (
+        'reason: {en: "The risk is high.{%- if answers.strangulation | default(false) is true %} Strangulation can injure you unseen.'
+        '{%- elif answers.age is defined and answers.age < 18 %} Call {{ services.helpline.phone }} with a parent.{%- else %} Ask about shelter.{%- endif %} We call you today.",'
+    )
+    path = variant(tmp_path, "reason: {en: The risk is high.,", reason)
+    build_site([path], tmp_path / "out")
+    html = (tmp_path / "out/xx/2026.1/en.html").read_text(encoding="utf-8")
+    assert "<p>The risk is high.</p>" in html and "<p>We call you today.</p>" in html
+    assert '<p class="variant"><span class="when">If the answer to “Has the person ever strangled you?” is yes:</span> Strangulation can injure you unseen.</p>' in html
+    assert (
+        '<p class="variant"><span class="when">Otherwise, if “How old are you?” was answered and the answer to “How old are you?” is less than 18:</span> '
+        "Call 116 006 with a parent.</p>"
+    ) in html
+    assert '<p class="variant"><span class="when">Otherwise:</span> Ask about shelter.</p>' in html
+    markdown = (tmp_path / "out/xx/2026.1/en.md").read_text(encoding="utf-8")
+    assert "> *If the answer to “Has the person ever strangled you?” is yes:* Strangulation can injure you unseen." in markdown
+    dutch = " ".join(" ".join(read_page(tmp_path / "out/xx/2026.1/nl.html").text).split())
+    assert "Het risico is hoog." in dutch  # the Dutch text has no branches and is shown whole
+
+
+def test_nl_docs_show_the_huisverbod_sentences_a_victim_receives(tmp_path):
+    """The Dutch page of nl 2026.2 shows the 10/28-day huisverbod sentence under its condition in Dutch words."""
+    build_site([ROOT / "rulesets/nl/2026.2.yaml"], tmp_path / "out")
+    text = " ".join(" ".join(read_page(tmp_path / "out/nl/2026.2/nl.html").text).split())
+    assert (
+        "Als het antwoord op “Woont u samen met de pleger?” is ja: Omdat u met de pleger samenwoont, kan ook een tijdelijk huisverbod "
+        "worden opgelegd: de pleger mag dan 10 dagen niet thuiskomen, met verlenging tot 28 dagen."
+    ) in text
+    markdown = (tmp_path / "out/nl/2026.2/nl.md").read_text(encoding="utf-8")
+    assert "> *Als het antwoord op “Woont u samen met de pleger?” is ja:* Omdat u met de pleger samenwoont" in markdown
+    assert "Anders:" in text
+
+
+def test_split_branches_follows_whitespace_control_and_refuses_loops():
+    """Pieces keep the text between tags, {%- and -%} strip as jinja2 does, and a loop is not split."""
+    from invictus_rules.tools.variants import split_branches
+
+    pieces = split_branches("A. {%- if answers.x is true -%}  B. {% else %}C.{% endif %} D.")
+    assert pieces is not None
+    assert [(p.source, [b.test for b in p.branches]) for p in pieces] == [("A.", []), ("B. ", ["answers.x is true"]), ("C.", [""]), (" D.", [])]
+    assert split_branches("{% for x in [1] %}{{ x }}{% endfor %}") is None
+    assert split_branches("{% if a %}unclosed") is None
+
+
+def test_draft_banner_only_on_drafts(tmp_path):
+    """A draft's pages open with a banner saying it is not in force; a published version's do not."""
+    build_site([MINI], tmp_path / "draft")
+    html = (tmp_path / "draft/xx/2026.1/en.html").read_text(encoding="utf-8")
+    assert '<h1>Mini ruleset</h1>\n<p class="draft-banner" role="note"><strong>Draft: this version is not in force' in html
+    assert (tmp_path / "draft/xx/2026.1/nl.md").read_text(encoding="utf-8").startswith("# Mini-regelset\n\n> **Concept: deze versie is niet van kracht")
+    published = variant(tmp_path, "status: draft", "status: published")
+    build_site([published], tmp_path / "published")
+    assert 'class="draft-banner"' not in (tmp_path / "published/xx/2026.1/en.html").read_text(encoding="utf-8")
+    assert "Draft:" not in (tmp_path / "published/xx/2026.1/en.md").read_text(encoding="utf-8")
+
+
+def test_basis_legal_basis_and_changelog_per_language(tmp_path):
+    """basis, legal basis and changelog lines may be texts per language; a line shown in another language says so."""
+    path = variant(
+        tmp_path,
+        "      changes: [First version.]",
+        "      changes: [{en: First version., nl: Eerste versie.}, Only in English.]\n  legal_basis: [{en: Victims' Rights Directive, nl: Richtlijn slachtofferrechten}]",
+    )
+    text = path.read_text(encoding="utf-8").replace("    items:\n", "    basis: {en: Paraphrased checklist themes., nl: Thema's uit checklists in eigen woorden.}\n    items:\n", 1)
+    path.write_text(text, encoding="utf-8")
+    build_site([path], tmp_path / "out")
+    dutch = " ".join(" ".join(read_page(tmp_path / "out/xx/2026.1/nl.html").text).split())
+    assert "Eerste versie." in dutch and "Only in English. (niet vertaald; tekst in: English)" in dutch
+    assert "Richtlijn slachtofferrechten" in dutch and "Thema's uit checklists in eigen woorden." in dutch
+    english = " ".join(" ".join(read_page(tmp_path / "out/xx/2026.1/en.html").text).split())
+    assert "First version." in english and "Only in English." in english and "not translated" not in english
+    assert "Victims' Rights Directive" in english and "Paraphrased checklist themes." in english
+
+
+def test_rule_as_written_keeps_the_authors_parentheses(tmp_path):
+    """'Rule as written' is the condition as its author wrote it, with the parentheses a reader needs."""
+    path = variant(tmp_path, 'when: level(dv_risk) == "high"', 'when: level(dv_risk) == "high" or (age < 18 and strangulation)')
+    build_site([path], tmp_path / "out")
+    markdown = (tmp_path / "out/xx/2026.1/en.md").read_text(encoding="utf-8")
+    assert '- Rule as written: `level(dv_risk) == "high" or (age < 18 and strangulation)`' in markdown
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (install the Debian package 'chromium' to run the browser test)")
+def test_tables_fit_a_narrow_page(tmp_path):
+    """On a 760-pixel-wide window the nl 2026.2 page scrolls down, never sideways: its tables wrap to fit."""
+    build_site([ROOT / "rulesets/nl/2026.2.yaml"], tmp_path / "out")
+    page = tmp_path / "out/nl/2026.2/nl.html"
+    probe = "<script>document.body.dataset.overflow = String(document.documentElement.scrollWidth - document.documentElement.clientWidth)</script>"
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.read_text(encoding="utf-8").replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = chromium("--dump-dom", "--window-size=760,1000", measured.as_uri(), profile=tmp_path / "profile")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert 'data-overflow="0"' in dom.stdout, dom.stdout[dom.stdout.find("<body"): dom.stdout.find("<body") + 200]

@@ -15,7 +15,7 @@ import referencing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invictus_rules import Registry, RulesetNotFoundError, load_ruleset
+from invictus_rules import Case, Registry, RulesetNotFoundError, load_ruleset
 from invictus_rules.load import list_countries, list_versions
 from invictus_rules.schemas import SCHEMAS
 
@@ -212,3 +212,31 @@ def test_plugin_collects_files_that_declare_themselves(tmp_path: Path) -> None:
     run = _host_run(host)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
+
+
+ACUTE = {"safe_to_talk": True, "in_immediate_danger": False, "safe_contact_channels": ["phone", "in_person"], "crime_type": "sexual_violence", "crime_date": "2026-12-08"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_takes_each_cases_own_date(workers: int) -> None:
+    """A Case's own as_of is used for that case (an archive of cases made on different days), on one worker or several."""
+    ruleset = load_ruleset("nl@2026.2")
+    cases = [Case(ACUTE, as_of=dt.date(2026, 12, 9)), Case(ACUTE, as_of=dt.date(2027, 3, 1)), ACUTE]
+    results = list(ruleset.evaluate_batch(cases, as_of="2026-12-10", output="assessment", workers=workers))
+    priorities = [next(r.priority for r in result.referrals if r.service == "centrum_seksueel_geweld") for result in results]
+    assert priorities == ["immediate", "standard", "immediate"]
+    assert [result.as_of for result in results] == [dt.date(2026, 12, 9), dt.date(2027, 3, 1), dt.date(2026, 12, 10)]
+
+
+def test_evaluate_many_yields_errors_like_batch() -> None:
+    """evaluate_many yields the AnswersError of an invalid case and goes on, as evaluate_batch does."""
+    ruleset = load_ruleset("nl@2026.2")
+    results = list(ruleset.evaluate_many([ACUTE, {"safe_to_talk": "no"}, Case(ACUTE, language="en")], as_of="2026-12-10"))
+    assert [type(r).__name__ for r in results] == ["Assessment", "AnswersError", "Assessment"]
+    assert results[2].language == "en"
+
+
+def test_batch_output_is_checked() -> None:
+    """An output the batch does not know is a ValueError, not silently an assessment."""
+    with pytest.raises(ValueError, match="output must be one of"):
+        load_ruleset("nl@2026.2").evaluate_batch([ACUTE], output="xml")  # type: ignore[call-overload]

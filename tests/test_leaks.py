@@ -46,7 +46,7 @@ LEAKY = (
         '    when: age < 18 or answered(note) or amount > 5 or years_since(born) < 18 or "phone" in channels\n',
         1,
     )
-    .replace("body: {en: Children get extra protection.,", "body: {en: '{{ answers.age.missing }}',", 1)
+    .replace("body: {en: Children get extra protection.,", "body: {en: '{{ answers.age|list }}',", 1)
 )
 LEAKY_ANSWERS = {"safe_to_talk": True, "crime_type": "robbery", "note": TEXT, "amount": NUMBER, "born": DATE, "age": 30}
 

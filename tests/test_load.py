@@ -111,7 +111,7 @@ NOT_ABOUT_CONTENT = {
     "file-not-readable", "unknown-country", "unknown-version", "no-version-in-force", "draft-skipped",
     "wrong-country-folder", "file-name-mismatch", "duplicate-version", "not-in-manifest", "published-changed",
     "bad-signature", "unknown-signing-key", "manifest-unreadable", "not-checked",
-    "file-too-large", "too-many-nodes",
+    "file-too-large", "too-many-nodes", "invalid-reference",
 }
 LOADER_MODULES = ["_yaml.py", "load.py", "compile.py", "templates.py", "expr/check.py", "expr/parser.py"]
 _CODE = r'"([a-z]+(?:-[a-z]+)+)"'

@@ -10,8 +10,9 @@ Typical use::
 
 from ._version import __version__
 from .answers import Answers
+from .cases import Case
 from .api import Ruleset, load_ruleset, load_ruleset_text
-from .errors import AnswersError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
+from .errors import AnswersError, BatchError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .load import VersionInfo
 from .evaluate import Outcome
 from .model import Question, json_schema
@@ -32,8 +33,10 @@ __all__ = [
     "__version__",
     "Answers",
     "AnswersError",
+    "Case",
     "CaseError",
     "Assessment",
+    "BatchError",
     "DecisionRecord",
     "InformationResult",
     "InvictusError",

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from collections.abc import Iterator
 
 import yaml
 
@@ -154,6 +155,10 @@ def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | Non
         hint = "check indentation (use spaces, not tabs), colons after keys and matching quotes"
         if "\t" in message or "tab" in message or "\t" in source.line_text(line)[: max(column, 1)]:
             hint = "YAML does not allow tabs for indentation: use spaces"
+        else:
+            explained = explain_syntax_error(source, message, line, column)
+            if explained is not None:
+                raise RulesetError([explained]) from None
         raise RulesetError(
             [
                 Problem(
@@ -170,6 +175,122 @@ def read_yaml(data: bytes | str, file: str = "<string>", *, until_key: str | Non
             [Problem("yaml-syntax", f"this is not valid YAML: {exc}", "", Location(file))]
         ) from None
     return value, source
+
+
+# -- the YAML mistakes people make most, said in their words ----------------------------------
+
+_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[^\s:#'\"{}\[\],&*!|>%@`-][^:#]*?):(?: +(?P<value>.*))?$")
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    indent: int
+    """Where the line's key starts (after a '- '), counted in spaces."""
+    dash: int | None
+    key: str
+    value: str
+
+
+def _key_line(source: SourceMap, number: int) -> _Line | None:
+    match = _KEY_LINE.match(source.line_text(number).rstrip())
+    if match is None:
+        return None
+    indent = len(match["indent"])
+    dash = match["dash"]
+    return _Line(number, indent + (len(dash) if dash else 0), indent if dash else None, match["key"].strip(), (match["value"] or "").strip())
+
+
+def _content_lines_above(source: SourceMap, line: int) -> Iterator[int]:
+    """Line numbers above ``line`` that hold something other than blanks and comments, nearest first."""
+    for number in range(line - 1, 0, -1):
+        text = source.line_text(number).strip()
+        if text and not text.startswith("#"):
+            yield number
+
+
+def explain_syntax_error(source: SourceMap, message: str, line: int, column: int) -> Problem | None:
+    """A plain-words problem for the YAML mistakes policy staff make most, or None to keep PyYAML's own.
+
+    Covered: a line indented less than the lines it belongs with ("did not find expected key" or
+    "'-' indicator"), a key out-dented so far that the next line is read as part of its text (PyYAML
+    blames the next line), and an unquoted ': ' inside a text.
+    """
+    if message.startswith("did not find expected"):
+        return _too_shallow(source, line)
+    if message.startswith("mapping values are not allowed"):
+        return _runaway_text(source, line) or _colon_in_text(source, line, column)
+    return None
+
+
+def _too_shallow(source: SourceMap, line: int) -> Problem | None:
+    here = _key_line(source, line)
+    if here is None:
+        return None
+    above = [found for number in _content_lines_above(source, line) if (found := _key_line(source, number)) is not None]
+    if not above:
+        return None
+    if here.dash is not None:  # a list item: line its '-' up with the item before it
+        partner = next((a for a in above if a.dash is not None and a.dash != here.dash), None)
+        if partner is None or partner.dash is None:
+            return None
+        wanted, what = partner.dash, f"the '-' of the item on line {partner.number}"
+        spaces = here.dash
+    else:
+        partner = above[0]
+        if partner.indent <= here.indent:
+            return None
+        wanted, what = partner.indent, f"'{partner.key}' on line {partner.number}"
+        spaces = here.indent
+    shown = f"'- {here.key}'" if here.dash is not None else f"'{here.key}'"
+    return Problem(
+        "yaml-indentation",
+        f"{shown} is indented {spaces} spaces, which lines up with nothing above it",
+        f"indent it {wanted} spaces, like {what}: in YAML the indentation says what belongs to what",
+        Location(source.file, line, spaces + 1),
+        source_line=source.line_text(line),
+    )
+
+
+def _runaway_text(source: SourceMap, line: int) -> Problem | None:
+    """A key out-dented above this line, whose plain text YAML continued onto this line."""
+    here = source.line_text(line)
+    previous = next(_content_lines_above(source, line), None)
+    if previous is None:
+        return None
+    before = _key_line(source, previous)
+    indent = len(here) - len(here.lstrip(" "))
+    if before is None or before.dash is not None or not before.value or before.value[0] in "'\"|>[{" or before.indent >= indent:
+        return None
+    siblings = (found for number in _content_lines_above(source, previous) if (found := _key_line(source, number)) is not None)
+    partner = next((s for s in siblings if s.indent > before.indent), None)
+    hint = f"indent it {partner.indent} spaces, like '{partner.key}' on line {partner.number}" if partner else "indent it like the keys it belongs with"
+    return Problem(
+        "yaml-indentation",
+        f"'{before.key}' is out-dented to column {before.indent + 1}, so it ends the block above it and YAML reads line {line} as more of its text",
+        hint,
+        Location(source.file, previous, before.indent + 1),
+        source_line=source.line_text(previous),
+    )
+
+
+def _colon_in_text(source: SourceMap, line: int, column: int) -> Problem | None:
+    here = _key_line(source, line)
+    if here is None or not here.value or column - 1 <= here.indent + len(here.key):
+        return None
+    quoted = here.value.replace('"', '\\"')
+    return Problem(
+        "yaml-colon-in-text",
+        f"the text of '{here.key}' contains ': ' (a colon and a space), which YAML reads as the start of another key",
+        f'put the text in quotes: {here.key}: "{quoted}"',
+        Location(source.file, line, column),
+        source_line=source.line_text(line),
+    )
+
+
+def _plain(line: str) -> str:
+    """The value written after the first ': ' of a line (for a hint that shows the line fixed)."""
+    return line.split(": ", 1)[1].strip() if ": " in line else ""
 
 
 def _too_deep(file: str, line: int, column: int, source_line: str) -> Problem:
@@ -219,7 +340,30 @@ def _decode(data: bytes | str, file: str) -> str:
             ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        position = bad.start()
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = ord(bad.group())
+        name = _CONTROL_NAMES.get(char, "a control character" if char < 0x20 or 0x7F <= char < 0xA0 else "a character YAML does not allow")
+        raise RulesetError(
+            [
+                Problem(
+                    "control-character",
+                    f"the file contains U+{char:04X} ({name}), which YAML does not allow",
+                    "remove it: it is usually left over from copying text out of another program",
+                    Location(file, line, column),
+                )
+            ]
+        )
     return text
+
+
+# What YAML 1.2 calls printable (section 5.1), less the surrogates a str may carry: PyYAML refuses
+# the rest with a message counting characters from the start of the file; this says file:line:col.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BACKSPACE", 0x1B: "ESCAPE", 0x7F: "DELETE"}
 
 
 _DISCARD: Any = object()  # the key of a duplicate entry: its value is read (to keep going) and dropped
@@ -368,6 +512,14 @@ class _Builder:
             first = self.source.keys.get(frame.path + (value,))
             where = f" (first at line {first.line})" if first else ""
             line, column = event.start_mark.line + 1, event.start_mark.column + 1
+            if value == "id" and frame.path and isinstance(frame.path[-1], int):
+                # every later key of the item would repeat too: one clear error instead of many
+                self.fail(
+                    event,
+                    "yaml-missing-dash",
+                    f"a second 'id' in the same list item{where}: the '-' that starts a new item is missing",
+                    f"put '- ' before it, two spaces further left, so the line reads '{' ' * max(column - 3, 0)}- id: {_plain(self.source.line_text(line))}'",
+                )
             self.source.problems.append(
                 Problem(
                     "duplicate-key",

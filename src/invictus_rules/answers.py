@@ -226,7 +226,8 @@ def _date(question: Question, raw: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise _Invalid("answer-format", expected, "text that is not a real date", hint) from None
+        pass  # raised below, outside this block: the ValueError names the text sent
+    raise _Invalid("answer-format", expected, "text that is not a real date", hint)
 
 
 def _text(question: Question, raw: Any) -> str:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Literal, Mapping, get_args, overload
 
 from .answers import AnswerChecker, Answers
+from .cases import validate_model
 from .compile import CompiledRuleset
-from .errors import InvictusError, Problem
+from .cases import Case
+from .errors import AnswersError, InvictusError, Problem
 from .evaluate import Outcome, decide_dict, evaluate
-from .batch import Output, evaluate_batch
-from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, vouch_for
+from .batch import Output, evaluate_batch, evaluate_one
+from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
 from .model import Question
 from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
 from .questionnaire import answers_schema, questionnaire
@@ -152,7 +154,7 @@ class Ruleset:
         ("these are not the recorded answers"). Warns when the engine build differs from the
         record's (naming both) and when the record's ``as_of`` is outside this version's dates.
         """
-        recorded = record if isinstance(record, DecisionRecord) else DecisionRecord.model_validate(record)
+        recorded = record if isinstance(record, DecisionRecord) else validate_model(DecisionRecord, record, "<record>", "invalid-record", "a decision record", "pass the record as it was written, unchanged")
         check_replayable(recorded, self.sha256, answers, key)
         validated = answers if type(answers) is Answers else self.validate_answers(answers)
         meta = self._compiled.metadata
@@ -166,15 +168,31 @@ class Ruleset:
         return build_trace(self._compiled, outcome, trace_values=trace_values)
 
     def evaluate_many(
-        self, cases: Iterable[Mapping[str, Any]], *, as_of: DateLike = None, language: str | None = None, trace: bool = False
-    ) -> Iterator[Assessment]:
-        """Assess cases one after another in this process, lazily (constant memory)."""
-        for answers in cases:
-            yield self.evaluate(answers, as_of=as_of, language=language, trace=trace)
+        self, cases: Iterable[Mapping[str, Any] | Case], *, as_of: DateLike = None, language: str | None = None, trace: bool = False
+    ) -> Iterator[Assessment | AnswersError]:
+        """Assess cases one after another in this process, lazily (constant memory).
+
+        Like :meth:`evaluate_batch`: a case is an answers mapping or a :class:`Case` (its own
+        ``as_of`` and ``language`` win), and a case whose answers are invalid yields its
+        ``AnswersError`` instead of stopping the run.
+        """
+        day = to_date(as_of, default=dt.date.today())
+        default_language = language or self._compiled.metadata.default_language
+        for case in cases:
+            yield evaluate_one(self._compiled, case, day, default_language, "assessment", trace)
+
+    @overload
+    def evaluate_batch(self, cases: Iterable[Mapping[str, Any] | Case], *, as_of: DateLike = ..., language: str | None = ..., output: Literal["assessment"] = ..., trace: bool = ..., workers: int | None = ...) -> Iterator[Assessment | AnswersError]: ...
+    @overload
+    def evaluate_batch(self, cases: Iterable[Mapping[str, Any] | Case], *, as_of: DateLike = ..., language: str | None = ..., output: Literal["json"], trace: bool = ..., workers: int | None = ...) -> Iterator[str | AnswersError]: ...
+    @overload
+    def evaluate_batch(self, cases: Iterable[Mapping[str, Any] | Case], *, as_of: DateLike = ..., language: str | None = ..., output: Literal["decisions"], trace: bool = ..., workers: int | None = ...) -> Iterator[dict[str, Any] | AnswersError]: ...
+    @overload
+    def evaluate_batch(self, cases: Iterable[Mapping[str, Any] | Case], *, as_of: DateLike = ..., language: str | None = ..., output: Literal["outcome"], trace: bool = ..., workers: int | None = ...) -> Iterator[Outcome | AnswersError]: ...
 
     def evaluate_batch(
         self,
-        cases: Iterable[Mapping[str, Any]],
+        cases: Iterable[Mapping[str, Any] | Case],
         *,
         as_of: DateLike = None,
         language: str | None = None,
@@ -184,10 +202,15 @@ class Ruleset:
     ) -> Iterator[Any]:
         """Assess a stream of cases on all cores (``workers``), yielding results in input order.
 
-        ``output`` picks what each case gives: ``"decisions"`` (a small dict: levels, services
-        referred, information items, pending rules), ``"outcome"``, ``"assessment"`` or ``"json"``. A case whose answers are invalid yields its ``AnswersError`` instead of raising,
-        so one bad case does not stop a run. Memory stays constant however long the stream is.
+        A case is an answers mapping, or a :class:`Case` whose own ``as_of`` and ``language`` take
+        the place of the run's (an archive of cases made on different days). ``output`` picks what
+        each case gives: ``"decisions"`` (a small dict: levels, services referred, deferred,
+        information items, pending rules), ``"outcome"``, ``"assessment"`` or ``"json"``; anything
+        else is a ValueError. A case whose answers are invalid yields its ``AnswersError`` instead of
+        raising, so one bad case does not stop a run. Memory stays constant however long the stream is.
         """
+        if output not in get_args(Output):
+            raise ValueError(f"output must be one of {', '.join(get_args(Output))}, not {output!r}")
         source = self._source if self._source is not None else ""
         if not source and (workers or 2) > 1:
             raise ValueError("this Ruleset was built without its source text; load it with load_ruleset")
@@ -236,7 +259,8 @@ def load_ruleset(
     """
     folder = Path(rulesets_dir) if rulesets_dir is not None else None
     if isinstance(reference, os.PathLike):
-        located = Located(Path(reference), rulesets_folder_of(Path(reference), folder))
+        path = usable_path(Path(reference))
+        located = Located(path, rulesets_folder_of(path, folder))
     else:
         located = locate_ruleset(reference, as_of=to_date(as_of, default=dt.date.today()), version=version, rulesets_dir=folder)
     data = read_bytes(located.path)

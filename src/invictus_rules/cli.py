@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
@@ -17,7 +18,7 @@ from typing import IO, Any, Callable, Sequence
 from ._version import __version__
 from .api import Ruleset, load_ruleset, to_date
 from .cases import Case, read_case
-from .errors import InvictusError, format_problems
+from .errors import InvictusError, Location, Problem, format_problems
 from .load import compile_file, shipped_rulesets_dir
 from .render import render_text
 from .schemas import SCHEMAS
@@ -394,6 +395,10 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         return _report(error, io, fmt if fmt in ("text", "json") else "text")
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file or folder a command needed: missing, unreadable or unwritable
+        where = Location(os.fsdecode(exc.filename)) if isinstance(exc.filename, (str, bytes)) else Location()
+        problem = Problem("file-error", f"cannot use the file or folder: {exc.strerror or type(exc).__name__}", "check the path, the permissions and the free space", where)
+        return _report(InvictusError([problem]), io, fmt if fmt in ("text", "json") else "text")
     except KeyboardInterrupt:
         io.err.write("interrupted\n")
         return 130

@@ -532,7 +532,7 @@ class _Builder:
             try:
                 return parse(condition, path)
             except ExprSyntaxError as exc:
-                self.problem(path, "condition-syntax", exc.message, exc.hint, offset=exc.start, span=exc.end - exc.start)
+                self.problem(path, exc.code, exc.message, exc.hint, offset=exc.start, span=exc.end - exc.start)
                 return None
         if hasattr(condition, "all") or hasattr(condition, "any"):
             key = "all" if hasattr(condition, "all") else "any"

@@ -10,6 +10,7 @@ Exception tree::
     ├── RulesetError               a ruleset file cannot be loaded, validated or compiled
     ├── AnswersError               a case's answers do not fit the questionnaire
     ├── CaseError                  a case file is not readable JSON of the expected shape
+    ├── BatchError                 a run over many cases stopped (e.g. a worker process died)
     ├── RulesetNotFoundError       no ruleset matches a country, version or date
     ├── record.RecordKeyError      a deployment key for records is too short
     ├── record.ReplayError         a record cannot be replayed: other answers, key or ruleset
@@ -79,11 +80,29 @@ class Problem:
         text = f"{where}: {self.severity}[{self.code}]: {self.message}"
         if self.source_line and self.location.line:
             gutter = f"{self.location.line:>5} | "
-            caret_pad = " " * (len(gutter) - 2) + "| " + " " * max(self.location.column - 1, 0)
-            text += f"\n{gutter}{self.source_line}\n{caret_pad}{'^' * max(self.span, 1)}"
+            line, column, span = _window(self.source_line, max(self.location.column - 1, 0), max(self.span, 1))
+            caret_pad = " " * (len(gutter) - 2) + "| " + " " * column
+            text += f"\n{gutter}{line}\n{caret_pad}{'^' * span}"
         if self.hint:
             text += f"\n  fix: {self.hint}"
         return text
+
+
+SHOWN_LINE = 160
+"""Characters of a source line shown under a problem: a longer line is cut around the column."""
+
+
+def _window(line: str, column: int, span: int) -> tuple[str, int, int]:
+    """At most ``SHOWN_LINE`` characters of ``line`` around ``column`` (0-based), with '...' where it
+    was cut, and the column and caret length within what is shown."""
+    if len(line) <= SHOWN_LINE:
+        return line, column, span
+    start = max(0, min(column - SHOWN_LINE // 4, len(line) - SHOWN_LINE))
+    shown = line[start : start + SHOWN_LINE]
+    prefix = "..." if start else ""
+    suffix = "..." if start + SHOWN_LINE < len(line) else ""
+    column = column - start + len(prefix)
+    return prefix + shown + suffix, column, max(1, min(span, SHOWN_LINE - (column - len(prefix))))
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
@@ -146,6 +165,12 @@ class CaseError(InvictusError):
     """A case file cannot be read: not JSON, or not an object with ``answers``."""
 
     code = "invalid-case"
+
+
+class BatchError(InvictusError):
+    """A run over many cases on several processes stopped: a worker died, or a case could not be sent."""
+
+    code = "batch-failed"
 
 
 class RulesetNotFoundError(InvictusError):

@@ -19,6 +19,7 @@ import ast
 import copy
 import datetime as dt
 import re
+import threading
 from typing import Any, Callable, Iterable, Sequence
 
 from .expr.compile import ABSENT, age_in_years
@@ -155,7 +156,7 @@ def generate_dict_decider(compiled: Any, three_valued: Callable[[Any, frozenset[
         "NOTHING": frozenset(),
         "_check_multiple": _check_multiple,
         "_check_date": _check_date,
-        "decide": compiled.fast,
+        "decide": getattr(compiled.fast, "function", lambda: compiled.fast)(),
         **gen.constants,
     }
     exec(compile(module, "<invictus-rules answer check>", "exec"), namespace)  # built from fixed templates and constants
@@ -212,6 +213,12 @@ def _const(value: Any) -> ast.expr:
 
 def _call(function: str, *args: ast.expr) -> ast.Call:
     return ast.Call(_name(function), list(args), [])
+
+
+def _sum(terms: Sequence[ast.expr]) -> ast.expr:
+    """``sum((a, b, ...))``: flat however many terms (a chain of '+' would nest one level per term, past
+    the recursion limits of ``ast`` and of Python's compiler at about a thousand)."""
+    return _call("sum", ast.Tuple(list(terms), ast.Load())) if terms else _const(0)
 
 
 def _and(parts: Sequence[ast.expr]) -> ast.expr:
@@ -353,11 +360,8 @@ class _Generator:
         if name == "count":
             if len(node.args) == 1 and self._is_choices(node.args[0]):
                 return _call("_count_choices", self.read(node.args[0].id))  # type: ignore[attr-defined]
-            parts = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
-            total: ast.expr = parts[0]
-            for part in parts[1:]:
-                total = ast.BinOp(total, ast.Add(), part)
-            return total
+            parts: list[ast.expr] = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
+            return _sum(parts)
         assert isinstance(arg, Name)
         if name in ("score", "critical"):
             return _name(f"{'p' if name == 'score' else 'c'}{self.score_index[arg.id]}")
@@ -372,6 +376,54 @@ def _assign(target: str, value: ast.expr) -> ast.Assign:
     return ast.Assign([_name(target, store=True)], value)
 
 
+class _Deferred:
+    """The fast decision function, generated on its first call (once, under a lock).
+
+    Generating and compiling it is the costliest step of loading a large ruleset, in time and in
+    memory, and a process that only lints, diffs or documents a ruleset never calls it. Should the
+    generation ever fail, every call raises NeedsThreeValued, which sends evaluation to the
+    three-valued closures: slower, never wrong.
+    """
+
+    __slots__ = ("_build", "_decide", "_lock", "_source", "question_ids")
+
+    def __init__(self, build: Callable[[], FastDecide], source: Callable[[], str], question_ids: tuple[str, ...]):
+        self._build: Callable[[], FastDecide] | None = build
+        self._decide: FastDecide | None = None
+        self._lock = threading.Lock()
+        self._source = source
+        self.question_ids = question_ids
+
+    def __call__(self, answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
+        decide = self._decide
+        if decide is None:
+            decide = self._generate()
+        return decide(answers, declined, unknown, as_of)
+
+    def function(self) -> FastDecide:
+        """The generated function itself (generating it now if need be), for callers that call it often."""
+        decide = self._decide
+        return decide if decide is not None else self._generate()
+
+    def source(self) -> str:
+        return self._source()
+
+    def _generate(self) -> FastDecide:
+        with self._lock:
+            if self._decide is None:
+                assert self._build is not None
+                try:
+                    self._decide = self._build()
+                except (RecursionError, MemoryError, SyntaxError, ValueError):
+                    self._decide = _no_fast_path
+                self._build = None
+        return self._decide
+
+
+def _no_fast_path(answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
+    raise NeedsThreeValued("no fast path")
+
+
 def _build(
     questions: Sequence[Any],
     ask_order: Iterable[str],
@@ -380,7 +432,12 @@ def _build(
     information: Sequence[Any],
     safety: Any,
 ) -> tuple[ast.Module, _Generator]:
-    """The syntax tree of the fast decision function, and the generator holding its constants."""
+    """The syntax tree of the fast decision function, and the generator holding its constants.
+
+    With a safety section, the function also decides whether it is safe to talk and which referrals
+    ``defer`` (bound in its namespace) holds back; the safe channels answer is read with ``get``
+    (unanswered means no channel).
+    """
     gen = _Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
     body: list[ast.stmt] = [
@@ -412,15 +469,10 @@ def _build(
             points_terms.append(ast.BinOp(_name(name), ast.Mult(), _const(item.spec.points)))
             if item.spec.critical:
                 critical_terms.append(_name(name))
-        points: ast.expr = points_terms[0]
-        for term in points_terms[1:]:
-            points = ast.BinOp(points, ast.Add(), term)
+        points = _sum(points_terms)
         whole = all(float(item.spec.points).is_integer() and isinstance(item.spec.points, int) for item in score.items)
-        body.append(_assign(f"p{s_index}", ast.BinOp(_const(0), ast.Add(), points) if whole else _call("_tidy", points)))
-        critical: ast.expr = _const(0)
-        for term in critical_terms:  # True + True == 2: the flags add up as numbers
-            critical = ast.BinOp(critical, ast.Add(), term)
-        body.append(_assign(f"c{s_index}", critical))
+        body.append(_assign(f"p{s_index}", points if whole else _call("_tidy", points)))
+        body.append(_assign(f"c{s_index}", _sum(critical_terms)))  # True + True == 2: the flags add up as numbers
         level_flags: list[ast.expr] = []
         for l_index, (_, condition) in enumerate(score.levels):
             if condition is None:
@@ -429,11 +481,12 @@ def _build(
             name = f"l{s_index}_{l_index}"
             body.append(_assign(name, gen.condition(condition.node)))
             level_flags.append(_name(name))
-        # the highest true level wins: build the chain from the lowest up, so the outermost test is the highest
-        chain: ast.expr = _const(None)
-        for l_index, flag in enumerate(level_flags):
-            chain = _const(l_index) if isinstance(flag, ast.Constant) else ast.IfExp(flag, _const(l_index), chain)
-        body.append(_assign(f"k{s_index}", chain))
+        # the highest true level wins: one flat test per level, from the lowest up, each later true
+        # one overriding (flat statements, so a score of many levels does not nest its code deeply)
+        body.append(_assign(f"k{s_index}", _const(None)))
+        for l_index, level_flag in enumerate(level_flags):
+            take = _assign(f"k{s_index}", _const(l_index))
+            body.append(take if isinstance(level_flag, ast.Constant) else ast.If(level_flag, [take], []))
         body.append(_assign(f"r{s_index}", _name(f"k{s_index}")))
         override: ast.expr = _const(None)
         if score.override_question is not None:
@@ -516,18 +569,33 @@ def generate(
     safety: Any,
     defer: Defer,
 ) -> FastDecide:
-    """Build the fast decision function for a compiled ruleset's parts.
+    """The fast decision function for a compiled ruleset's parts, generated when first called;
+    its ``source()`` gives the generated code (rebuilt on demand, not kept)."""
+    order = tuple(ask_order)
 
-    With a safety section, the function also decides whether it is safe to talk and which referrals
-    ``defer`` holds back; the safe channels answer is read with ``get`` (unanswered means no channel).
-    """
-    ask_order = tuple(ask_order)
+    def source() -> str:
+        return _source(_build(questions, order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
+
+    build = lambda: _generate(questions, order, scores, referrals, information, safety, defer)  # noqa: E731
+    return _Deferred(build, source, tuple(q.spec.id for q in questions))  # type: ignore[return-value]
+
+
+def _generate(
+    questions: Sequence[Any],
+    ask_order: tuple[str, ...],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """Build and compile the fast decision function (``defer`` is the safety engine's deferral)."""
     module, gen = _build(questions, ask_order, scores, referrals, information, safety)
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
     known_ids = frozenset(order)
     namespace: dict[str, Any] = {
-        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max},
+        "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "sum": sum},
         "KeyError": KeyError,
         "_unknown_answer": lambda error, values: _unknown_answer(error, values, known_ids),
         "ABSENT": ABSENT,
@@ -541,11 +609,7 @@ def generate(
         **gen.constants,
     }
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
-    decide = namespace["decide"]
-    decide.question_ids = gen.constants["QUESTION_IDS"]
-    # the tree is rebuilt on demand (not kept: it would cost memory in every compiled ruleset)
-    decide.source = lambda: _source(_build(questions, ask_order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
-    return decide  # type: ignore[no-any-return]
+    return namespace["decide"]  # type: ignore[no-any-return]
 
 
 def _source(built: tuple[ast.Module, Any]) -> str:

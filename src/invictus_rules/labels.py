@@ -28,6 +28,9 @@ LANGUAGE_NAMES = {
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "untranslated": "not translated; text in: {language}",
+        "variant_if": "If {condition}:", "variant_else_if": "Otherwise, if {condition}:", "variant_else": "Otherwise:",
+        "draft_banner": "Draft: this version is not in force and may still change. Do not use it to assess a victim.",
         "out.field": "{label}: {text}",
         "skip": "Skip to content", "contents": "Contents", "all_rulesets": "All rulesets",
         "languages_nav": "This page in other languages", "markdown": "Markdown version",
@@ -111,6 +114,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possible once a safe way for the service to reach the victim is known ({channels})",
     },
     "nl": {
+        "untranslated": "niet vertaald; tekst in: {language}",
+        "variant_if": "Als {condition}:", "variant_else_if": "Anders, als {condition}:", "variant_else": "Anders:",
+        "draft_banner": "Concept: deze versie is niet van kracht en kan nog veranderen. Gebruik haar niet om een slachtoffer te beoordelen.",
         "out.field": "{label}: {text}",
         "skip": "Naar de inhoud", "contents": "Inhoud", "all_rulesets": "Alle regelsets",
         "languages_nav": "Deze pagina in andere talen", "markdown": "Markdown-versie",
@@ -195,6 +201,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "mogelijk zodra bekend is hoe de organisatie het slachtoffer veilig kan bereiken ({channels})",
     },
     "bg": {
+        "untranslated": "не е преведено; текст на: {language}",
+        "variant_if": "Ако {condition}:", "variant_else_if": "Иначе, ако {condition}:", "variant_else": "Иначе:",
+        "draft_banner": "Проект: тази версия не е в сила и може да се промени. Не я използвайте за оценка на пострадал.",
         "out.field": "{label}: {text}",
         "skip": "Към съдържанието", "contents": "Съдържание", "all_rulesets": "Всички набори от правила",
         "languages_nav": "Тази страница на други езици", "markdown": "Версия в Markdown",
@@ -281,6 +290,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "възможно, когато е известен безопасен начин службата да се свърже с пострадалия ({channels})",
     },
     "hr": {
+        "untranslated": "nije prevedeno; tekst na jeziku: {language}",
+        "variant_if": "Ako {condition}:", "variant_else_if": "Inače, ako {condition}:", "variant_else": "Inače:",
+        "draft_banner": "Nacrt: ova verzija nije na snazi i još se može mijenjati. Ne koristite je za procjenu žrtve.",
         "out.field": "{label}: {text}",
         "skip": "Prijeđi na sadržaj", "contents": "Sadržaj", "all_rulesets": "Svi skupovi pravila",
         "languages_nav": "Ova stranica na drugim jezicima", "markdown": "Verzija u Markdownu",
@@ -366,6 +378,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "moguće kad se zna siguran način na koji služba može doći do žrtve ({channels})",
     },
     "fi": {
+        "untranslated": "ei käännetty; teksti kielellä: {language}",
+        "variant_if": "Jos {condition}:", "variant_else_if": "Muuten, jos {condition}:", "variant_else": "Muuten:",
+        "draft_banner": "Luonnos: tämä versio ei ole voimassa ja voi vielä muuttua. Älä käytä sitä uhrin arviointiin.",
         "out.field": "{label}: {text}",
         "skip": "Siirry sisältöön", "contents": "Sisältö", "all_rulesets": "Kaikki sääntökokoelmat",
         "languages_nav": "Tämä sivu muilla kielillä", "markdown": "Markdown-versio",
@@ -453,6 +468,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "mahdollinen, kun tiedetään turvallinen tapa, jolla palvelu voi tavoittaa uhrin ({channels})",
     },
     "sv": {
+        "untranslated": "inte översatt; text på: {language}",
+        "variant_if": "Om {condition}:", "variant_else_if": "Annars, om {condition}:", "variant_else": "Annars:",
+        "draft_banner": "Utkast: denna version är inte i kraft och kan ännu ändras. Använd den inte för att bedöma ett brottsoffer.",
         "out.field": "{label}: {text}",
         "skip": "Till innehållet", "contents": "Innehåll", "all_rulesets": "Alla regeluppsättningar",
         "languages_nav": "Den här sidan på andra språk", "markdown": "Markdown-version",
@@ -537,6 +555,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "möjligt när ett säkert sätt för tjänsten att nå brottsoffret är känt ({channels})",
     },
     "fr": {
+        "untranslated": "non traduit ; texte en : {language}",
+        "variant_if": "Si {condition} :", "variant_else_if": "Sinon, si {condition} :", "variant_else": "Sinon :",
+        "draft_banner": "Projet : cette version n’est pas en vigueur et peut encore changer. Ne l’utilisez pas pour évaluer une victime.",
         "out.field": "{label} : {text}",
         "skip": "Aller au contenu", "contents": "Sommaire", "all_rulesets": "Tous les jeux de règles",
         "languages_nav": "Cette page dans d’autres langues", "markdown": "Version Markdown",
@@ -622,6 +643,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possible dès qu’un moyen sûr pour le service de joindre la victime est connu ({channels})",
     },
     "it": {
+        "untranslated": "non tradotto; testo in: {language}",
+        "variant_if": "Se {condition}:", "variant_else_if": "Altrimenti, se {condition}:", "variant_else": "Altrimenti:",
+        "draft_banner": "Bozza: questa versione non è in vigore e può ancora cambiare. Non usatela per valutare una vittima.",
         "out.field": "{label}: {text}",
         "skip": "Vai al contenuto", "contents": "Indice", "all_rulesets": "Tutti i set di regole",
         "languages_nav": "Questa pagina in altre lingue", "markdown": "Versione Markdown",
@@ -706,6 +730,9 @@ LABELS: dict[str, dict[str, str]] = {
         "out.possible.no_safe_channel": "possibile quando è noto un modo sicuro con cui il servizio può raggiungere la vittima ({channels})",
     },
     "pt": {
+        "untranslated": "não traduzido; texto em: {language}",
+        "variant_if": "Se {condition}:", "variant_else_if": "Caso contrário, se {condition}:", "variant_else": "Caso contrário:",
+        "draft_banner": "Rascunho: esta versão não está em vigor e ainda pode mudar. Não a utilize para avaliar uma vítima.",
         "out.field": "{label}: {text}",
         "skip": "Ir para o conteúdo", "contents": "Índice", "all_rulesets": "Todos os conjuntos de regras",
         "languages_nav": "Esta página noutras línguas", "markdown": "Versão Markdown",

@@ -38,19 +38,17 @@ Identifier = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$"),
     Field(
         description="An identifier: lower-case ASCII letters, digits and underscores, starting with a letter.",
-        examples=["crime_type"],
     ),
 ]
 LanguageCode = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z]{2,3}$"),
-    Field(description="An ISO 639 language code in lower case.", examples=["nl", "en"]),
+    Field(description="An ISO 639 language code in lower case."),
 ]
 Text = Annotated[
     dict[LanguageCode, str],
     Field(
         description="A text per language: a mapping from language code to the text in that language.",
-        examples=[{"nl": "Bent u op dit moment veilig?", "en": "Are you safe right now?"}],
     ),
 ]
 TemplateText = Annotated[
@@ -60,7 +58,6 @@ TemplateText = Annotated[
             "A text per language that may use jinja2 template syntax, e.g. "
             "'{{ services.slachtofferhulp.phone }}'. Rendered in a sandbox with the answers, services and scores."
         ),
-        examples=[{"en": "Call {{ services.veilig_thuis.name }} on {{ services.veilig_thuis.phone }}."}],
     ),
 ]
 
@@ -85,7 +82,7 @@ class AnyCondition(_Model):
     any: list[Condition] = Field(
         min_length=1,
         description="Conditions of which at least one must be true.",
-        examples=[["strangulation", "threat_to_kill"]],
+        examples=[["strangulation", "threats_to_kill"]],
     )
 
 
@@ -107,7 +104,6 @@ Condition = Annotated[
             "A condition in the expression language, e.g. 'crime_type in [\"domestic_violence\", \"stalking\"] "
             "and level(dv_risk) == \"high\"', or a YAML 'all:' / 'any:' / 'not:' over such conditions."
         ),
-        examples=['crime_type == "domestic_violence" and not safe_to_talk'],
     ),
 ]
 AllCondition.model_rebuild()
@@ -122,9 +118,9 @@ class ChangelogEntry(_Model):
         pattern=r"^\d{4}\.\d+$", description="The version this entry describes.", examples=["2026.1"]
     )
     date: dt.date = Field(description="When the change was decided.", examples=["2025-11-15"])
-    changes: list[str] = Field(
+    changes: list[str | Text] = Field(
         min_length=1,
-        description="One line per change.",
+        description="One line per change: a text per language, or one plain text read as English.",
         examples=[["Lowered the high-risk threshold from 14 to 12 points."]],
     )
 
@@ -159,15 +155,18 @@ class Metadata(_Model):
     default_language: LanguageCode = Field(
         description="Language used when a text is missing in the requested language.", examples=["nl"]
     )
-    title: Text = Field(description="The ruleset's name as people say it.")
+    title: Text = Field(
+        description="The ruleset's name as people say it.",
+        examples=[{"nl": "Individuele beoordeling, doorverwijzing en informatie voor slachtoffers (Nederland)", "en": "Individual assessment, referral and information for victims (Netherlands)"}],
+    )
     description: Text | None = Field(
         default=None,
         description="What the ruleset is for and who uses it.",
         examples=[{"en": "Needs assessment of victims of crime, used by the police and Slachtofferhulp Nederland."}],
     )
-    legal_basis: list[str] = Field(
+    legal_basis: list[str | Text] = Field(
         default_factory=list,
-        description="Laws and regulations the ruleset implements.",
+        description="Laws and regulations the ruleset implements: each a citation, or a citation per language.",
         examples=[["Directive 2012/29/EU Art. 22", "Wetboek van Strafvordering art. 51aa"]],
     )
     sources: list[str] = Field(
@@ -201,7 +200,10 @@ class Option(_Model):
     """One choice of a single- or multiple-choice question."""
 
     value: Identifier = Field(description="The value stored in a case and used in conditions.", examples=["domestic_violence"])
-    label: Text = Field(description="What the caseworker or victim reads.")
+    label: Text = Field(
+        description="What the caseworker or victim reads.",
+        examples=[{"nl": "Huiselijk geweld (door partner, ex-partner of familielid)", "en": "Domestic violence (by a partner, ex-partner or family member)"}],
+    )
 
 
 QuestionType = Literal["boolean", "integer", "number", "single_choice", "multiple_choice", "date", "text"]
@@ -212,7 +214,7 @@ class Question(_Model):
 
     id: Identifier = Field(description="The question's identifier, used in cases and conditions.", examples=["safe_to_talk"])
     type: QuestionType = Field(description="What kind of answer the question takes.", examples=["boolean"])
-    text: Text = Field(description="The question as it is asked.")
+    text: Text = Field(description="The question as it is asked.", examples=[{"nl": "Woont u samen met de pleger?", "en": "Do you live with the offender?"}])
     help: Text | None = Field(
         default=None,
         description="Guidance for the caseworker asking it.",
@@ -250,8 +252,8 @@ class ScoreItem(_Model):
     """A weighted indicator: when its condition is true, it adds its points to the score."""
 
     id: Identifier = Field(description="The indicator's identifier.", examples=["strangulation"])
-    label: Text = Field(description="What the indicator means, in words.")
-    when: Condition = Field(description="When the indicator is present.")
+    label: Text = Field(description="What the indicator means, in words.", examples=[{"nl": "Wurging of ademhaling geblokkeerd", "en": "Strangulation or breathing blocked"}])
+    when: Condition = Field(description="When the indicator is present.", examples=["strangulation", {"any": ["threats_to_kill", "threats_to_children"]}])
     points: StrictInt | StrictFloat = Field(description="Points added when the indicator is present.", examples=[3])
     critical: StrictBool = Field(
         default=False,
@@ -269,7 +271,7 @@ class Level(_Model):
     """A named level of a score. Levels are listed from lowest to highest."""
 
     id: Identifier = Field(description="The level's identifier.", examples=["high"])
-    label: Text = Field(description="The level's name as people read it.")
+    label: Text = Field(description="The level's name as people read it.", examples=[{"nl": "Hoog", "en": "High"}])
     when: Condition | None = Field(
         default=None,
         description=(
@@ -293,16 +295,19 @@ class Score(_Model):
     """A risk or needs score: weighted indicators and the levels they lead to."""
 
     id: Identifier = Field(description="The score's identifier, used in score(), level() and critical().", examples=["dv_risk"])
-    title: Text = Field(description="The score's name.")
+    title: Text = Field(description="The score's name.", examples=[{"nl": "Risico op huiselijk geweld en stalking", "en": "Risk of domestic violence and stalking"}])
     description: Text | None = Field(
         default=None,
         description="What the score measures and how to read it.",
         examples=[{"en": "Risk of serious harm from a partner or ex-partner; decision support, not a prediction."}],
     )
-    basis: str | None = Field(
+    basis: str | Text | None = Field(
         default=None,
-        description="Where the score's structure comes from, and a caution that thresholds are not validated cut-offs.",
-        examples=["Themes common to published intimate-partner risk checklists, paraphrased; example thresholds."],
+        description=(
+            "Where the score's structure comes from, and a caution that thresholds are not validated cut-offs: "
+            "a text per language, or one plain text read as English."
+        ),
+        examples=[{"en": "Themes common to published intimate-partner risk checklists, paraphrased; example thresholds.", "nl": "Thema's uit gepubliceerde risicotaxatie-instrumenten, in eigen woorden; voorbeelddrempels."}],
     )
     items: list[ScoreItem] = Field(
         min_length=1,
@@ -348,7 +353,7 @@ class Service(_Model):
 
     id: Identifier = Field(description="The service's identifier, used by referrals and templates.", examples=["veilig_thuis"])
     category: ServiceCategory = Field(description="What kind of service it is, for comparison across countries.", examples=["domestic_violence"])
-    name: Text = Field(description="The organisation's name.")
+    name: Text = Field(description="The organisation's name.", examples=[{"nl": "Veilig Thuis", "en": "Veilig Thuis"}])
     description: Text | None = Field(
         default=None,
         description="What the service does for a victim.",
@@ -395,7 +400,10 @@ class Referral(_Model):
 
     id: Identifier = Field(description="The rule's identifier.", examples=["dv_to_veilig_thuis"])
     service: Identifier = Field(description="The service referred to.", examples=["veilig_thuis"])
-    when: Condition = Field(description="When the referral is recommended.")
+    when: Condition = Field(
+        description="When the referral is recommended.",
+        examples=['crime_type == "domestic_violence" and (victim_age >= 18 or not answered(victim_age))', {"all": ['crime_type == "domestic_violence"', "lives_with_offender"]}],
+    )
     priority: Priority = Field(description="How soon: immediate (now), urgent (within days) or standard.", examples=["urgent"])
     mode: ReferralMode = Field(
         description=(
@@ -406,7 +414,10 @@ class Referral(_Model):
         ),
         examples=["opt_in"],
     )
-    reason: TemplateText = Field(description="Why, in plain words, to the victim (\"you\").")
+    reason: TemplateText = Field(
+        description="Why, in plain words, to the victim (\"you\").",
+        examples=[{"en": "Violence by a partner or family member often does not stop by itself. {{ services.veilig_thuis.name }} helps you and your family."}],
+    )
     legal_basis: list[str] | None = Field(
         default=None,
         description="The provisions behind the referral; required and non-empty for a report.",
@@ -432,8 +443,11 @@ class Information(_Model):
         description="When the item is given; write 'true' for every victim.",
         examples=["true"],
     )
-    title: TemplateText = Field(description="The item's heading.")
-    body: TemplateText = Field(description="The information itself.")
+    title: TemplateText = Field(description="The item's heading.", examples=[{"nl": "Vergoeding van schade", "en": "Compensation"}])
+    body: TemplateText = Field(
+        description="The information itself.",
+        examples=[{"en": "If the offender is prosecuted, you can ask for your damage to be paid in the criminal case. {{ services.schadefonds.name }} can help ({{ services.schadefonds.phone }})."}],
+    )
 
 
 class Safety(_Model):
@@ -454,7 +468,7 @@ class Safety(_Model):
     )
     silent: list[Identifier] = Field(
         description="Services that work without speaking (SMS to 112, chat, text relay); [] when the country has none.",
-        examples=[["noodnummer_112_sms"]],
+        examples=[["noodnummer_112_app", "veilig_thuis_chat"]],
     )
     advice: TemplateText = Field(
         description="What the worker does now when it is not safe to talk; shown first in every output.",

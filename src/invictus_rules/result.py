@@ -19,6 +19,7 @@ back answers); the trace never holds answer values unless ``trace_values`` is as
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 from typing import Any, ClassVar, Literal, Mapping
 
@@ -318,7 +319,7 @@ def build_assessment(
         warnings.append(
             Notice._make(
                 code="language-not-offered",
-                message=f'the ruleset has no texts in "{language}"; texts are in "{meta.default_language}"',
+                message=f'the ruleset has no texts in {_shown_language(language)}; texts are in "{meta.default_language}"',
             )
         )
         language = meta.default_language
@@ -418,6 +419,17 @@ def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, A
         for_templates = _Record(**{sid: _Record(**fields) for sid, fields in services.items()})
         cached = ruleset.cache[key] = (services, fallbacks, for_templates)
     return cached  # type: ignore[no-any-return]
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
+
+def _shown_language(language: object) -> str:
+    """A requested language as a warning may repeat it: only a plain language tag (``nl``, ``pt-BR``);
+    anything else (control or bidi characters, lone surrogates, pages of text) is not repeated."""
+    if isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language):
+        return f'"{language}"'
+    return "the language asked for (not a language code, so not shown)"
 
 
 def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: bool = False) -> Trace:

@@ -169,6 +169,13 @@ def assessment_schema() -> dict[str, Any]:
     return {"$schema": ANSWERS_SCHEMA_DRAFT, "$id": "urn:invictus-rules:assessment:v1", **schema}
 
 
+def ruleset_test_schema() -> dict[str, Any]:
+    """A file of ruleset tests (``rulesets/<cc>/tests/*.yaml``), for editors' hover help and completion."""
+    from .tools.testing import test_file_schema
+
+    return test_file_schema()
+
+
 def record_schema() -> dict[str, Any]:
     """The decision record (``Assessment.record()``): no answers; see README, "Audit trail"."""
     from .record import DecisionRecord
@@ -184,5 +191,6 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "record": record_schema,
     "questionnaire": questionnaire_schema,
     "condition-tree": condition_tree_schema,
+    "ruleset-test": ruleset_test_schema,
 }
 """Every published schema by name; ``schema/<name>.schema.json`` holds each one."""

@@ -8,11 +8,20 @@ Texts are data written by policy staff, so templates are treated as untrusted:
 - every variable must be one of the context names, and every service, question or score it names
   must exist in the ruleset;
 - sizes are bounded: the template's length, loops inside loops (rejected), the iterations of one
-  rendering, what ``join`` and ``~`` may build, and the rendered output.
+  rendering, what ``join`` and ``~`` may build, and the rendered output;
+- the work of one rendering is bounded (``MAX_WORK``): each loop iteration counts one step, each
+  value read from the context counts its length, and each filter counts the length of what it
+  reads and what it returns. A text whose cost grows with an answer's length (a loop that sorts a
+  free-text answer at every turn) stops after a bounded amount of work instead of running for
+  minutes; the count is of steps, not seconds, so the same case always gives the same result;
+- texts print values only: never a method, a service or score as a whole, or the answers mapping
+  (refused at load time where the template shows it, and at render time otherwise).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +37,9 @@ MAX_SOURCE = 20_000
 """Characters of one template's source."""
 MAX_ITERATIONS = 10_000
 """Loop iterations in one rendering of one template."""
+MAX_WORK = 1_000_000
+"""Steps of one rendering of one template: loop iterations, plus the length of every value read from
+the context and of every filter's input and output."""
 MAX_CONCAT = 20
 """Parts joined with '~' in one expression."""
 MAX_NESTING = 50
@@ -95,8 +107,53 @@ class TemplateIssue:
     line: int = 1
 
 
+_PRINTABLE = (str, int, float, bool, type(None))
+
+
+def _printable(value: Any) -> bool:
+    """Whether a value may appear in a text: text, numbers, and lists of them (never a method, a
+    record of fields or a mapping, whose printed form is Python's and may change between runs)."""
+    if isinstance(value, _PRINTABLE) or isinstance(value, jinja2.Undefined):
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(item, _PRINTABLE) for item in value)
+
+
+def _finalize(value: Any) -> Any:
+    if not _printable(value):
+        raise RenderError("the text prints something that is not a value: print one field, e.g. services.x.phone")
+    return value
+
+
+_WORK: ContextVar[list[int]] = ContextVar("invictus_template_work")
+
+
+def _charge(value: Any, steps: int = 0) -> None:
+    """Count the work of handling ``value`` against this rendering's budget."""
+    budget = _WORK.get(None)
+    if budget is None:
+        return  # not rendering (jinja2 folding constants at compile time)
+    if isinstance(value, (str, list, tuple, dict)):
+        steps += len(value)
+    budget[0] -= steps
+    if budget[0] < 0:
+        raise RenderError(f"the text needs more than {MAX_WORK:,} steps to render")
+
+
 class _Environment(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "//", "/", "%", "+"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return self._read(super().getattr(obj, attribute))
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._read(super().getitem(obj, argument))
+
+    @staticmethod
+    def _read(value: Any) -> Any:
+        if callable(value) and not isinstance(value, jinja2.Undefined):
+            raise RenderError("the text reads a method, not a value")
+        _charge(value, 1)
+        return value
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "+" and isinstance(left, str) and isinstance(right, str):
@@ -118,6 +175,7 @@ def _counted(context: Any, values: Any) -> Iterator[Any]:
         budget[0] -= 1
         if budget[0] < 0:
             raise RenderError(f"the text loops more than {MAX_ITERATIONS:,} times")
+        _charge(None, 1)
         yield value
 
 
@@ -130,8 +188,30 @@ def _join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
     return str(do_join(eval_ctx, items, d, attribute))
 
 
+def _costed(function: Any) -> Any:
+    """A filter that counts the length of what it reads and returns against the work budget."""
+    value_at = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+
+    @functools.wraps(function)  # keeps jinja2's pass_context / pass_eval_context marks
+    def costed(*args: Any, **kwargs: Any) -> Any:
+        _charge(args[value_at], 1)
+        result = function(*args, **kwargs)
+        _charge(result)
+        return result
+
+    return costed
+
+
+def _string(value: Any) -> str:
+    """jinja2's string filter, for values only (a mapping or record would print Python's repr)."""
+    if not _printable(value):
+        raise RenderError("the text prints something that is not a value: print one field, e.g. services.x.phone")
+    return str(value)
+
+
 def _environment() -> SandboxedEnvironment:
     env = _Environment(
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -140,7 +220,9 @@ def _environment() -> SandboxedEnvironment:
     )
     env.globals.clear()
     env.filters = {name: env.filters[name] for name in _ALLOWED_FILTERS}
-    env.filters.update(join=_join, _counted=_counted)
+    env.filters.update(join=_join, string=_string)
+    env.filters = {name: _costed(function) for name, function in env.filters.items()}
+    env.filters["_counted"] = _counted
     env.tests = {name: env.tests[name] for name in ("defined", "undefined", "none", "number", "string", "true", "false")}
     return env
 
@@ -175,6 +257,8 @@ class CheckedText:
                     tree = ENVIRONMENT.parse(self.source)
                     for loop in list(tree.find_all(nodes.For)):
                         loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.lineno)
+                    for concat in list(tree.find_all(nodes.Concat)):  # '~' prints its parts: values only
+                        concat.nodes = [nodes.Filter(part, "string", [], [], None, None, lineno=concat.lineno) for part in concat.nodes]
                     tree.set_environment(ENVIRONMENT)
                     self._template = ENVIRONMENT.from_string(tree)
         return self._template
@@ -190,6 +274,9 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[Che
                 "split it into several information items",
             )
         ]
+    simple = _simple_reads(source, known)
+    if simple is not None:  # only plain fields printed: no need to parse it to know it is safe
+        return CheckedText(source, static=not simple & {"answers", "scores", "as_of"}), []
     try:
         tree = ENVIRONMENT.parse(source)
         issues = list(_check_tree(tree, {name: frozenset(ids) for name, ids in known.items()}))
@@ -216,7 +303,48 @@ def check_template(source: str, known: Mapping[str, Iterable[str]]) -> tuple[Che
         ]
 
 
+_FIELD = re.compile(r"\{\{ *([a-z_]+)((?:\.[A-Za-z][A-Za-z0-9_]*){0,2}) *\}\}")
+_SIMPLE_FIELDS = {"services": SERVICE_FIELDS, "scores": SCORE_FIELDS}
+
+
+def _simple_reads(source: str, known: Mapping[str, Iterable[str]]) -> set[str] | None:
+    """The context names a text reads when all its template syntax is ``{{ services.x.phone }}``,
+    ``{{ answers.x }}``, ``{{ scores.x.level }}``, ``{{ as_of }}`` or ``{{ language }}`` with ids and
+    fields that exist; None for anything else, which the full check then parses and explains.
+
+    Most texts are of this kind, and parsing each with jinja2 was most of the time of loading a
+    large ruleset. The answer is the full check's: such a text passes every one of its checks."""
+    reads: set[str] = set()
+    for match in _FIELD.finditer(source):
+        name, path = match.group(1), match.group(2).split(".")[1:]
+        if name in ("as_of", "language"):
+            ok = not path
+        elif name == "answers":
+            ok = len(path) == 1 and path[0] in known.get("answers", ())
+        elif name in _SIMPLE_FIELDS:
+            ok = len(path) == 2 and path[0] in known.get(name, ()) and path[1] in _SIMPLE_FIELDS[name]
+        else:
+            ok = False
+        if not ok:
+            return None
+        reads.add(name)
+    rest = _FIELD.sub("", source)
+    if "{" in rest or "}" in rest:  # any other brace may change how jinja2 reads the fields
+        return None
+    return reads
+
+
 def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
+    found = False
+    for issue in _check_nodes(tree, known):
+        found = True
+        yield issue
+    if not found:  # what a text prints is checked once its names and fields are known to be right
+        for node in _walk(tree):
+            yield from _check_printed(node, getattr(node, "lineno", 1) or 1)
+
+
+def _check_nodes(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> Iterable[TemplateIssue]:
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -263,6 +391,78 @@ def _check_tree(tree: nodes.Template, known: Mapping[str, frozenset[str]]) -> It
         elif isinstance(node, nodes.Test) and node.name not in ENVIRONMENT.tests:
             yield TemplateIssue("template-unsafe", f"the test '{node.name}' is not allowed in ruleset texts", "use 'is defined' or 'is none'", line)
         yield from _check_sizes(node, line)
+
+
+_WHOLE = {"mapping": "all the {name} at once", "record": "a whole {kind}"}
+
+
+def _kind(node: nodes.Node) -> str | None:
+    """What an expression is, where the template shows it: a context mapping (``answers``), a record
+    of fields (``services.x``), a plain value (``answers.x``, ``services.x.phone``), or unknown."""
+    if isinstance(node, nodes.Name):
+        return {"answers": "mapping", "services": "mapping", "scores": "mapping", "as_of": "value", "language": "value"}.get(node.name)
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+        target = _kind(node.node)
+        if target == "mapping":
+            return "value" if isinstance(node.node, nodes.Name) and node.node.name == "answers" else "record"
+        if target == "record":
+            return "value"
+    return None
+
+
+def _check_printed(node: nodes.Node, line: int) -> Iterable[TemplateIssue]:
+    """Texts print values, never Python objects: a method, a record of fields, the answers mapping."""
+    if isinstance(node, (nodes.Getattr, nodes.Getitem)) and _kind(node.node) == "value":
+        yield TemplateIssue(
+            "template-unsafe",
+            f"'{_attribute(node) or '[...]'}' is read from a value, which has no fields or methods",
+            "print the value itself, e.g. {{ answers.x }}, or use a filter such as upper",
+            line,
+        )
+        return
+    if isinstance(node, nodes.Output):
+        printed = [child for child in node.nodes if not isinstance(child, nodes.TemplateData)]
+    elif isinstance(node, nodes.Concat):
+        printed = list(node.nodes)
+    elif isinstance(node, nodes.Filter) and node.name == "string" and node.node is not None:
+        printed = [node.node]
+    else:
+        return
+    for child in printed:
+        if _kind(child) in ("mapping", "record"):
+            yield TemplateIssue(
+                "template-unsafe",
+                "the text prints a whole mapping or record (all the answers, a service or a score), not one value",
+                "print one field, e.g. {{ services.x.phone }} or {{ answers.x }}",
+                line,
+            )
+
+
+def cost_growth(source: str, text_questions: Iterable[str]) -> list[str]:
+    """The free-text answers whose length the rendering cost of ``source`` grows with, more than once
+    over: loops over such an answer, or reads of one inside a loop (e.g. sorting it at every turn).
+    Each is bounded at render time by ``MAX_WORK``, but a long answer then loses the text."""
+    ids = frozenset(text_questions)
+    try:
+        tree = ENVIRONMENT.parse(source)
+    except (jinja2.TemplateSyntaxError, RecursionError):
+        return []
+
+    def reads(node: nodes.Node) -> set[str]:
+        found = set()
+        for access in _walk(node):
+            if isinstance(access, (nodes.Getattr, nodes.Getitem)) and isinstance(access.node, nodes.Name) and access.node.name == "answers":
+                attribute = _attribute(access)
+                if attribute in ids:
+                    found.add(attribute)
+        return found
+
+    grows: set[str] = set()
+    for loop in tree.find_all(nodes.For):
+        grows |= reads(loop.iter)
+        for child in (*loop.body, *loop.else_):
+            grows |= reads(child)
+    return sorted(grows)
 
 
 def _check_sizes(node: nodes.Node, line: int) -> Iterable[TemplateIssue]:
@@ -395,6 +595,7 @@ def render(text: CheckedText, context: Mapping[str, Any]) -> str:
 
 def _render(text: CheckedText, context: Mapping[str, Any]) -> str:
     budget = _ITERATIONS.set([MAX_ITERATIONS])
+    work = _WORK.set([MAX_WORK])
     try:
         parts: list[str] = []
         size = 0
@@ -409,4 +610,5 @@ def _render(text: CheckedText, context: Mapping[str, Any]) -> str:
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
         raise RenderError(type(exc).__name__) from None
     finally:
+        _WORK.reset(work)
         _ITERATIONS.reset(budget)

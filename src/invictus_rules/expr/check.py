@@ -11,9 +11,13 @@ from __future__ import annotations
 import difflib
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NoReturn
 
 from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
+
+
+_YAML_11_BOOLEANS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
+"""Words older YAML read as booleans; in a condition they would be unknown question ids."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ class _Checker:
     def problem(self, code: str, message: str, hint: str, node: Node) -> None:
         self.problems.append(TypeProblem(code, message, hint, node.span))
 
-    def fail(self, code: str, message: str, hint: str, node: Node) -> None:
+    def fail(self, code: str, message: str, hint: str, node: Node) -> NoReturn:
         self.problem(code, message, hint, node)
         raise _Fail
 
@@ -191,6 +195,14 @@ class _Checker:
                     "score-as-name",
                     f'"{node.id}" is a score, not a question',
                     f"use score({node.id}) for its points or level({node.id}) for its level",
+                    node,
+                )
+            word = _YAML_11_BOOLEANS.get(node.id.lower())
+            if word is not None:
+                self.fail(
+                    "unknown-question",
+                    f'"{node.id}" is not a question in this ruleset: conditions write yes and no as true and false',
+                    f"write {word} instead of {node.id}, without quotes" + ("; for a yes/no question 'q == true' can also be written as just 'q'" if word == "true" else ""),
                     node,
                 )
             hint = did_you_mean(node.id, self.catalogue.questions)

@@ -40,14 +40,16 @@ from .nodes import (
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 40
+MAX_DIGITS = 30
+"""Digits of a number written in a condition: the limit of numbers in the YAML itself."""
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<date>\d{4}-\d{2}-\d{2}(?![\w.]))
-  | (?P<number>\d+(?:\.\d+)?(?![\w]))
+  | (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\w.]))
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?![\w]))
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)
@@ -67,8 +69,9 @@ _LOOKALIKES = {
 class ExprSyntaxError(Exception):
     """A syntax error at character ``start`` (0-based) of the condition text."""
 
-    def __init__(self, message: str, start: int, end: int, hint: str = ""):
+    def __init__(self, message: str, start: int, end: int, hint: str = "", code: str = "condition-syntax"):
         super().__init__(message)
+        self.code = code
         self.message = message
         self.start = start
         self.end = max(end, start + 1)
@@ -93,6 +96,15 @@ def tokenize(text: str) -> list[Token]:
                 if text.startswith(bad, position):
                     raise ExprSyntaxError(message, position, position + len(bad), hint)
             char = text[position]
+            foreign = re.match(r"[0-9]*([^\W0-9_])?", text[position:])
+            if char.isdigit() or (foreign and foreign.group(1) and foreign.group(1).isdigit()):
+                at = position if char.isdigit() and not char.isascii() else position + (foreign.start(1) if foreign else 0)
+                raise ExprSyntaxError(
+                    f"{text[at]!r} (U+{ord(text[at]):04X}) is a digit of another script",
+                    at,
+                    at + 1,
+                    "write numbers with the digits 0-9",
+                )
             if char in "\"'":
                 raise ExprSyntaxError("this text is not closed with a matching quote", position, len(text), f"add {char} at the end of the text")
             raise ExprSyntaxError(f"unexpected character {char!r}", position, position + 1, "conditions use question ids, numbers, \"text\", and/or/not, comparisons and functions")
@@ -107,6 +119,44 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+MAX_TREE_DEPTH = 250
+"""Levels of a condition's tree. Brackets, 'not' and '-' are limited to MAX_DEPTH, but a chain of
+'+' or '*' adds a level per operator (``a + b + c`` is ``(a + b) + c``): the stages that walk the
+tree recursively (type checks, closures, explanations) must stay within Python's recursion limit."""
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, (Arith, Compare)):
+        return (node.left, node.right)
+    if isinstance(node, BoolOp):
+        return node.operands
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, (Not, Negate)):
+        return (node.operand,)
+    if isinstance(node, ListLiteral):
+        return node.items
+    return ()
+
+
+def _too_deep(root: Node) -> Node | None:
+    """The lowest node of ``root``'s tree that lies more than MAX_TREE_DEPTH levels deep, if any."""
+    depths: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, visited = stack.pop()
+        children = _children(node)
+        if not visited:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        depth = 1 + max((depths[id(child)] for child in children), default=0)
+        if depth > MAX_TREE_DEPTH:
+            return node
+        depths[id(node)] = depth
+    return None
+
+
 def parse(text: str, path: Path = ()) -> Node:
     """Parse condition text into a tree, or raise ExprSyntaxError."""
     if len(text) > MAX_LENGTH:
@@ -118,7 +168,18 @@ def parse(text: str, path: Path = ()) -> Node:
         )
     if not text.strip():
         raise ExprSyntaxError("the condition is empty", 0, 1, "write a condition, or 'true' to always apply")
-    return _Parser(text, tokenize(text), path).parse()
+    tokens = tokenize(text)
+    tree = _Parser(text, tokens, path).parse()
+    deepest = _too_deep(tree) if len(tokens) > MAX_TREE_DEPTH else None  # each level takes a token
+    if deepest is not None:
+        start = deepest.span.start
+        raise ExprSyntaxError(
+            f"the condition nests more than {MAX_TREE_DEPTH} levels deep: each '+', '-', '*' or '/' in a row adds one",
+            start,
+            start + 1,
+            "add many answers up in a score instead, or split the condition with 'all:' / 'any:' lists",
+        )
+    return tree
 
 
 class _Parser:
@@ -256,6 +317,15 @@ class _Parser:
         token = self.token
         if token.kind == "number":
             self.advance()
+            digits = len(token.text) - ("." in token.text)
+            if digits > MAX_DIGITS:
+                raise ExprSyntaxError(
+                    f"the number has {digits} digits; numbers in rulesets are limited to {MAX_DIGITS}",
+                    token.start,
+                    token.end,
+                    "use a realistic value",
+                    code="number-too-large",
+                )
             value = float(token.text) if "." in token.text else int(token.text)
             return Literal(value, Span(self.path, token.start, token.end))
         if token.kind == "string":

@@ -12,12 +12,14 @@ from .._version import __version__
 from ..compile import CompiledRuleset
 from .diff import DiffReport, render_html_fragment
 from .impact import ImpactReport
+from .prose import pick_text
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("invictus_rules.tools", "report_templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+_ENVIRONMENT.filters["english"] = lambda value: value if isinstance(value, str) else pick_text(value, "en", "en")
 
 
 def render_audit_report(
@@ -36,10 +38,10 @@ def render_audit_report(
             meta.country,
             meta.version,
             meta.status,
-            meta.effective_from.isoformat(),
+            meta.effective_from.isoformat() if meta.effective_from else "(not set: a draft)",
             meta.effective_until.isoformat() if meta.effective_until else "(open)",
             ruleset.digest,
-            "; ".join(meta.legal_basis) or "(none)",
+            "; ".join(b if isinstance(b, str) else pick_text(b, "en", meta.default_language) for b in meta.legal_basis) or "(none)",
         ]
 
     labels = ["id", "country", "version", "status", "in force from", "in force until", "sha256", "legal basis"]

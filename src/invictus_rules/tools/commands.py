@@ -151,15 +151,20 @@ def cmd_audit_report(args: argparse.Namespace, io: Any) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, io: Any) -> int:
-    from ..cases import parse_json
+    from ..cases import MAX_CASE_BYTES, parse_json, read_limited
     from ..errors import Location
-    from ..record import RECORD_FORMAT, DecisionRecord, ReplayError
-    from .replay import read_assessment, render_record_replay, render_text, replay
+    from ..record import RECORD_FORMAT, ReplayError
+    from .replay import read_assessment, read_record, render_record_replay, render_text, replay
 
-    data = parse_json(Path(args.record).read_bytes() if args.record != "-" else io.stdin.read(), args.record)
+    # a record or an assessment is read with the size limit of a case (parse_json's): it is one case's
+    if args.record == "-":
+        raw = io.stdin.read(MAX_CASE_BYTES + 1)
+    else:
+        raw = read_limited(args.record, MAX_CASE_BYTES, "record")
+    data = parse_json(raw, args.record)
     case = read_case(args.case, io.stdin)
     if isinstance(data, dict) and data.get("format") == RECORD_FORMAT:
-        record = DecisionRecord.model_validate(data)
+        record = read_record(data, args.record)
         ruleset = load_ruleset(f"{record.ruleset.country}@{record.ruleset.version}", rulesets_dir=args.rulesets)
         try:
             replayed = ruleset.replay(record, case.answers)
@@ -199,12 +204,32 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
+MAX_GENERATE = 10_000_000
+
+
+def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, with a message saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be from {low:,} to {high:,}")
+        return value
+
+    return parse
+
+
 def _impact_options(parser: argparse.ArgumentParser) -> None:
+    from ..batch import MAX_WORKERS
+
     parser.add_argument("--cases", metavar="PATH", help="a folder of case JSON files or a JSON Lines file")
-    parser.add_argument("--generate", metavar="N", type=int, default=0, help="without a corpus: generate N cases from the questionnaire")
+    parser.add_argument("--generate", metavar="N", type=_bounded(0, MAX_GENERATE, "--generate"), default=0, help=f"without a corpus: generate N cases from the questionnaire (at most {MAX_GENERATE:,})")
     parser.add_argument("--seed", type=int, default=1, help="seed for --generate (default 1), so runs are reproducible")
     parser.add_argument("--as-of", type=_date, help="date for cases without one (default today)")
-    parser.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    parser.add_argument("--workers", type=_bounded(1, MAX_WORKERS, "--workers"), help=f"processes to use (default: all cores; at most {MAX_WORKERS})")
     parser.add_argument("--affected-out", metavar="FILE", help="write the id and kinds of change of every affected case to FILE (JSON Lines)")
 
 
@@ -257,8 +282,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def _countries(args: argparse.Namespace) -> list[str]:
+    from ..errors import Location, Problem, RulesetNotFoundError
     from ..load import list_countries
 
+    if args.rulesets and not Path(args.rulesets).is_dir():  # not "no countries, no gaps"
+        raise RulesetNotFoundError([Problem("rulesets-not-found", "the rulesets folder does not exist or is not a folder", "give the folder that holds <country>/<version>.yaml", Location(args.rulesets))])
     available = list_countries(Path(args.rulesets) if args.rulesets else None)
     if not args.countries:
         return available

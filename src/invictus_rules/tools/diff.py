@@ -21,6 +21,7 @@ import datetime as dt
 import difflib
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -745,7 +746,7 @@ def render_markdown(report: DiffReport) -> str:
                 if detail.note.startswith("text edited: "):
                     lines.append(f"  - `{detail.field}`: {_md(detail.note)}")
                 elif change.status == "changed":
-                    lines.append(f"  - `{detail.field}`: {_md(detail.old)} → {_md(detail.new)}" + (f" — {detail.note}" if detail.note else ""))
+                    lines.append(f"  - `{detail.field}`: {_md(detail.old)} → {_md(detail.new)}" + (f" — {_md_text(detail.note)}" if detail.note else ""))
                 else:
                     lines.append(f"  - `{detail.field}`: {_md(detail.new)}")
                 for shows, case in detail.cases:
@@ -758,9 +759,22 @@ def render_markdown(report: DiffReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&])")
+
+
 def _md(value: Any) -> str:
-    text = _show(value).replace("|", "\\|").replace("\n", " ")
-    return f"`{text}`" if len(text) < 80 else text
+    """A value in Markdown as written: short ones as code, long ones as text with every markup
+    character escaped (so no text from a ruleset becomes a link, emphasis or raw HTML)."""
+    text = " ".join(_show(value).split())
+    if len(text) < 80:
+        longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+        ticks = "`" * (longest + 1)
+        return f"{ticks} {text} {ticks}" if longest or text.startswith("`") or text.endswith("`") else f"`{text}`"
+    return _md_text(text)
+
+
+def _md_text(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def render_html_fragment(report: DiffReport) -> str:

@@ -34,6 +34,7 @@ from ..templates import CheckedText, RenderError, render
 from ..labels import labels, language_name
 from .files import write_atomic
 from .prose import Outline, describe, outline, phrases_for, pick_text
+from .variants import Branch, condition_words, split_branches
 
 TEMPLATES = Path(__file__).resolve().parent / "doc_templates"
 INDEX_LANGUAGE = "en"
@@ -52,11 +53,32 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A stretch of a text, and when a victim reads it ('' for always: otherwise "If ...:" in words)."""
+
+    text: str
+    condition: str = ""
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """A ruleset text as a reader sees it, or its template source when it needs a victim's answers."""
+    """A ruleset text as a reader sees it, or its template source when it needs a victim's answers.
+
+    A text with branches on the answers has ``parts``: every variant, each with its condition in
+    words, in the order a victim reads them; ``text`` is then what every victim reads.
+    """
 
     text: str
     source: str | None = None
+    parts: tuple[Part, ...] = ()
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A text in the page's language, or in another one with a note saying so (``fallback``)."""
+
+    text: str
+    fallback: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +121,7 @@ class ScoreView:
     id: str
     title: str
     description: str
-    basis: str
+    basis: Translated
     indicators: list[IndicatorView]
     levels: list[LevelView]
     override: str
@@ -172,17 +194,18 @@ class Page:
     facts: list[tuple[str, str]]
     ruleset_id: str
     sha256: str
-    legal_basis: list[str]
+    legal_basis: list[Translated]
     sources: list[str]
     sections: list[SectionView]
     scores: list[ScoreView]
     referrals: list[ReferralView]
     information: list[InformationView]
     services: list[ServiceView]
-    changelog: list[tuple[str, list[str]]]
+    changelog: list[tuple[str, list[Translated]]]
     languages: list[Link]
     footer: str
     safety: SafetyView | None
+    draft: bool = False
 
 
 class _Picker:
@@ -200,23 +223,60 @@ class _Picker:
     def label(self, key: str, **parts: str) -> str:
         return self.labels[key].format(**parts)
 
+    def translated(self, value: str | Mapping[str, str] | None) -> Translated:
+        """A text that may be one plain text (read as English) or a text per language; a fallback is marked."""
+        if not value:
+            return Translated("")
+        if isinstance(value, str):
+            return Translated(value, "" if self.language == "en" else self.label("untranslated", language=language_name("en")))
+        if value.get(self.language):
+            return Translated(value[self.language])
+        shown = next(lang for lang in ("en", self.default, *value) if value.get(lang))
+        return Translated(value[shown], self.label("untranslated", language=language_name(shown)))
+
     def quote(self, text: str) -> str:
         words = phrases_for(self.language)
         return f"{words['open_quote']}{text}{words['close_quote']}"
 
-    def rule(self, condition: CompiledCondition) -> Rule:
+    def rule(self, condition: CompiledCondition, written: object = None) -> Rule:
+        """A condition in words, and as its author wrote it (``written``: the ruleset's own text, parentheses and all)."""
         node, ruleset, language = condition.node, self.ruleset, self.language
-        return Rule(describe(node, ruleset, language), outline(node, ruleset, language), condition.text)
+        as_written = " ".join(written.split()) if isinstance(written, str) else condition.text
+        return Rule(describe(node, ruleset, language), outline(node, ruleset, language), as_written)
 
     def template(self, templates: Mapping[str, CheckedText], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
         language = next((lang for lang in (self.language, self.default, *templates) if lang in templates), None)
         if language is None:
             return Rendered("")
+        parts = self.variants(sources[language], context) if "{%" in sources[language] else None
+        if parts is not None:
+            return Rendered(" ".join(part.text for part in parts if not part.condition), None, parts)
         try:
             text = render(templates[language], context)
         except RenderError:
             text = ""
         return Rendered(text) if text else Rendered("", sources[language])
+
+
+    def variants(self, source: str, context: Mapping[str, Any]) -> tuple[Part, ...] | None:
+        """Every branch of a text with its condition in words, or None when the text is not split (no branches, or a loop)."""
+        pieces = split_branches(source)
+        if pieces is None or all(not piece.branches for piece in pieces):
+            return None
+        parts = []
+        for piece in pieces:
+            try:
+                text = render(CheckedText(piece.source), context)
+            except RenderError:
+                text = " ".join(piece.source.split())
+            parts.append(Part(text.strip(), " ".join(self.branch(branch) for branch in piece.branches)))
+        return tuple(parts)
+
+    def branch(self, branch: Branch) -> str:
+        if not branch.test:
+            return self.label("variant_else")
+        words = condition_words(branch.test, self.ruleset, self.language) or self.quote(branch.test)
+        return self.label("variant_else_if" if branch.earlier else "variant_if", condition=words)
 
 
 def _page(ruleset: CompiledRuleset, language: str, file: str) -> Page:
@@ -231,7 +291,7 @@ def _page(ruleset: CompiledRuleset, language: str, file: str) -> Page:
         facts=_facts(ruleset, pick),
         ruleset_id=meta.id,
         sha256=ruleset.digest,
-        legal_basis=list(meta.legal_basis),
+        legal_basis=[pick.translated(basis) for basis in meta.legal_basis],
         sources=list(meta.sources),
         sections=_sections(ruleset, pick),
         scores=[_score(score, pick) for score in ruleset.scores],
@@ -239,12 +299,13 @@ def _page(ruleset: CompiledRuleset, language: str, file: str) -> Page:
         information=[_information(item, pick, context) for item in ruleset.information],
         services=[_service(service, pick) for service in ruleset.services.values()],
         changelog=[
-            (pick.label("changelog_entry", version=entry.version, date=entry.date.isoformat()), list(entry.changes))
+            (pick.label("changelog_entry", version=entry.version, date=entry.date.isoformat()), [pick.translated(change) for change in entry.changes])
             for entry in meta.changelog
         ],
         languages=[Link(language_name(lang), f"{lang}.html", lang) for lang in meta.languages],
         footer=pick.label("footer", engine=__version__, file="/".join(Path(file).parts[-2:])),
         safety=_safety(ruleset, pick, context),
+        draft=meta.status == "draft",
     )
 
 
@@ -254,7 +315,7 @@ def _safety(ruleset: CompiledRuleset, pick: _Picker, context: Mapping[str, Any])
         return None
     services = context["services"]
     return SafetyView(
-        safe_to_talk=pick.rule(safety.condition),
+        safe_to_talk=pick.rule(safety.condition, safety.spec.safe_to_talk),
         safe_channels=safety.spec.safe_channels,
         emergency=[services[s]["name"] for s in safety.spec.emergency],
         silent=[services[s]["name"] for s in safety.spec.silent],
@@ -281,12 +342,17 @@ def _text_context(ruleset: CompiledRuleset, pick: _Picker) -> dict[str, Any]:
         for score in ruleset.scores
     }
     meta = ruleset.metadata
-    return {"answers": {}, "services": services, "scores": scores, "as_of": meta.effective_from.isoformat(), "language": pick.language}
+    return {"answers": {}, "services": services, "scores": scores, "as_of": _day(meta.effective_from), "language": pick.language}
+
+
+def _day(day: dt.date | None) -> str:
+    """A date as written in the docs; a draft may not have its effective_from yet."""
+    return day.isoformat() if day is not None else "—"
 
 
 def _facts(ruleset: CompiledRuleset, pick: _Picker) -> list[tuple[str, str]]:
     meta = ruleset.metadata
-    start = meta.effective_from.isoformat()
+    start = _day(meta.effective_from)
     effective = (
         pick.label("effective_range", start=start, end=meta.effective_until.isoformat())
         if meta.effective_until
@@ -334,7 +400,7 @@ def _question(number: int, question: Question, ask_if: CompiledCondition | None,
         options=[(option.value, pick(option.label)) for option in question.options or ()],
         allowed=_allowed(question, pick),
         help=pick(question.help),
-        ask_if=pick.rule(ask_if) if ask_if else None,
+        ask_if=pick.rule(ask_if, question.ask_if) if ask_if else None,
     )
 
 
@@ -364,13 +430,13 @@ def _score(compiled: CompiledScore, pick: _Picker) -> ScoreView:
         id=spec.id,
         title=title,
         description=pick(spec.description),
-        basis=spec.basis or "",
+        basis=pick.translated(spec.basis),
         indicators=[
-            IndicatorView(item.spec.id, pick(item.spec.label), pick.rule(item.condition), _number(item.spec.points), item.spec.critical)
+            IndicatorView(item.spec.id, pick(item.spec.label), pick.rule(item.condition, item.spec.when), _number(item.spec.points), item.spec.critical)
             for item in compiled.items
         ],
         levels=[
-            LevelView(level.id, pick(level.label), pick.rule(condition) if condition else None)
+            LevelView(level.id, pick(level.label), pick.rule(condition, level.when) if condition else None)
             for level, (_, condition) in zip(spec.levels, compiled.levels)
         ],
         override=override or pick.label("no_override"),
@@ -386,7 +452,7 @@ def _referral(rule: CompiledReferral, pick: _Picker, context: Mapping[str, Any])
         priority=pick.label(f"priority.{spec.priority}"),
         mode=pick.label(f"mode.{spec.mode}"),
         mode_explained=pick.label(f"mode_explained.{spec.mode}"),
-        rule=pick.rule(rule.condition),
+        rule=pick.rule(rule.condition, spec.when),
         reason=pick.template(rule.reason, spec.reason, context),
         legal_basis=list(spec.legal_basis or ()),
         action=pick.template(rule.action, spec.action, context) if spec.action else None,
@@ -400,7 +466,7 @@ def _information(item: CompiledInformation, pick: _Picker, context: Mapping[str,
         title=pick.template(item.title, spec.title, context),
         body=pick.template(item.body, spec.body, context),
         legal_basis=list(spec.legal_basis),
-        rule=pick.rule(item.condition),
+        rule=pick.rule(item.condition, spec.when),
     )
 
 
@@ -440,7 +506,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target)
+    env.filters.update(md=markdown_inline, md_cell=markdown_cell, md_code=markdown_code, md_outline=markdown_outline, fence=markdown_fence, paragraphs=paragraphs, url=link_target, md_link=markdown_link)
     return env
 
 
@@ -483,9 +549,19 @@ def paragraphs(text: str) -> list[str]:
     return [block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`\\]+")
+
+
 def link_target(text: str) -> str:
-    """The address a source names, when it is a web address; '' otherwise."""
-    return text if re.fullmatch(r"https?://\S+", text.strip()) else ""
+    """The address a source names, when it is a web address that is safe inside ``<...>`` (no
+    spaces, quotes or angle brackets, which would end the link or start raw HTML); '' otherwise."""
+    return text.strip() if _WEB_ADDRESS.fullmatch(text.strip()) else ""
+
+
+def markdown_link(text: str) -> str:
+    """A web address as a Markdown autolink, or, when it is not a plain one, as escaped text."""
+    target = link_target(text)
+    return f"<{target}>" if target else markdown_cell(text)
 
 
 @dataclass(frozen=True)
@@ -558,7 +634,7 @@ def _index(built: list[_Built]) -> list[dict[str, Any]]:
             meta.country, {"code": meta.country, "name": f"{name} ({meta.country.upper()})" if name else meta.country.upper(), "versions": []}
         )
         until = meta.effective_until.isoformat() if meta.effective_until else ""
-        start = meta.effective_from.isoformat()
+        start = _day(meta.effective_from)
         country["versions"].insert(
             0,
             {

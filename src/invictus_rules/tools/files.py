@@ -4,6 +4,7 @@ between processes that write the same files."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -19,6 +20,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
     import msvcrt
 
+from ..errors import InvictusError, Location, Problem
+
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it.
@@ -28,25 +31,55 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     ones, umask applied), and the folder is synced after the rename so that it survives a power cut.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    handle, temporary = _create_temporary(target)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(stream.fileno(), mode)
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = None
+        handle, temporary = _create_temporary(target)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                if mode is not None and hasattr(os, "fchmod"):
+                    os.fchmod(stream.fileno(), mode)
+                stream.write(payload)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise write_error(target, exc) from None
     _sync_folder(target.parent)
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or write somewhere else",
+    errno.EDQUOT: "the disk quota is used up: free some space, or write somewhere else",
+    errno.EROFS: "the file system is read-only: write somewhere else",
+    errno.EACCES: "you may not write there: write somewhere else, or change the folder's permissions",
+    errno.EPERM: "you may not write there: write somewhere else, or change the folder's permissions",
+    errno.EISDIR: "this is a folder: give the name of a file in it",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: give a path inside a folder",
+}
+
+
+def write_error(target: Path, exc: OSError) -> InvictusError:
+    """The error for a file that could not be written: what the system said, and what to do."""
+    return InvictusError(
+        [
+            Problem(
+                "cannot-write",
+                f"cannot write the file: {exc.strerror or type(exc).__name__}",
+                _WRITE_HINTS.get(exc.errno or 0, "check the path and the free space"),
+                Location(str(target)),
+            )
+        ]
+    )
 
 
 def _create_temporary(target: Path) -> tuple[int, Path]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..api import Ruleset, load_ruleset
+from ..batch import ordered_parallel_map
 from ..compile import PRIORITY_RANK
 from ..errors import AnswersError
 from ..model import Question
@@ -266,7 +266,8 @@ def run_impact(
     report.old_sha256, report.new_sha256 = old_rs.sha256, new_rs.sha256
     known = {q.id for q in old_rs.questions} | {q.id for q in new_rs.questions}
     workers = workers or os.cpu_count() or 1
-    chunks = _batches(_account(cases, report, known), BATCH)
+    accounted = _account(cases, report, known)
+    chunks = _batches(accounted, BATCH)
     if workers <= 1:
         _init_worker(old_ref, new_ref, rulesets_dir)
         for chunk in chunks:
@@ -275,17 +276,12 @@ def run_impact(
             if progress:
                 progress(report.cases)
         return report
-    context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir)) as pool:
-        while True:
-            window = [chunk for _, chunk in zip(range(workers * 4), chunks)]
-            if not window:
-                break
-            for results in pool.imap(_run_chunk, window):
-                for result in results:
-                    report.add(*result)
-            if progress:
-                progress(report.cases)
+    for count, result in enumerate(ordered_parallel_map(_run_chunk, accounted, workers=workers, initializer=_init_worker, initargs=(old_ref, new_ref, rulesets_dir), chunk_size=BATCH), 1):
+        report.add(*result)
+        if progress and count % BATCH == 0:
+            progress(report.cases)
+    if progress:
+        progress(report.cases)
     return report
 
 

@@ -25,7 +25,7 @@ from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
-from ..templates import referenced_names, ruleset_texts
+from ..templates import MAX_WORK, cost_growth, referenced_names, ruleset_texts
 from . import manifest
 from .analysis import AS_OF, Analyzer, score_values
 from . import smt
@@ -415,6 +415,29 @@ def check_versions(ctx: LintContext) -> Iterator[Problem]:
             yield ctx.problem(("metadata", "status"), problem.code, problem.message, problem.hint, "error")
 
 
+def check_template_cost(ctx: LintContext) -> Iterator[Problem]:
+    """Texts whose rendering cost grows with a free-text answer's length (a loop over it, or a read of
+    it inside a loop): a long answer makes them stop at the work budget and go unshown."""
+    text_ids = [q.spec.id for q in ctx.compiled.questions if q.spec.type == "text"]
+    if not text_ids:
+        return
+    document = ctx.compiled.document
+    places: list[tuple[YamlPath, dict[str, str]]] = [(("referrals", i, "reason"), r.reason) for i, r in enumerate(document.referrals)]
+    for index, item in enumerate(document.information):
+        places += [(("information", index, "title"), item.title), (("information", index, "body"), item.body)]
+    for path, texts in places:
+        for language, source in texts.items():
+            grows = cost_growth(source, text_ids)
+            if grows:
+                yield ctx.problem(
+                    path + (language,),
+                    "template-cost",
+                    f"the text's rendering cost grows with the length of the answer to {', '.join(grows)}: it loops over it, or reads it inside a loop",
+                    f"print the answer once, outside loops; past {MAX_WORK:,} steps the text is not shown",
+                    "warning",
+                )
+
+
 def check_safe_contact(ctx: LintContext) -> Iterator[Problem]:
     """Hand-overs the engine cannot make safely, and reports written as if they needed safe contact."""
     compiled = ctx.compiled
@@ -465,6 +488,7 @@ CHECKS: dict[str, Check] = {
     "translations": check_translations,
     "implicit-defaults": check_implicit_defaults,
     "versions": check_versions,
+    "template-cost": check_template_cost,
     "safe-contact": check_safe_contact,
 }
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
+from .._yaml import SourceMap
 from .testing import TEST_FORMAT, LoadedCase, Runner, TestFile, format_result, read_test_file
 
 _INI = "invictus_rules_tests"
@@ -68,12 +70,12 @@ def _runner(config: pytest.Config) -> Runner:
 class RulesetTestFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            parsed, cases, _ = read_test_file(self.path)
+            parsed, cases, source = read_test_file(self.path)
         except Exception as error:  # a broken test file is one failing item, not a collection crash
-            yield RulesetTestCase.from_parent(self, name="(test file)", parsed=None, loaded=None, load_error=error)
+            yield RulesetTestCase.from_parent(self, name="(test file)", parsed=None, loaded=None, load_error=error, source=None)
             return
         for loaded in cases:
-            yield RulesetTestCase.from_parent(self, name=loaded.case.name, parsed=parsed, loaded=loaded, load_error=None)
+            yield RulesetTestCase.from_parent(self, name=loaded.case.name, parsed=parsed, loaded=loaded, load_error=None, source=source)
 
 
 class RulesetCaseFailed(Exception):
@@ -81,8 +83,9 @@ class RulesetCaseFailed(Exception):
 
 
 class RulesetTestCase(pytest.Item):
-    def __init__(self, *, parsed: TestFile | None, loaded: LoadedCase | None, load_error: Exception | None, **kwargs: Any):
+    def __init__(self, *, parsed: TestFile | None, loaded: LoadedCase | None, load_error: Exception | None, source: SourceMap | None, **kwargs: Any):
         super().__init__(**kwargs)
+        self.source = source
         self.parsed = parsed
         self.loaded = loaded
         self.load_error = load_error
@@ -91,7 +94,7 @@ class RulesetTestCase(pytest.Item):
         if self.load_error is not None:
             raise RulesetCaseFailed(str(self.load_error))
         assert self.parsed is not None and self.loaded is not None
-        result = _runner(self.config).run_case(self.path, self.parsed, self.loaded)
+        result = _runner(self.config).run_case(self.path, self.parsed, self.loaded, self.source)
         if not result.passed:
             raise RulesetCaseFailed(format_result(result))
 

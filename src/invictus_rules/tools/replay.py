@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from ..api import Ruleset, load_ruleset
-from ..cases import Case
-from ..errors import CaseError, InvictusError, Location, Problem
+from ..cases import Case, validate_model
+from ..errors import InvictusError
+from ..record import DecisionRecord
 from ..record import ReplayResult as RecordReplay
 from ..result import Assessment
 
@@ -35,14 +34,13 @@ class ReplayResult:
 
 
 def read_assessment(data: Any, file: str) -> Assessment:
-    try:
-        return Assessment.model_validate(data)
-    except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CaseError(
-            [Problem("invalid-assessment", f"the file is not an assessment made by invictus-rules ({where}: {first['msg']})", "pass the JSON written by 'invictus-rules assess --format json'", Location(file))]
-        ) from None
+    """The recorded assessment, or a CaseError that names no key and no value of the file."""
+    return validate_model(Assessment, data, file, "invalid-assessment", "an assessment", "pass the JSON written by 'invictus-rules assess --format json', unchanged")
+
+
+def read_record(data: Any, file: str) -> DecisionRecord:
+    """The decision record, or a CaseError that names no key and no value of the file."""
+    return validate_model(DecisionRecord, data, file, "invalid-record", "a decision record", "pass the record as it was written, unchanged")
 
 
 def replay(recorded: Assessment, case: Case, rulesets_dir: Path | None = None) -> ReplayResult:

@@ -13,16 +13,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 import typing
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+from collections.abc import Iterable, Iterator
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from .._yaml import SourceMap, format_path, read_yaml
 from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
+from ..expr.check import did_you_mean
 from ..expr.nodes import Literal
 from ..load import is_country_reference, shipped_rulesets_dir
+from ..model import Priority, ReferralMode
 from ..result import Assessment, Status
 
 
@@ -33,35 +36,45 @@ class _Strict(BaseModel):
 class Expectations(_Strict):
     """What must come out of a case; only what is written is checked."""
 
-    levels: dict[str, str] = Field(default_factory=dict)
-    possible_levels: dict[str, list[str]] = Field(default_factory=dict)
-    points: dict[str, float] = Field(default_factory=dict)
-    referrals: list[str] = Field(default_factory=list)
-    no_referrals: list[str] = Field(default_factory=list)
-    priorities: dict[str, str] = Field(default_factory=dict)
-    modes: dict[str, str] = Field(default_factory=dict)
-    information: list[str] = Field(default_factory=list)
-    no_information: list[str] = Field(default_factory=list)
-    pending: list[str] = Field(default_factory=list)
-    not_pending: list[str] = Field(default_factory=list)
-    next_questions: list[str] = Field(default_factory=list)
-    no_next_questions: list[str] = Field(default_factory=list)
-    ignored: list[str] = Field(default_factory=list)
-    complete: bool | None = None
-    deferred: list[str] = Field(default_factory=list, description="referral rules or services deferred for safety")
-    no_deferred: list[str] = Field(default_factory=list, description="referral rules or services not deferred")
-    safety: bool | None = Field(default=None, description="whether the safety block (not safe to talk) is shown")
-    status: Status | None = None
-    undecidable: list[str] = Field(default_factory=list, description="rules undecidable by the victim's choice")
+    levels: dict[str, str] = Field(default_factory=dict, description="the decided level of a score, by score id", examples=[{"dv_risk": "high"}])
+    possible_levels: dict[str, list[str]] = Field(
+        default_factory=dict, description="the levels a score can still reach while questions are open, by score id", examples=[{"vulnerability": ["standard", "elevated"]}]
+    )
+    points: dict[str, float] = Field(default_factory=dict, description="the decided points of a score, by score id", examples=[{"dv_risk": 5}])
+    referrals: list[str] = Field(default_factory=list, description="services that must be referred to", examples=[["veilig_thuis"]])
+    no_referrals: list[str] = Field(default_factory=list, description="services that must not be referred to", examples=[["centrum_seksueel_geweld"]])
+    priorities: dict[str, Priority] = Field(default_factory=dict, description="the priority of a referral, by service", examples=[{"veilig_thuis": "immediate"}])
+    modes: dict[str, ReferralMode] = Field(default_factory=dict, description="who decides a referral, by service", examples=[{"veilig_thuis": "report"}])
+    information: list[str] = Field(default_factory=list, description="information items that must be given", examples=[["compensation"]])
+    no_information: list[str] = Field(default_factory=list, description="information items that must not be given", examples=[["cross_border"]])
+    pending: list[str] = Field(default_factory=list, description="referral rules, information items or scores that must be pending", examples=[["sexual_violence_to_csg"]])
+    not_pending: list[str] = Field(default_factory=list, description="referral rules, information items or scores that must be decided", examples=[["compensation"]])
+    next_questions: list[str] = Field(default_factory=list, description="questions that must be among those still to ask", examples=[["strangulation"]])
+    no_next_questions: list[str] = Field(default_factory=list, description="questions that must not be asked (answered, or hidden by ask_if)", examples=[["pregnant"]])
+    ignored: list[str] = Field(default_factory=list, description="exactly the answers ignored because their question was not asked", examples=[["strangulation"]])
+    complete: StrictBool | None = Field(default=None, description="whether every required question that is asked has an answer", examples=[False])
+    deferred: list[str] = Field(default_factory=list, description="referral rules or services deferred for safety", examples=[["dv_to_veilig_thuis"]])
+    no_deferred: list[str] = Field(default_factory=list, description="referral rules or services not deferred", examples=[["politie"]])
+    safety: StrictBool | None = Field(default=None, description="whether the safety block (not safe to talk) is shown", examples=[True])
+    status: Status | None = Field(default=None, description="complete, complete_with_declined or in_progress", examples=["complete_with_declined"])
+    undecidable: list[str] = Field(default_factory=list, description="rules undecidable by the victim's choice", examples=[["child_victim_to_kindertelefoon"]])
 
 
 class TestCase(_Strict):
-    name: str = Field(min_length=1)
-    as_of: dt.date | None = None
-    language: str | None = None
-    ruleset: str | None = None
-    answers: dict[str, Any]
-    expect: Expectations
+    """One case: answers as a case system would send them, and what must come out."""
+
+    name: str = Field(min_length=1, description="what the case shows, in a sentence", examples=["Strangulation alone makes the risk high"])
+    as_of: dt.date | None = Field(default=None, description="the assessment date (default: the file's as_of)", examples=["2026-03-01"])
+    language: str | None = Field(default=None, description="the language of the texts (default: the file's language)", examples=["en"])
+    ruleset: str | None = Field(default=None, description="the ruleset of this case (default: the file's ruleset)", examples=["nl@2026.2"])
+    answers: dict[str, Any] = Field(
+        description="answers by question id: true/false, a number, an option, a list of options, a date, or {status: declined} / {status: unknown}",
+        examples=[{"safe_to_talk": True, "crime_type": "domestic_violence", "children_in_household": {"status": "declined"}}],
+    )
+    expect: Expectations = Field(
+        description="what must come out; only what is written is checked",
+        examples=[{"levels": {"dv_risk": "high"}, "referrals": ["veilig_thuis"], "no_referrals": ["centrum_seksueel_geweld"], "complete": False}],
+    )
 
 
 TEST_FORMAT = "invictus-rules/test/v1"
@@ -69,12 +82,28 @@ TEST_FORMAT = "invictus-rules/test/v1"
 
 
 class TestFile(_Strict):
-    format: typing.Literal["invictus-rules/test/v1"] | None = None
-    ruleset: str | None = None
-    as_of: dt.date | None = None
-    language: str | None = None
-    description: str | None = None
-    cases: list[TestCase] = Field(min_length=1)
+    """A file of ruleset tests (docs/ruleset-tests.md)."""
+
+    format: typing.Literal["invictus-rules/test/v1"] | None = Field(default=None, description="the test file format; a file that declares it is collected by the pytest plugin")
+    ruleset: str | None = Field(
+        default=None,
+        description="the ruleset tested: a country (version in force on each case's as_of), cc@version, or a path relative to this file; required outside rulesets/<cc>/tests/",
+        examples=["nl@2026.2"],
+    )
+    as_of: dt.date | None = Field(default=None, description="the default assessment date of every case", examples=["2026-03-01"])
+    language: str | None = Field(default=None, description="the default language of every case", examples=["nl"])
+    description: str | None = Field(default=None, description="what the file tests, for readers")
+    cases: list[TestCase] = Field(
+        min_length=1,
+        description="the cases",
+        examples=[[{"name": "Strangulation alone makes the risk high", "answers": {"safe_to_talk": True, "crime_type": "domestic_violence", "strangulation": True}, "expect": {"levels": {"dv_risk": "high"}}}]],
+    )
+
+
+def test_file_schema() -> dict[str, Any]:
+    """The JSON Schema of a test file, for editors (hover help and completion)."""
+    schema = TestFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "urn:invictus-rules:ruleset-test:v1", "title": "Ruleset tests", **{k: v for k, v in schema.items() if k != "title"}}
 
 
 @dataclass(frozen=True)
@@ -183,20 +212,48 @@ class LoadedCase:
     path: tuple[Any, ...]
 
 
+def _not_a_test_file(path: Path) -> Problem:
+    return Problem(
+        "not-a-test-file",
+        "the file is not a ruleset test file: it has no 'cases:'; its content is not shown, in case it holds a victim's data",
+        "see docs/ruleset-tests.md; to assess a case use: invictus-rules assess RULESET CASE.json",
+        Location(str(path), 1, 1),
+    )
+
+
+_BOOL_HINT = "write true or false: test files are read like rulesets (YAML 1.2), where yes, no, on and off are text"
+_YES_NO = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
+
+
+def yes_no_answers(case: TestCase, ruleset: Ruleset, source: SourceMap | None, path: tuple[Any, ...]) -> list[Problem]:
+    """Answers to yes/no questions written yes or no: text in our YAML, so say how to write them."""
+    problems = []
+    kinds = {q.id: q.type for q in ruleset.questions}
+    for question, value in case.answers.items():
+        if kinds.get(question) == "boolean" and isinstance(value, str) and value.lower() in _YES_NO:
+            message = f'the answer to "{question}" is written {value}, which is text in test files, not true or false'
+            hint = f"write {question}: {_YES_NO[value.lower()]} ({_BOOL_HINT.split(': ', 1)[1]})"
+            where = path + ("answers", question)
+            problems.append(source.problem(where, "test-yes-no", message, hint) if source else Problem("test-yes-no", message, hint, Location(""), path=format_path(where)))
+    return problems
+
+
 def read_test_file(path: Path) -> tuple[TestFile, list[LoadedCase], SourceMap]:
     try:
         raw, source = read_yaml(path.read_bytes(), str(path))
     except OSError as exc:
         raise TestFileError([Problem("file-not-readable", f"cannot read the test file: {exc.strerror}", "", Location(str(path)))]) from None
-    if source.problems:
-        raise TestFileError(source.problems)
+    if source.problems or not (isinstance(raw, dict) and "cases" in raw):
+        if isinstance(raw, dict) and "cases" in raw:
+            raise TestFileError(source.problems)
+        raise TestFileError([_not_a_test_file(path)])  # no line quoted: it may be a case with personal data
     try:
         parsed = TestFile.model_validate(raw)
     except pydantic.ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False, include_input=False):
             loc = tuple(error["loc"])
-            hint = "see docs/ruleset-tests.md for the keys a test case may have"
+            hint = _BOOL_HINT if error["type"] in ("bool_type", "bool_parsing") else "see docs/ruleset-tests.md for the keys a test case may have"
             problems.append(source.problem(loc, "invalid-test", f"{format_path(loc)}: {error['msg']}", hint, key=error["type"] == "extra_forbidden"))
         raise TestFileError(problems) from None
     cases = []
@@ -251,12 +308,12 @@ class Runner:
 
     def run_file(self, path: Path) -> list[CaseResult]:
         try:
-            parsed, cases, _ = read_test_file(path)
+            parsed, cases, source = read_test_file(path)
         except InvictusError as error:
             return [CaseResult(str(path), error.problems[0].location.line, "(test file)", error=error)]
-        return [self.run_case(path, parsed, loaded) for loaded in cases]
+        return [self.run_case(path, parsed, loaded, source) for loaded in cases]
 
-    def run_case(self, path: Path, parsed: TestFile, loaded: LoadedCase) -> CaseResult:
+    def run_case(self, path: Path, parsed: TestFile, loaded: LoadedCase, source: SourceMap | None = None) -> CaseResult:
         case = loaded.case
         result = CaseResult(str(path), loaded.line, case.name)
         as_of = case.as_of or parsed.as_of
@@ -268,6 +325,9 @@ class Runner:
         try:
             ruleset = self.ruleset_for(path, case.ruleset or parsed.ruleset, as_of)
             result.ruleset = f"{ruleset.country}@{ruleset.version}"
+            yes_no = yes_no_answers(case, ruleset, source, loaded.path)
+            if yes_no:
+                raise TestFileError(yes_no)
             assessment = ruleset.evaluate(case.answers, as_of=as_of, language=case.language or parsed.language, trace=True)
         except InvictusError as error:
             result.error = error
@@ -283,15 +343,71 @@ def _listing(values: Iterable[str]) -> str:
     return ", ".join(values) if values else "(none)"
 
 
+def _catalogue(ruleset: Ruleset) -> dict[str, tuple[str, set[str]]]:
+    """For each expectation key that names ids: what kind of id it takes and every id of that kind."""
+    compiled = ruleset.compiled
+    services = set(compiled.services)
+    scores = {s.spec.id for s in compiled.scores}
+    questions = {q.id for q in ruleset.questions}
+    referral_rules = {r.spec.id for r in compiled.referrals}
+    information = {i.spec.id for i in compiled.information}
+    rules = referral_rules | information | scores
+    return {
+        "levels": ("score", scores),
+        "possible_levels": ("score", scores),
+        "points": ("score", scores),
+        "referrals": ("service", services),
+        "no_referrals": ("service", services),
+        "priorities": ("service", services),
+        "modes": ("service", services),
+        "information": ("information item", information),
+        "no_information": ("information item", information),
+        "pending": ("rule or score", rules),
+        "not_pending": ("rule or score", rules),
+        "next_questions": ("question", questions),
+        "no_next_questions": ("question", questions),
+        "ignored": ("question", questions),
+        "deferred": ("referral rule or service", referral_rules | services),
+        "no_deferred": ("referral rule or service", referral_rules | services),
+        "undecidable": ("rule or score", rules),
+    }
+
+
+def check_ids(expect: Expectations, ruleset: Ruleset) -> list[Mismatch]:
+    """Every id an expectation names that the ruleset does not have, with a did-you-mean.
+
+    Checked before any result, so a misspelt id in a negative expectation (``no_referrals``,
+    ``not_pending``, ...) fails the case instead of passing because nothing has that name.
+    """
+    out: list[Mismatch] = []
+    where = f"{ruleset.country}@{ruleset.version}"
+    for key, (what, known) in _catalogue(ruleset).items():
+        for name in getattr(expect, key):
+            if name not in known:
+                article = "an" if what[0] in "aeiou" else "a"
+                out.append(Mismatch(key, f"{article} {what} {name}", f"no such {what} in {where}" + _suggest(name, known)))
+    levels = {s.spec.id: [level_id for level_id, _ in s.levels] for s in ruleset.compiled.scores}
+    for key, wanted in (("levels", {k: [v] for k, v in expect.levels.items()}), ("possible_levels", expect.possible_levels)):
+        for score_id, names in wanted.items():
+            for name in names if score_id in levels else []:
+                if name not in levels[score_id]:
+                    out.append(Mismatch(f"{key}.{score_id}", f"a level {name} of {score_id}", f"no such level (levels: {_listing(levels[score_id])})" + _suggest(name, levels[score_id])))
+    return out
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    hint = did_you_mean(name, sorted(known))
+    return f"; {hint}" if hint else ""
+
+
 def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ruleset) -> list[Mismatch]:
-    """Every expectation that does not hold, as expected-versus-actual."""
+    """Every expectation that does not hold, as expected-versus-actual; misspelt ids first."""
+    unknown_ids = check_ids(expect, ruleset)
+    if unknown_ids:
+        return unknown_ids
     out: list[Mismatch] = []
     scores = {s.id: s for s in assessment.scores}
-    known_scores = {s.spec.id for s in ruleset.compiled.scores}
     for score_id, level in expect.levels.items():
-        if score_id not in known_scores:
-            out.append(Mismatch(f"levels.{score_id}", f"a score {score_id}", f"no such score (scores: {_listing(known_scores)})"))
-            continue
         score = scores[score_id]
         actual = score.level or (f"undecided ({' or '.join(score.possible_levels)})" if score.possible_levels else "no level")
         if score.level != level:
@@ -301,9 +417,9 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
         if actual_levels != levels:
             out.append(Mismatch(f"possible_levels.{score_id}", _listing(levels), _listing(actual_levels)))
     for score_id, points in expect.points.items():
-        score = scores.get(score_id)
-        actual = "no such score" if score is None else (str(score.points) if score.points is not None else f"{score.points_min} to {score.points_max}")
-        if score is None or score.points != points:
+        scored = scores.get(score_id)
+        actual = "no such score" if scored is None else (str(scored.points) if scored.points is not None else f"{scored.points_min} to {scored.points_max}")
+        if scored is None or scored.points != points:
             out.append(Mismatch(f"points.{score_id}", f"{points:g}", actual))
     referred = {r.service: r for r in assessment.referrals}
     for service in expect.referrals:
@@ -353,16 +469,6 @@ def check_expectations(expect: Expectations, assessment: Assessment, ruleset: Ru
 
 def _check_safety(expect: Expectations, assessment: Assessment, ruleset: Ruleset) -> Iterator[Mismatch]:
     """The expectations about safety, deferral, status and rules undecidable by the victim's choice."""
-    compiled = ruleset.compiled
-    referral_rules = {r.spec.id for r in compiled.referrals}
-    rules = referral_rules | {i.spec.id for i in compiled.information} | {s.spec.id for s in compiled.scores}
-    for key, ids, known, what in (
-        ("deferred", expect.deferred, referral_rules | set(compiled.services), "referral rule or service"),
-        ("no_deferred", expect.no_deferred, referral_rules | set(compiled.services), "referral rule or service"),
-        ("undecidable", expect.undecidable, rules, "rule or score"),
-    ):
-        for unknown in (i for i in ids if i not in known):
-            yield Mismatch(key, f"a {what} {unknown}", f"no such {what} in {ruleset.country}@{ruleset.version}")
     deferred = {name for d in assessment.deferred for name in (d.rule, d.service)}
     for name in expect.deferred:
         if name not in deferred:

@@ -40,7 +40,7 @@ from .yamledit import (
 
 EXIT_OK, EXIT_INVALID = 0, 1
 PO_WIDTH = 78
-_TEXT_KEYS = ("text", "help", "label", "title", "description", "name", "hours", "reason", "action", "body", "advice")
+_TEXT_KEYS = ("text", "help", "label", "title", "description", "name", "hours", "reason", "action", "body", "advice", "basis")
 _TEMPLATE_FIELDS = {("referrals", "reason"), ("referrals", "action"), ("information", "title"), ("information", "body"), ("safety", "advice")}
 
 
