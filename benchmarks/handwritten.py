@@ -186,3 +186,9 @@ def decide(a: Mapping[str, Any], as_of: dt.date) -> Decisions:
         tuple(referrals),
         tuple(information),
     )
+
+
+def decide_plain(raw: Mapping[str, Any], as_of: dt.date) -> Decisions:
+    """The same decisions on the plain dict a caller receives as JSON (the date as text, multiple
+    choice as a list): what a developer writing it by hand would do, trusting the input."""
+    return decide({**raw, "crime_date": dt.date.fromisoformat(raw["crime_date"])}, as_of)

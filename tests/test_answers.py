@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from invictus_rules import AnswersError
 from invictus_rules.answers import AnswerChecker, validate_answers
+from invictus_rules.load import list_countries, list_versions
 
-from .strategies import JSON_VALUES
+from .conftest import FIXTURES
+from .strategies import answer_values, examples
 
 SECRET = "Zx9-secret-marker"
 
@@ -71,17 +73,51 @@ def test_not_a_mapping(mini):
     assert info.value.problems[0].code == "answers-not-object"
 
 
-@settings(max_examples=300, deadline=None)
+QUESTION_TYPES = {"boolean", "integer", "number", "single_choice", "multiple_choice", "date", "text"}
+CHECKED = [FIXTURES / "every_type.yaml", FIXTURES / "mini.yaml", FIXTURES / "safety.yaml"] + [
+    version.path for country in list_countries() for version in list_versions(country)
+]
+
+
+def test_the_every_type_fixture_has_every_question_type():
+    """The fixture the quick and full answer checks are compared on holds all seven question types."""
+    from invictus_rules import load_ruleset
+
+    assert {q.type for q in load_ruleset(FIXTURES / "every_type.yaml").questions} == QUESTION_TYPES
+
+
+@pytest.mark.parametrize("path", CHECKED, ids=[f"{p.parent.name}/{p.stem}" for p in CHECKED])
+@examples(60, 1000)
 @given(data=st.data())
-def test_quick_check_agrees_with_the_full_check(mini, data):
-    """The quick path accepts exactly what the full check accepts, with the same values."""
-    questions = {q.id: q for q in mini.questions}
-    answers = data.draw(st.dictionaries(st.sampled_from(sorted(questions) + ["x"]), st.one_of(JSON_VALUES, st.integers(-200, 200), st.sampled_from(["robbery", "no", "2026-02-30", "2026-01-31"])), max_size=5))
+def test_quick_check_agrees_with_the_full_check(path, data):
+    """The quick check used by decide/evaluate accepts exactly what the full check accepts, with the same
+    values, and rejects with the same AnswersError and the same problems, on every shipped ruleset and
+    on a fixture with every question type."""
+    ruleset = _loaded(path)
+    questions = {q.id: q for q in ruleset.questions}
+    keys = st.one_of(st.sampled_from(sorted(questions)), st.sampled_from(["x", "Age", "2x", ""]))
+    answers = data.draw(st.dictionaries(keys, answer_values(ruleset), max_size=6))
     try:
         expected = validate_answers(answers, questions)
     except AnswersError as error:
+        for check in (AnswerChecker(questions).validate, ruleset.validate_answers):
+            with pytest.raises(AnswersError) as info:
+                check(answers)
+            assert [p.to_dict() for p in info.value.problems] == [p.to_dict() for p in error.problems]
         with pytest.raises(AnswersError) as info:
-            AnswerChecker(questions).validate(answers)
+            ruleset.decide(answers, as_of="2026-03-01")
         assert [p.to_dict() for p in info.value.problems] == [p.to_dict() for p in error.problems]
     else:
         assert AnswerChecker(questions).validate(answers) == expected
+        assert ruleset.decide(answers, as_of="2026-03-01") == ruleset.decide(expected, as_of="2026-03-01")
+
+
+_LOADED: dict = {}
+
+
+def _loaded(path):
+    from invictus_rules import load_ruleset
+
+    if path not in _LOADED:
+        _LOADED[path] = load_ruleset(path)
+    return _LOADED[path]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from invictus_rules import load_ruleset_text
 
 from .conftest import FIXTURES
@@ -138,6 +140,7 @@ def test_complete_cases_take_the_fast_path_with_the_same_result(mini):
     import datetime as dt
 
     from invictus_rules.evaluate import evaluate_three_valued
+    from invictus_rules.fastpath import NeedsThreeValued
 
     answers = mini.validate_answers({**DV, "strangulation": False, "threats": True, "age": 30, "judgement": "high"})
     day = dt.date(2026, 2, 1)
@@ -145,7 +148,7 @@ def test_complete_cases_take_the_fast_path_with_the_same_result(mini):
     partial = mini.validate_answers(DV)
     try:
         mini.compiled.fast(partial.values, partial.declined, partial.unknown, day)
-    except KeyError:
+    except NeedsThreeValued:
         pass
     else:
         raise AssertionError("an unanswered indicator must send the case to the three-valued path")
@@ -219,3 +222,54 @@ def test_membership_of_a_count_range_is_decided_when_every_value_agrees():
     ruleset = _mini_with(("when: age < 18", "when: count(strangulation, threats, safe_to_talk) in [1, 2, 3]"))
     result = ruleset.evaluate({**DV, "age": 30}, as_of=AS_OF)
     assert "minors" in [i.id for i in result.information]
+
+
+def test_fast_path_source_is_printable_and_names_the_answers_it_reads(mini, cli):
+    """The generated fast path can be read as Python source (ast.unparse), from code and the CLI."""
+    import ast
+
+    from invictus_rules.fastpath import fast_path_source
+
+    source = fast_path_source(mini)
+    ast.parse(source)
+    assert "def decide(answers, declined, unknown, as_of):" in source
+    assert "v['strangulation']" in source
+    result = cli("validate", str(FIXTURES / "mini.yaml"), "--show-fast-path")
+    assert result.code == 0 and "def decide(" in result.out
+
+
+def test_a_key_error_inside_generated_code_is_not_taken_for_an_unknown_answer(mini):
+    """Only NeedsThreeValued sends a case down the three-valued path: any other error surfaces."""
+    import datetime as dt
+
+    import invictus_rules.evaluate as evaluate_module
+
+    def broken(*args):
+        raise KeyError("a bug")
+
+    compiled = mini.compiled
+    answers = mini.validate_answers(DV)
+    original = object.__getattribute__(compiled, "fast")
+    object.__setattr__(compiled, "fast", broken)
+    try:
+        with pytest.raises(KeyError, match="a bug"):
+            evaluate_module.evaluate(compiled, answers, dt.date(2026, 2, 1))
+    finally:
+        object.__setattr__(compiled, "fast", original)
+
+
+def test_only_a_missing_answer_becomes_needs_three_valued():
+    """The generated code's KeyError handler turns a missing answer into NeedsThreeValued, nothing else."""
+    from invictus_rules.fastpath import NeedsThreeValued, _unknown_answer
+
+    ids = frozenset({"age", "threats"})
+    with pytest.raises(NeedsThreeValued):
+        _unknown_answer(KeyError("age"), {"threats": True}, ids)
+    for error, values in ((KeyError("not_a_question"), {}), (KeyError("age"), {"age": 3}), (KeyError(("age",)), {})):
+        assert _unknown_answer(error, values, ids) is None  # the handler then re-raises the KeyError
+
+
+def test_the_fused_check_uses_the_answer_checks_number_limit():
+    from invictus_rules import answers, fastpath
+
+    assert fastpath.MAX_NUMBER == answers.MAX_NUMBER

@@ -1,9 +1,9 @@
 """Fuzzed cases against every shipped ruleset (found at run time) and the fixture, generated texts
 against the template sandbox, and fuzzed bytes against the CLI.
 
-Each property runs quickly by default (a few hundred cases in all). ``python -m pytest --run-slow``
-runs the same properties with enough examples for at least 100,000 evaluated cases, counts them and
-prints the count.
+Each property runs quickly by default (a few hundred cases in all). Under the slow hypothesis profile
+(``python -m pytest --run-slow``, see ``conftest.py``) the same properties run with enough examples
+for at least 100,000 evaluated cases; the last test counts them and prints the count.
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from invictus_rules import AnswersError, Assessment, InvictusError, Ruleset, RulesetError, load_ruleset, load_ruleset_text
 from invictus_rules.cli import main
 from invictus_rules.load import list_countries, list_versions
-from invictus_rules.model import Question
 
 from .conftest import FIXTURES
+from .strategies import JSON_SCALARS, JSON_VALUES, any_answers, examples, slow_profile, valid_answers
 
 AS_OF = dt.date(2026, 3, 1)
-MAX_NUMBER = 10**15  # the largest magnitude a number answer may have (answers.py)
 MINI = FIXTURES / "mini.yaml"
 
 
@@ -54,8 +53,7 @@ SHIPPED = _discover()
 NAMES = [name for name, _ in SHIPPED]
 CASES_PER_EXAMPLE = 8  # evaluations per example of all four properties together (1 + 2 + 1 + 4)
 FULL_EXAMPLES = max(1000, math.ceil(110_000 / (len(SHIPPED) * CASES_PER_EXAMPLE)))
-QUICK = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FULL = settings(QUICK, max_examples=FULL_EXAMPLES)
+QUICK = examples(10, FULL_EXAMPLES)
 CASES: Counter[str] = Counter()
 
 
@@ -65,66 +63,6 @@ def _ruleset(name: str) -> Ruleset:
     if isinstance(source, str):
         pytest.fail(f"the ruleset cannot be listed: {source}")
     return load_ruleset(source)
-
-
-# -- strategies ----------------------------------------------------------------------------------
-
-MARKERS = st.sampled_from([{"status": "declined"}, {"status": "unknown"}, None])
-JSON_SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.integers(-(10**20), 10**20),
-    st.floats(),
-    st.text(max_size=20),
-    st.sampled_from(["", "2026-02-30", "2026-W01-1", "１２", "NaN", "declined", "unknown", "true", "0o17"]),
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=10,
-)
-
-
-def valid_answer(question: Question) -> st.SearchStrategy[Any]:
-    """Any value the question accepts, bounds, lengths and options respected."""
-    kind = question.type
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "integer":
-        low = math.ceil(question.min) if question.min is not None else -MAX_NUMBER
-        high = math.floor(question.max) if question.max is not None else MAX_NUMBER
-        return st.one_of(st.integers(low, high), st.sampled_from([low, high]))
-    if kind == "number":
-        low = question.min if question.min is not None else -MAX_NUMBER
-        high = question.max if question.max is not None else MAX_NUMBER
-        return st.floats(low, high, allow_nan=False, allow_infinity=False) | st.integers(math.ceil(low), math.floor(high))
-    values = [option.value for option in question.options or ()]
-    if kind == "single_choice":
-        return st.sampled_from(values)
-    if kind == "multiple_choice":
-        return st.lists(st.sampled_from(values), unique=True)
-    if kind == "date":
-        return st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)).map(dt.date.isoformat)
-    return st.text(max_size=min(question.max_length or 10_000, 60))
-
-
-_LEAVE_OUT = object()
-
-
-def valid_answers(ruleset: Ruleset) -> st.SearchStrategy[dict[str, Any]]:
-    """A partial case: each question answered, declined, unknown, null or left out."""
-    parts = {q.id: st.one_of(st.just(_LEAVE_OUT), MARKERS, valid_answer(q), valid_answer(q)) for q in ruleset.questions}
-    return st.fixed_dictionaries(parts).map(lambda d: {k: v for k, v in d.items() if v is not _LEAVE_OUT})
-
-
-def any_answers(ruleset: Ruleset) -> st.SearchStrategy[Any]:
-    """Whatever a broken case system might send: mostly real question ids with any JSON values."""
-    ids = [q.id for q in ruleset.questions]
-    keys = st.one_of(st.sampled_from(ids), st.text(max_size=12), st.sampled_from([i.upper() for i in ids]))
-    values = st.one_of(JSON_VALUES, MARKERS, st.dictionaries(st.just("status"), JSON_SCALARS, max_size=1))
-    mixed = st.tuples(valid_answers(ruleset), st.dictionaries(keys, values, max_size=6)).map(lambda pair: {**pair[0], **pair[1]})
-    return st.one_of(mixed, st.dictionaries(keys, values, max_size=12), JSON_VALUES)
 
 
 # -- the properties ------------------------------------------------------------------------------
@@ -200,7 +138,7 @@ def _declined_or_unknown_never_below_no(ruleset: Ruleset, data: st.DataObject) -
 @given(data=st.data())
 def test_evaluate_returns_an_assessment_or_answers_error(name, data):
     """Any answers at all give an Assessment or an AnswersError listing problems, never anything else."""
-    CASES["quick"] += _returns_assessment_or_answers_error(_ruleset(name), data)
+    CASES["run"] += _returns_assessment_or_answers_error(_ruleset(name), data)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -208,7 +146,7 @@ def test_evaluate_returns_an_assessment_or_answers_error(name, data):
 @given(data=st.data())
 def test_evaluation_is_deterministic_and_independent_of_order(name, data):
     """Valid answers give byte-identical JSON in any key order, in any language; the input is untouched."""
-    CASES["quick"] += _deterministic_and_order_free(_ruleset(name), data)
+    CASES["run"] += _deterministic_and_order_free(_ruleset(name), data)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -216,7 +154,7 @@ def test_evaluation_is_deterministic_and_independent_of_order(name, data):
 @given(data=st.data())
 def test_validated_answers_never_fail(name, data):
     """Answers that pass validation evaluate on any date, with or without a trace."""
-    CASES["quick"] += _validated_answers_never_fail(_ruleset(name), data)
+    CASES["run"] += _validated_answers_never_fail(_ruleset(name), data)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -224,46 +162,7 @@ def test_validated_answers_never_fail(name, data):
 @given(data=st.data())
 def test_declined_or_unknown_indicator_is_never_below_no(name, data):
     """Declining or not knowing a positively weighted indicator never gives a lower level than 'no'."""
-    CASES["quick"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
-
-
-# -- the full run (--run-slow) -------------------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-@FULL
-@given(data=st.data())
-def test_full_evaluate_returns_an_assessment_or_answers_error(name, data):
-    """The full run of: any answers give an Assessment or an AnswersError."""
-    CASES["full"] += _returns_assessment_or_answers_error(_ruleset(name), data)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-@FULL
-@given(data=st.data())
-def test_full_evaluation_is_deterministic_and_independent_of_order(name, data):
-    """The full run of: evaluation is deterministic and independent of key order."""
-    CASES["full"] += _deterministic_and_order_free(_ruleset(name), data)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-@FULL
-@given(data=st.data())
-def test_full_validated_answers_never_fail(name, data):
-    """The full run of: validated answers never fail."""
-    CASES["full"] += _validated_answers_never_fail(_ruleset(name), data)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-@FULL
-@given(data=st.data())
-def test_full_declined_or_unknown_indicator_is_never_below_no(name, data):
-    """The full run of: declined or unknown never gives a lower level than 'no'."""
-    CASES["full"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
+    CASES["run"] += _declined_or_unknown_never_below_no(_ruleset(name), data)
 
 
 # -- texts ---------------------------------------------------------------------------------------------
@@ -314,19 +213,11 @@ def _texts_never_break_evaluation(text: str, data: st.DataObject) -> int:
     return 2
 
 
-@settings(QUICK, max_examples=40)
+@examples(40, 3000)
 @given(text=TEXTS, data=st.data())
 def test_texts_that_load_never_break_evaluation(text, data):
     """A generated text is refused at load, or renders (or warns) at evaluation: it never raises there."""
-    CASES["quick"] += _texts_never_break_evaluation(text, data)
-
-
-@pytest.mark.slow
-@settings(QUICK, max_examples=3000)
-@given(text=TEXTS, data=st.data())
-def test_full_texts_that_load_never_break_evaluation(text, data):
-    """The full run of: texts that load never break evaluation."""
-    CASES["full"] += _texts_never_break_evaluation(text, data)
+    CASES["run"] += _texts_never_break_evaluation(text, data)
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -344,13 +235,13 @@ def _case_bytes() -> st.SearchStrategy[bytes]:
     return st.one_of(st.binary(max_size=200), encoded, corrupted, encoded.map(lambda b: b"\xef\xbb\xbf" + b))
 
 
-@settings(QUICK, max_examples=60)
+@examples(60, 600)
 @given(data=_case_bytes(), fmt=st.sampled_from(["text", "json"]), options=st.sampled_from([[], ["--as-of", "2026-02-01"], ["--language", "nl", "--trace-values"], ["--no-trace"]]))
 def test_any_bytes_on_stdin_give_exit_0_or_1_with_a_message(data, fmt, options):
     """assess with any bytes as the case exits 0 with an assessment or 1 with an error, never a traceback."""
     out, err = io.StringIO(), io.StringIO()
     code = main(["assess", str(MINI), "-", "--format", fmt, *options], stdout=out, stderr=err, stdin=io.BytesIO(data))
-    CASES["quick"] += 1
+    CASES["run"] += 1
     assert code in (0, 1)
     assert "Traceback" not in out.getvalue() + err.getvalue()
     if code == 0:
@@ -383,7 +274,7 @@ def test_real_process_reads_nasty_stdin_without_a_traceback(stdin, code):
         capture_output=True,
         timeout=60,
     )
-    CASES["quick"] += 1
+    CASES["run"] += 1
     assert done.returncode == code, done.stderr.decode()
     assert b"Traceback" not in done.stdout + done.stderr
     assert (done.stdout if code == 0 else done.stderr).strip()
@@ -391,7 +282,8 @@ def test_real_process_reads_nasty_stdin_without_a_traceback(stdin, code):
 
 @pytest.mark.slow
 def test_full_run_fuzzed_at_least_100000_cases(capsys):
-    """The full run evaluated at least 100,000 fuzzed cases (printed); run it with the whole file."""
+    """Under the slow profile the properties above evaluated at least 100,000 fuzzed cases (printed);
+    run it with the whole file."""
     with capsys.disabled():
-        print(f"\nfuzzed cases: {CASES['full']:,} in the full run, {CASES['quick']:,} in the quick tests, over {len(NAMES)} rulesets")
-    assert CASES["full"] >= 100_000
+        print(f"\nfuzzed cases: {CASES['run']:,} over {len(NAMES)} rulesets ({'slow' if slow_profile() else 'default'} profile)")
+    assert slow_profile() and CASES["run"] >= 100_000

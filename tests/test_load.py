@@ -102,3 +102,40 @@ def test_yes_on_and_quoted_numbers_are_not_coerced(old, new, hint):
     with pytest.raises(RulesetError) as info:
         load_ruleset_text(text.replace(old, new, 1))
     assert info.value.problems[0].hint.startswith(hint)
+
+
+# codes raised when a ruleset file is found, listed or checked against the manifest: they are about the
+# rulesets folder, not a ruleset's content, and have their own tests (test_loading, test_publication,
+# test_signing); and two limits whose fixture would be megabytes (test_adversarial covers them)
+NOT_ABOUT_CONTENT = {
+    "file-not-readable", "unknown-country", "unknown-version", "no-version-in-force", "draft-skipped",
+    "wrong-country-folder", "file-name-mismatch", "duplicate-version", "not-in-manifest", "published-changed",
+    "bad-signature", "unknown-signing-key", "manifest-unreadable", "not-checked",
+    "file-too-large", "too-many-nodes", "invalid-reference",
+}
+LOADER_MODULES = ["_yaml.py", "load.py", "compile.py", "templates.py", "expr/check.py", "expr/parser.py"]
+_CODE = r'"([a-z]+(?:-[a-z]+)+)"'
+
+
+def loader_error_codes() -> set[str]:
+    """Every problem code the loader can raise, found in its source: a code literal on its own line
+    inside a Problem(...) call, or the first string argument of Problem/problem/fail/TemplateIssue."""
+    import re
+
+    source_dir = Path(__file__).resolve().parents[1] / "src" / "invictus_rules"
+    codes: set[str] = set()
+    for name in LOADER_MODULES:
+        text = (source_dir / name).read_text(encoding="utf-8")
+        codes.update(re.findall(r"^\s+" + _CODE + r",\s*$", text, re.M))
+        codes.update(re.findall(r"\b(?:Problem|TemplateIssue|fail)\(\s*" + _CODE, text))
+        codes.update(re.findall(r"\bproblem\([^\n]*?, " + _CODE + r", ", text))
+    return codes - NOT_ABOUT_CONTENT
+
+
+def test_every_loader_error_code_has_a_golden_file():
+    """Each problem code a ruleset's content can cause has a broken ruleset in tests/bad_rulesets whose
+    stored message (.expected, checked above) shows it."""
+    shown = {code for path in BAD.glob("*.expected") for code in __import__("re").findall(r"error\[([a-z-]+)\]", path.read_text(encoding="utf-8"))}
+    codes = loader_error_codes()
+    assert len(codes) > 40, "the scan of the loader's source found too few codes: check loader_error_codes"
+    assert sorted(codes - shown) == []

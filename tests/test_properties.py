@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from invictus_rules import AnswersError, Assessment, Ruleset, load_ruleset
@@ -14,7 +15,7 @@ from invictus_rules.expr.nodes import Name
 from invictus_rules.load import list_countries, list_versions
 
 from .conftest import FIXTURES
-from .strategies import any_answers, valid_answer, valid_answers
+from .strategies import any_answers, examples, valid_answer, valid_answers
 
 AS_OF = dt.date(2026, 3, 1)
 
@@ -29,7 +30,8 @@ def _rulesets() -> list[Ruleset]:
 
 RULESETS = _rulesets()
 IDS = [f"{r.country}@{r.version}" for r in RULESETS]
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = examples(60, 1000)
+FAST_PATH_TAKEN: Counter[str] = Counter()
 
 
 @pytest.mark.parametrize("ruleset", RULESETS, ids=IDS)
@@ -99,15 +101,32 @@ def test_a_yes_never_lowers_a_risk_level(ruleset, data):
 @PROPERTY
 @given(data=st.data())
 def test_fast_path_agrees_with_three_valued_path(ruleset, data):
-    """Where the generated fast path applies, it decides exactly what the three-valued path decides."""
+    """Where the generated fast path applies, it decides exactly what the three-valued path decides.
+
+    A complete case (every question answered) must take the fast path; a case with a few answers
+    left out may. Every case that takes it is counted, and the next test checks the count, so that
+    this property cannot pass without comparing anything."""
     from invictus_rules.evaluate import evaluate_three_valued
+    from invictus_rules.fastpath import NeedsThreeValued
 
     complete = {q.id: data.draw(st.sampled_from([True, False]) if q.type == "boolean" else valid_answer(q)) for q in ruleset.questions}
     dropped = data.draw(st.lists(st.sampled_from(sorted(complete)), max_size=3, unique=True))
-    answers = ruleset.validate_answers({k: v for k, v in complete.items() if k not in dropped})
-    slow = evaluate_three_valued(ruleset.compiled, answers, AS_OF)
-    try:
-        fast = ruleset.compiled.fast(answers.values, answers.declined, answers.unknown, AS_OF)
-    except KeyError:
-        return
-    assert fast == slow
+    for case in (complete, {k: v for k, v in complete.items() if k not in dropped}):
+        answers = ruleset.validate_answers(case)
+        slow = evaluate_three_valued(ruleset.compiled, answers, AS_OF)
+        try:
+            fast = ruleset.compiled.fast(answers.values, answers.declined, answers.unknown, AS_OF)
+        except NeedsThreeValued:
+            assert case is not complete, "a complete case did not take the fast path"
+            continue
+        FAST_PATH_TAKEN[f"{ruleset.country}@{ruleset.version}"] += 1
+        assert fast == slow
+        assert ruleset.decide(case, as_of=AS_OF) == slow  # the answer check fused into the generated code
+
+
+def test_the_fast_path_property_compared_cases_on_every_ruleset():
+    """The property above took the fast path (and compared) at least once per example on every ruleset."""
+    if not FAST_PATH_TAKEN:
+        pytest.skip("run with the fast-path property above (same file)")
+    minimum = PROPERTY.max_examples
+    assert {name: FAST_PATH_TAKEN[name] for name in IDS if FAST_PATH_TAKEN[name] < minimum} == {}

@@ -17,7 +17,7 @@ from .batch import Output, evaluate_batch, evaluate_one
 from .cases import Case, validate_model
 from .compile import CompiledRuleset
 from .errors import AnswersError, InvictusError, Problem
-from .evaluate import Outcome, evaluate
+from .evaluate import Outcome, decide_dict, evaluate
 from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
 from .model import Question
 from .questionnaire import answers_schema, questionnaire
@@ -107,9 +107,18 @@ class Ruleset:
 
     def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
         """Decisions only (scores, levels, which rules fire or are pending): the fast path."""
-        validated = answers if isinstance(answers, Answers) else self.validate_answers(answers)
-        day = as_of if type(as_of) is dt.date else to_date(as_of, default=dt.date.today())
-        return evaluate(self._compiled, validated, day)
+        if type(as_of) is dt.date:
+            day = as_of
+        else:
+            try:
+                day = to_date(as_of, default=dt.date.today())
+            except InvictusError:
+                if not isinstance(answers, Answers):
+                    self.validate_answers(answers)  # invalid answers are reported before an invalid date
+                raise
+        if type(answers) is Answers:
+            return evaluate(self._compiled, answers, day)
+        return decide_dict(self._compiled, answers, day, self._checker.validate)
 
     def evaluate(
         self,

@@ -165,6 +165,13 @@ def cmd_validate(args: argparse.Namespace, io: IO_) -> int:
         results.append({"file": file, "valid": True, "id": meta.id, "version": meta.version, "sha256": compiled.digest})
         if args.format == "text":
             io.out.write(f"ok: {file} ({meta.id} {meta.version}, {meta.status}, sha256 {compiled.digest[:12]})\n")
+        if args.show_fast_path:
+            from .fastpath import fast_path_source
+
+            if args.format == "json":
+                results[-1]["fast_path"] = fast_path_source(compiled)
+            else:
+                io.out.write(fast_path_source(compiled))
     if args.format == "json":
         io.out.write(json.dumps({"files": results}, ensure_ascii=False, indent=2) + "\n")
     return EXIT_INVALID if failed else EXIT_OK
@@ -327,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = add("validate", cmd_validate, "check ruleset files; errors as file:line:col: error[code]: message")
     validate.add_argument("files", metavar="FILE", nargs="+", help="ruleset files")
     validate.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    validate.add_argument("--show-fast-path", action="store_true", help="also print the Python source generated for each valid file's fast path (for debugging)")
 
     schema = add("schema", cmd_schema, "print a JSON Schema: the ruleset format (for editors), case files, assessments, the questionnaire export, or one version's answers")
     schema.add_argument("name", metavar="NAME", nargs="?", default="ruleset", choices=sorted(SCHEMAS), help=f"which schema: {', '.join(sorted(SCHEMAS))} (default ruleset)")

@@ -18,11 +18,13 @@ Semantics (see README, "Unanswered questions"):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from .answers import Answers
 from .compile import CompiledRuleset
 from .expr.compile import ABSENT, Env, Interval, make_number
+from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
@@ -36,8 +38,25 @@ def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outc
     """
     try:
         return ruleset.fast(answers.values, answers.declined, answers.unknown, as_of)
-    except KeyError:
+    except NeedsThreeValued:
         return evaluate_three_valued(ruleset, answers, as_of)
+
+
+def decide_dict(ruleset: CompiledRuleset, raw: Any, as_of: dt.date, validate: Callable[[Any], Answers]) -> Outcome:
+    """Decide a plain dict of answers, checking them inside generated code (built on first use); for
+    anything that check does not accept on its own, ``validate`` (the full check) accepts the case or
+    raises the AnswersError that explains the rejection, and the case is evaluated as usual."""
+    if type(raw) is dict:
+        decide = ruleset.cache.get("decide-dict")
+        if decide is None:
+            three_valued = lambda values, declined, unknown, day: evaluate_three_valued(ruleset, Answers(values, declined, unknown), day)  # noqa: E731
+            decide = ruleset.cache.setdefault("decide-dict", generate_dict_decider(ruleset, three_valued))
+        try:
+            return decide(raw, as_of)  # type: ignore[no-any-return]
+        except AnswersNeedFullCheck:
+            pass
+        # outside the except block, so that an AnswersError does not carry the fast path's exception
+    return evaluate(ruleset, validate(raw), as_of)
 
 
 def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:

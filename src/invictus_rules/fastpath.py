@@ -3,8 +3,10 @@
 Evaluation first runs this function, built at compile time with the ``ast`` module from the checked
 condition trees (never by formatting ruleset text into source: ruleset ids and values only ever
 appear as constants). It uses two-valued logic and plain Python operators; the moment it reads an
-answer that is not known (not answered, declined, or "don't know"), the dictionary lookup raises
-``KeyError`` and evaluation falls back to the three-valued closures of :mod:`invictus_rules.expr.compile`.
+answer that is not known (not answered, declined, or "don't know"), the lookup's KeyError is turned
+into :class:`NeedsThreeValued` (its own class; a KeyError for anything but a missing answer, i.e. a bug
+in generated code, propagates and is never mistaken for an unknown answer) and evaluation falls back to the three-valued closures of
+:mod:`invictus_rules.expr.compile`. :func:`fast_path_source` gives the generated source for debugging.
 Both paths give the same ``Outcome`` where the fast path applies, which a property test checks.
 
 Semantics mirrored from the closures: a question that is not asked (``ABSENT``) makes every test on it
@@ -14,7 +16,9 @@ false; ``not`` of such a test is true; ``count`` of a hidden multiple choice is 
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
@@ -25,6 +29,171 @@ from .outcome import Outcome, ScoreOutcome
 from .safety import Defer
 
 FastDecide = Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]
+
+
+class NeedsThreeValued(LookupError):
+    """The fast path read an answer that is not known: the case needs the three-valued path."""
+
+
+def _unknown_answer(error: KeyError, values: Any, question_ids: frozenset[str]) -> None:
+    """Turn the KeyError of reading an answer that is not known into NeedsThreeValued; any other
+    KeyError (a bug in generated code) is left to propagate."""
+    key = error.args[0] if len(error.args) == 1 else None
+    if type(key) is str and key in question_ids and key not in values:
+        raise NeedsThreeValued(key) from None
+
+
+class AnswersNeedFullCheck(Exception):
+    """The answer check fused into ``decide_dict`` met something it does not accept on its own (an
+    unknown key, an invalid value): :mod:`invictus_rules.answers` checks the case again,
+    to accept it or to explain the rejection."""
+
+
+_NEED_FULL_CHECK = AnswersNeedFullCheck()
+MAX_NUMBER = 10**15
+"""answers.MAX_NUMBER (fastpath comes before answers in the stages; a test holds the two equal)."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _check_multiple(raw: Any, options: frozenset[str]) -> frozenset[str]:
+    if type(raw) is list or type(raw) is tuple:
+        try:
+            chosen = frozenset(raw)
+        except TypeError:
+            raise _NEED_FULL_CHECK from None
+        if len(chosen) == len(raw) and chosen <= options and all(type(item) is str for item in raw):
+            return chosen
+    raise _NEED_FULL_CHECK
+
+
+def _marker(raw: Any, question_id: str, declined: list[str], unknown: list[str]) -> None:
+    """Note a declined or "don't know" marker; anything else goes to the full check."""
+    if type(raw) is dict and len(raw) == 1:
+        status = raw.get("status")
+        if status == "declined":
+            declined.append(question_id)
+            return
+        if status == "unknown":
+            unknown.append(question_id)
+            return
+    raise _NEED_FULL_CHECK
+
+
+def _check_date(raw: Any) -> dt.date:
+    if type(raw) is str and _DATE.fullmatch(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise _NEED_FULL_CHECK
+
+
+# One template per question type, parsed once from this fixed text; QID, LOW, HIGH, OPTS and LIMIT
+# are replaced by constants (never by ruleset text formatted into source). Each accepts exactly what
+# answers._fast_checker accepts (a property test compares decide(dict) with the full check).
+_CHECK_TEMPLATES = {
+    kind: ast.parse(text).body
+    for kind, text in {
+        "boolean": "if x is True or x is False:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "integer": (
+            "t = type(x)\n"
+            "if t is int and LOW <= x <= HIGH:\n    answers[QID] = x\n"
+            "elif t is float and LOW <= x <= HIGH and x.is_integer():\n    answers[QID] = int(x)\n"
+            "else:\n    _marker(x, QID, d, u)"
+        ),
+        "number": "t = type(x)\nif (t is int or t is float) and LOW <= x <= HIGH:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "single_choice": "if type(x) is str and x in OPTS:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "multiple_choice": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_multiple(x, OPTS)",
+        "date": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_date(x)",
+        "text": "if type(x) is str and len(x) <= LIMIT:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+    }.items()
+}
+
+
+class _Fill(ast.NodeTransformer):
+    def __init__(self, names: dict[str, ast.expr]):
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.names.get(node.id, node)
+
+
+class _Constants:
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+
+    def constant(self, value: Any) -> ast.expr:
+        key = f"K{len(self.constants)}"
+        self.constants[key] = value
+        return _name(key)
+
+
+def _build_dict_decider(questions: Sequence[Any]) -> tuple[ast.Module, _Constants]:
+    """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function."""
+    gen = _Constants()
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    tail = ast.parse(
+        "declined = frozenset(d) if d else NOTHING\n"
+        "unknown = frozenset(u) if u else NOTHING\n"
+        "try:\n    return decide(answers, declined, unknown, as_of)\nexcept NeedsThreeValued:\n    pass\n"
+        "return three_valued(answers, declined, unknown, as_of)"
+    ).body
+    function = ast.FunctionDef("decide_dict", arguments, _answer_checks(gen, questions) + tail, [], None)
+    return ast.fix_missing_locations(ast.Module([function], [])), gen
+
+
+def generate_dict_decider(compiled: Any, three_valued: Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]) -> Callable[[Any, dt.date], Outcome]:
+    """The decision function for a plain dict of answers, each checked inline (built on first use, so
+    that loading a ruleset does not pay for it): raises AnswersNeedFullCheck for anything the full
+    check must see (unknown keys, invalid values, anything not a plain dict) and, for a case the fast
+    path cannot decide, calls ``three_valued(values, declined, unknown, as_of)``."""
+    module, gen = _build_dict_decider(compiled.questions)
+    namespace: dict[str, Any] = {
+        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len, "dict": dict, "frozenset": frozenset},
+        "NeedsThreeValued": NeedsThreeValued,
+        "three_valued": three_valued,
+        "_marker": _marker,
+        "NEED_FULL_CHECK": _NEED_FULL_CHECK,
+        "NOTHING": frozenset(),
+        "_check_multiple": _check_multiple,
+        "_check_date": _check_date,
+        "decide": getattr(compiled.fast, "function", lambda: compiled.fast)(),
+        **gen.constants,
+    }
+    exec(compile(module, "<invictus-rules answer check>", "exec"), namespace)  # built from fixed templates and constants
+    return namespace["decide_dict"]  # type: ignore[no-any-return]
+
+
+def _answer_checks(gen: _Constants, questions: Sequence[Any]) -> list[ast.stmt]:
+    """Statements that read each answer from ``raw``, check it and put its value in ``answers``,
+    raising NEED_FULL_CHECK for anything else (markers and invalid values alike)."""
+    body: list[ast.stmt] = [
+        ast.If(
+            ast.UnaryOp(ast.Not(), ast.Compare(ast.Call(ast.Attribute(_name("raw"), "keys", ast.Load()), [], []), [ast.LtE()], [gen.constant(frozenset(q.spec.id for q in questions))])),
+            [ast.Raise(_name("NEED_FULL_CHECK"), None)],
+            [],
+        ),
+        _assign("answers", ast.Dict([], [])),
+        _assign("d", ast.List([], ast.Load())),
+        _assign("u", ast.List([], ast.Load())),
+        _assign("get", ast.Attribute(_name("raw"), "get", ast.Load())),
+    ]
+    for question in questions:
+        spec = question.spec
+        names: dict[str, ast.expr] = {"QID": _const(spec.id)}
+        if spec.type in ("integer", "number"):
+            low = spec.min if spec.min is not None else -MAX_NUMBER
+            high = spec.max if spec.max is not None else MAX_NUMBER
+            names["LOW"] = _const(max(low, -MAX_NUMBER))
+            names["HIGH"] = _const(min(high, MAX_NUMBER))
+        elif spec.type in ("single_choice", "multiple_choice"):
+            names["OPTS"] = gen.constant(frozenset(option.value for option in spec.options or ()))
+        elif spec.type == "text":
+            names["LIMIT"] = _const(spec.max_length or 10_000)
+        check = [_Fill(names).visit(copy.deepcopy(statement)) for statement in _CHECK_TEMPLATES[spec.type]]
+        body.append(_assign("x", ast.Call(_name("get"), [_const(spec.id)], [])))
+        body.append(ast.If(ast.Compare(_name("x"), [ast.IsNot()], [_const(None)]), check, []))
+    return body
 
 
 def _count_choices(value: Any) -> int:
@@ -221,16 +390,17 @@ class _Deferred:
 
     Generating and compiling it is the costliest step of loading a large ruleset, in time and in
     memory, and a process that only lints, diffs or documents a ruleset never calls it. Should the
-    generation ever fail, every call raises KeyError, which sends evaluation to the three-valued
-    closures: slower, never wrong.
+    generation ever fail, every call raises NeedsThreeValued, which sends evaluation to the
+    three-valued closures: slower, never wrong.
     """
 
-    __slots__ = ("_build", "_decide", "_lock", "question_ids")
+    __slots__ = ("_build", "_decide", "_lock", "_source", "question_ids")
 
-    def __init__(self, build: Callable[[], FastDecide], question_ids: tuple[str, ...]):
+    def __init__(self, build: Callable[[], FastDecide], source: Callable[[], str], question_ids: tuple[str, ...]):
         self._build: Callable[[], FastDecide] | None = build
         self._decide: FastDecide | None = None
         self._lock = threading.Lock()
+        self._source = source
         self.question_ids = question_ids
 
     def __call__(self, answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
@@ -238,6 +408,14 @@ class _Deferred:
         if decide is None:
             decide = self._generate()
         return decide(answers, declined, unknown, as_of)
+
+    def function(self) -> FastDecide:
+        """The generated function itself (generating it now if need be), for callers that call it often."""
+        decide = self._decide
+        return decide if decide is not None else self._generate()
+
+    def source(self) -> str:
+        return self._source()
 
     def _generate(self) -> FastDecide:
         with self._lock:
@@ -252,36 +430,22 @@ class _Deferred:
 
 
 def _no_fast_path(answers: Any, declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> Outcome:
-    raise KeyError("no fast path")
+    raise NeedsThreeValued("no fast path")
 
 
-def generate(
+def _build(
     questions: Sequence[Any],
     ask_order: Iterable[str],
     scores: Sequence[Any],
     referrals: Sequence[Any],
     information: Sequence[Any],
     safety: Any,
-    defer: Defer,
-) -> FastDecide:
-    """The fast decision function for a compiled ruleset's parts, generated when first called."""
-    order = tuple(ask_order)
-    return _Deferred(lambda: _generate(questions, order, scores, referrals, information, safety, defer), tuple(q.spec.id for q in questions))
-
-
-def _generate(
-    questions: Sequence[Any],
-    ask_order: Iterable[str],
-    scores: Sequence[Any],
-    referrals: Sequence[Any],
-    information: Sequence[Any],
-    safety: Any,
-    defer: Defer,
-) -> FastDecide:
-    """Build the fast decision function for a compiled ruleset's parts.
+) -> tuple[ast.Module, _Generator]:
+    """The syntax tree of the fast decision function, and the generator holding its constants.
 
     With a safety section, the function also decides whether it is safe to talk and which referrals
-    ``defer`` holds back; the safe channels answer is read with ``get`` (unanswered means no channel).
+    ``defer`` (bound in its namespace) holds back; the safe channels answer is read with ``get``
+    (unanswered means no channel).
     """
     gen = _Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
@@ -390,12 +554,57 @@ def _generate(
         )
     )
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in ("answers", "declined", "unknown", "as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    # a missing answer raises KeyError at its lookup (the fastest read there is); the handler turns
+    # exactly that case into NeedsThreeValued and lets any other KeyError through
+    handler = ast.ExceptHandler(
+        _name("KeyError"),
+        "error",
+        [ast.Expr(_call("_unknown_answer", _name("error"), _name("v"))), ast.Raise(None, None)],
+    )
+    body = body[:2] + [ast.Try(body[2:], [handler], [], [])]
     function = ast.FunctionDef("decide", arguments, body, [], None)
     module = ast.fix_missing_locations(ast.Module([function], []))
+    return module, gen
+
+
+def generate(
+    questions: Sequence[Any],
+    ask_order: Iterable[str],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """The fast decision function for a compiled ruleset's parts, generated when first called;
+    its ``source()`` gives the generated code (rebuilt on demand, not kept)."""
+    order = tuple(ask_order)
+
+    def source() -> str:
+        return _source(_build(questions, order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
+
+    build = lambda: _generate(questions, order, scores, referrals, information, safety, defer)  # noqa: E731
+    return _Deferred(build, source, tuple(q.spec.id for q in questions))
+
+
+def _generate(
+    questions: Sequence[Any],
+    ask_order: tuple[str, ...],
+    scores: Sequence[Any],
+    referrals: Sequence[Any],
+    information: Sequence[Any],
+    safety: Any,
+    defer: Defer,
+) -> FastDecide:
+    """Build and compile the fast decision function (``defer`` is the safety engine's deferral)."""
+    module, gen = _build(questions, ask_order, scores, referrals, information, safety)
     code = compile(module, "<invictus-rules fast path>", "exec")
     order = {q.spec.id: i for i, q in enumerate(questions)}
+    known_ids = frozenset(order)
     namespace: dict[str, Any] = {
         "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "sum": sum},
+        "KeyError": KeyError,
+        "_unknown_answer": lambda error, values: _unknown_answer(error, values, known_ids),
         "ABSENT": ABSENT,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,
@@ -407,6 +616,17 @@ def _generate(
         **gen.constants,
     }
     exec(code, namespace)  # the module was built from checked syntax trees above, never from text
-    decide = namespace["decide"]
-    decide.question_ids = gen.constants["QUESTION_IDS"]
-    return decide  # type: ignore[no-any-return]
+    return namespace["decide"]  # type: ignore[no-any-return]
+
+
+def _source(built: tuple[ast.Module, Any]) -> str:
+    module, gen = built
+    constants = "".join(f"# {name} = {value!r}\n" for name, value in gen.constants.items())
+    return f"# constants bound in the function's namespace:\n{constants}\n{ast.unparse(module)}\n"
+
+
+def fast_path_source(compiled: Any) -> str:
+    """The generated fast-path function of a compiled ruleset (or a Ruleset), as Python source,
+    for reading and debugging; the constants it uses are listed first, as comments."""
+    compiled = getattr(compiled, "compiled", compiled)
+    return compiled.fast.source()  # type: ignore[no-any-return]
