@@ -19,7 +19,7 @@ from typing import Any
 
 from ._yaml import Path, SourceMap
 from .errors import Problem, RulesetError
-from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
+from .expr.check import Catalogue, QuestionInfo, check
 from .expr.compile import Fn, compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
@@ -27,6 +27,7 @@ from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
 from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
 from .safety import Defer, make_deferral
+from .suggest import did_you_mean
 from .templates import CheckedText, TemplateIssue, check_template
 
 PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}

@@ -23,7 +23,7 @@ from typing import Any
 
 from .answers import Answers
 from .compile import CompiledRuleset
-from .expr.compile import ABSENT, Env, Interval, make_number
+from .expr.values import ABSENT, Env, Interval, make_number
 from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 

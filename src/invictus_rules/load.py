@@ -25,9 +25,9 @@ import pydantic
 from ._yaml import SourceMap, read_yaml
 from .compile import CompiledRuleset, compile_document, content_digest
 from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
-from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument
 from .signing import check_signature, read_public_keys
+from .suggest import did_you_mean
 
 logger = logging.getLogger("invictus_rules")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .compile import CompiledCondition, CompiledRuleset
-from .expr.compile import Env, make_number
 from .expr.nodes import BoolOp, Call, Name, Node, Not, walk
+from .expr.values import Env, make_number
 from .outcome import Outcome, level_value
 
 _SCORE_FUNCTIONS = frozenset({"score", "critical", "level"})

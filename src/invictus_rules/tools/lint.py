@@ -22,8 +22,8 @@ from .._yaml import Path as YamlPath
 from .._yaml import SourceMap
 from ..compile import CompiledCondition, CompiledRuleset, iter_texts
 from ..errors import InvictusError, Problem, sort_problems
-from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
+from ..expr.values import ABSENT, Env
 from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
 from ..templates import MAX_WORK, cost_growth, referenced_names, ruleset_texts

@@ -25,9 +25,9 @@ from typing import Any, get_args
 
 from .._yaml import Path as YamlPath
 from ..errors import InvictusError, Location, Problem
-from ..expr.check import did_you_mean
 from ..load import display_path
 from ..model import FirstContact, ServiceCategory
+from ..suggest import did_you_mean
 from .yamledit import (
     YamlEditor,
     published_problem,

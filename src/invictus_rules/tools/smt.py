@@ -38,8 +38,8 @@ from typing import Any
 import z3
 
 from ..compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset, CompiledScore
-from ..expr.compile import age_in_years
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
+from ..expr.values import age_in_years
 from ..model import CONSENT_MODES
 
 DEFAULT_TIMEOUT_MS = 5_000

@@ -27,8 +27,8 @@ from jinja2 import nodes
 
 from .._yaml import Path as YamlPath
 from ..errors import InvictusError, Location, Problem, format_problems
-from ..expr.check import did_you_mean
 from ..load import display_path
+from ..suggest import did_you_mean
 from ..templates import ENVIRONMENT, check_template
 from .yamledit import (
     YamlEditor,
