@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from ..suggest import did_you_mean
 from .language import FUNCTIONS, operator_of
-from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, Span
+from .nodes import Call, ListLiteral, Literal, Name, Node, Span
 from .types import BOOL, DATE, NUMBER, QUESTION_TYPES, CheckFailed, Type
 
 _YAML_11_BOOLEANS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
@@ -109,8 +109,10 @@ class Checker:
         raise CheckFailed
 
     def type_of(self, node: Node) -> Type:
-        handler = _HANDLERS[type(node)]
-        result = handler(self, node)
+        handler = _HANDLERS.get(type(node))
+        # an operator's rule is called from here, not through a method: each level of nesting costs
+        # as few stack frames as before the table (long chains of '+' must not hit the recursion limit)
+        result = handler(self, node) if handler is not None else operator_of(node).check(self, node)
         self.types[id(node)] = result
         return result
 
@@ -169,10 +171,7 @@ class Checker:
         options = question.options if kind in ("string", "set") else None
         return Type(kind, options=options, question=question.id)
 
-    # -- operators and functions: each brings its own type rule ------------------------------
-    def operator(self, node: Not | Negate | BoolOp | Arith | Compare) -> Type:
-        return operator_of(node).check(self, node)
-
+    # -- operators and functions: each brings its own type rule (.language) ---------------------
     def expect(self, node: Node, kind: str, message: str) -> Type:
         node_type = self.type_of(node)
         if node_type.kind != kind:
@@ -285,16 +284,11 @@ class Checker:
         return arg.id
 
 
-# keyed by node class, so each handler gets the subclass it names (Any: a dict cannot say so)
+# the leaves and calls, keyed by node class (operators go to their entry), so each handler gets the subclass it names (Any: a dict cannot say so)
 _HANDLERS: dict[type, Callable[[Checker, Any], Type]] = {
     Literal: Checker.literal,
     ListLiteral: Checker.list_literal,
     Name: Checker.name,
-    Not: Checker.operator,
-    Negate: Checker.operator,
-    BoolOp: Checker.operator,
-    Arith: Checker.operator,
-    Compare: Checker.operator,
     Call: Checker.call,
 }
 

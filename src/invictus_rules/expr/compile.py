@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .language import FUNCTIONS, is_whole, operator_of
-from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
+from .nodes import Call, ListLiteral, Literal, Name, Node
 from .types import Type
 from .values import ABSENT, Env, Fn
 
@@ -45,7 +45,10 @@ class Compiler:
         self.fractional_scores = fractional_scores
 
     def compile(self, node: Node) -> Fn:
-        return _DISPATCH[type(node)](self, node)
+        handler = _DISPATCH.get(type(node))
+        # an operator's builder is called from here, not through a method: each level of nesting
+        # costs as few stack frames as before the table
+        return handler(self, node) if handler is not None else operator_of(node).compile(self, node)
 
     def type(self, node: Node) -> Type:
         return self.types[id(node)]
@@ -77,9 +80,6 @@ class Compiler:
             return lambda env: env.values.get(key)
         return self.compile(node)
 
-    def operator(self, node: Not | Negate | BoolOp | Arith | Compare) -> Fn:
-        return operator_of(node).compile(self, node)
-
     def call(self, node: Call) -> Fn:
         return FUNCTIONS[node.function].compile(self, node)
 
@@ -88,11 +88,6 @@ _DISPATCH: dict[type, Callable[[Compiler, Any], Fn]] = {
     Literal: Compiler.literal,
     ListLiteral: Compiler.list_literal,
     Name: Compiler.name,
-    Not: Compiler.operator,
-    Negate: Compiler.operator,
-    BoolOp: Compiler.operator,
-    Arith: Compiler.operator,
-    Compare: Compiler.operator,
     Call: Compiler.call,
 }
 
