@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, overload
 from .answers import AnswerChecker, Answers
 from .batch import Output, evaluate_batch, evaluate_one
 from .cases import Case, validate_model
-from .compile import CompiledRuleset
+from .compiled import CompiledRuleset
 from .errors import AnswersError, InvictusError, Problem
 from .evaluate import Outcome, decide_dict, evaluate
 from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for

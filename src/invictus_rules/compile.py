@@ -12,148 +12,29 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._yaml import Path, SourceMap
+from .compiled import (
+    CompiledCondition,
+    CompiledInformation,
+    CompiledItem,
+    CompiledQuestion,
+    CompiledReferral,
+    CompiledRuleset,
+    CompiledSafety,
+    CompiledScore,
+)
 from .errors import Problem, RulesetError
 from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
-from .expr.compile import Fn, compile_condition
+from .expr.compile import compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
-from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
-from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
-from .safety import Defer, make_deferral
+from .model import CHANNELS, Condition, Question, Referral, RulesetDocument, Safety, Score, Service
+from .safety import make_deferral
 from .templates import CheckedText, TemplateIssue, check_template
-
-PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
-
-
-@dataclass(frozen=True)
-class CompiledCondition:
-    """A condition ready to run, with what explanations and tools need to know about it."""
-
-    text: str
-    node: Node
-    fn: Fn = field(repr=False, compare=False)
-    reads: tuple[str, ...]
-    scores: tuple[str, ...]
-    depends_on: tuple[str, ...] = ()
-    compile_part: Callable[[Node], Fn] = field(default=lambda node: lambda env: False, repr=False, compare=False)
-    """Compiles a sub-condition of ``node`` to its three-valued closure (for explanations: which open
-    question can still decide it)."""
-
-
-@dataclass(frozen=True)
-class CompiledQuestion:
-    spec: Question
-    ask_if: CompiledCondition | None
-
-
-@dataclass(frozen=True)
-class CompiledItem:
-    spec: Any
-    condition: CompiledCondition
-
-
-@dataclass(frozen=True)
-class CompiledScore:
-    spec: Score
-    items: tuple[CompiledItem, ...]
-    levels: tuple[tuple[str, CompiledCondition | None], ...]
-    level_ids: tuple[str, ...]
-    override_question: str | None
-    depends_on: tuple[str, ...]
-
-    @cached_property
-    def item_ids(self) -> tuple[str, ...]:
-        return tuple(item.spec.id for item in self.items)
-
-    @cached_property
-    def level_specs(self) -> dict[str, Any]:
-        return {level.id: level for level in self.spec.levels}
-
-
-@dataclass(frozen=True)
-class CompiledReferral:
-    spec: Referral
-    condition: CompiledCondition
-    reason: dict[str, CheckedText] = field(repr=False, compare=False)
-    action: dict[str, CheckedText] = field(repr=False, compare=False, default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CompiledSafety:
-    """The ruleset's safe-contact declaration: the condition, the channels question, the routes."""
-
-    spec: Safety
-    condition: CompiledCondition
-    advice: dict[str, CheckedText] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class CompiledInformation:
-    spec: Information
-    condition: CompiledCondition
-    title: dict[str, CheckedText] = field(repr=False, compare=False)
-    body: dict[str, CheckedText] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class CompiledRuleset:
-    """A ruleset compiled once, evaluated many times. Immutable and safe to share between threads."""
-
-    document: RulesetDocument
-    digest: str
-    source: str
-    questions: tuple[CompiledQuestion, ...]
-    ask_order: tuple[str, ...]
-    scores: tuple[CompiledScore, ...]
-    services: dict[str, Service]
-    referrals: tuple[CompiledReferral, ...]
-    information: tuple[CompiledInformation, ...]
-    safety: CompiledSafety | None
-    defer: Defer = field(repr=False, compare=False)
-    fast: FastDecide = field(repr=False, compare=False)
-    trace_plan: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = field(repr=False, compare=False, default=())
-    cache: dict[Any, Any] = field(repr=False, compare=False, default_factory=dict)
-    """Values derived once per language on first use (the services as texts see them). Filling it
-    twice from two threads at once writes the same value: no lock is needed."""
-
-    @property
-    def metadata(self) -> Metadata:
-        return self.document.metadata
-
-    @cached_property
-    def question_by_id(self) -> dict[str, CompiledQuestion]:
-        return {q.spec.id: q for q in self.questions}
-
-    @cached_property
-    def question_order(self) -> dict[str, int]:
-        return {q.spec.id: index for index, q in enumerate(self.questions)}
-
-    @cached_property
-    def score_order(self) -> dict[str, int]:
-        return {score.spec.id: index for index, score in enumerate(self.scores)}
-
-    @cached_property
-    def service_order(self) -> dict[str, int]:
-        return {service_id: index for index, service_id in enumerate(self.services)}
-
-    @cached_property
-    def required_questions(self) -> frozenset[str]:
-        return frozenset(q.spec.id for q in self.questions if q.spec.required)
-
-    @property
-    def question_ids(self) -> tuple[str, ...]:
-        return self.fast.question_ids  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def question_index(self) -> dict[str, Question]:
-        return {q.spec.id: q.spec for q in self.questions}
 
 
 def content_digest(data: Any) -> str:
@@ -668,4 +549,4 @@ def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str
             yield from iter_texts(value, path + (index,))
 
 
-__all__ = ["CompiledRuleset", "compile_document", "content_digest", "iter_texts", "PRIORITY_RANK"]
+__all__ = ["compile_document", "content_digest", "iter_texts"]

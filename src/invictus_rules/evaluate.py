@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .answers import Answers
-from .compile import CompiledRuleset
+from .compiled import CompiledRuleset, CompiledScore
 from .expr.compile import ABSENT, Env, Interval, make_number
 from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
@@ -105,7 +105,7 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
     )
 
 
-def _score(compiled: Any, env: Env) -> ScoreOutcome:
+def _score(compiled: CompiledScore, env: Env) -> ScoreOutcome:
     score_id = compiled.spec.id
     low = high = 0.0
     critical_low = critical_high = 0

@@ -23,7 +23,8 @@ from typing import Any
 import pydantic
 
 from ._yaml import SourceMap, read_yaml
-from .compile import CompiledRuleset, compile_document, content_digest
+from .compile import compile_document, content_digest
+from .compiled import CompiledRuleset
 from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument

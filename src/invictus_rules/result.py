@@ -28,11 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import TypedDict
 
 from ._version import __version__
-from .compile import PRIORITY_RANK, CompiledCondition, CompiledReferral, CompiledRuleset
+from .compiled import CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
 from .expr.compile import ABSENT
 from .labels import labels
-from .model import CHANNELS, MODE_RANK, Priority
+from .model import CHANNELS, MODE_RANK, PRIORITY_RANK, Priority
 from .model import ReferralMode as Mode
 from .outcome import possible_level_ranks
 from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates

@@ -10,7 +10,7 @@ import jinja2
 import markupsafe
 
 from .._version import __version__
-from ..compile import CompiledRuleset
+from ..compiled import CompiledRuleset
 from .diff import DiffReport, render_html_fragment
 from .impact import ImpactReport
 from .prose import pick_text

@@ -20,7 +20,8 @@ from jinja2 import nodes
 
 from .._yaml import Path as YamlPath
 from .._yaml import SourceMap
-from ..compile import CompiledCondition, CompiledRuleset, iter_texts
+from ..compile import iter_texts
+from ..compiled import CompiledCondition, CompiledRuleset
 from ..errors import InvictusError, Problem, sort_problems
 from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal

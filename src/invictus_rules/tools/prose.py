@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..compile import CompiledRuleset
+from ..compiled import CompiledRuleset
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, format_literal, unparse
 
 Phrases = Mapping[str, str]
