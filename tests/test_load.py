@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import RulesetError, RulesetNotFoundError, load_ruleset, load_ruleset_text
+from invictus_rules.compile import compile_source
 from invictus_rules.errors import format_problems
-from invictus_rules.load import compile_source, find_ruleset
+from invictus_rules.load import find_ruleset
 
 from .conftest import FIXTURES
 

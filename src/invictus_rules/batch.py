@@ -22,10 +22,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .answers import AnswerChecker
 from .cases import Case
+from .compile import compile_source
 from .compiled import CompiledRuleset
 from .errors import AnswersError, BatchError, Problem
 from .evaluate import evaluate
-from .load import compile_source
 from .outcome import Outcome
 from .result import build_assessment
 

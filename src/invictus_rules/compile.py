@@ -1,5 +1,8 @@
 """Ruleset document -> CompiledRuleset: every condition parsed, type-checked and compiled once.
 
+``compile_source`` and ``compile_file`` run the front of the pipeline on ruleset text or a file:
+read (``load``), validate (``validate``), then build here.
+
 ``compile_document`` runs every semantic check on a validated document and collects all problems
 before raising one :class:`RulesetError`: duplicate ids, references between elements, question
 bounds and options, ``ask_if`` cycles, condition types, score order, and templates. What it returns
@@ -9,13 +12,15 @@ explanations, lint, diff and docs read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
-import json
+import gc
+import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from ._yaml import Path, SourceMap
+from ._yaml import SourceMap
 from .compiled import (
     CompiledCondition,
     CompiledInformation,
@@ -26,21 +31,16 @@ from .compiled import (
     CompiledSafety,
     CompiledScore,
 )
-from .errors import Problem, RulesetError
+from .errors import Problem, RulesetError, TreePath
 from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
 from .expr.compile import compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
 from .fastpath import generate as generate_fast_path
+from .load import display_path, read_bytes, read_document
 from .model import CHANNELS, Condition, Question, Referral, RulesetDocument, Safety, Score, Service
 from .safety import make_deferral
 from .templates import CheckedText, TemplateIssue, check_template
-
-
-def content_digest(data: Any) -> str:
-    """sha256 of the canonical JSON form of a ruleset's data: layout and comments do not count."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def compile_document(document: RulesetDocument, source: SourceMap, digest: str) -> CompiledRuleset:
@@ -51,6 +51,43 @@ def compile_document(document: RulesetDocument, source: SourceMap, digest: str) 
         raise RulesetError(builder.problems)
     assert compiled is not None
     return compiled
+
+
+def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
+    """Read, validate and compile ruleset text, reporting every problem found on the way at once."""
+    return compile_with_source(data, file)[0]
+
+
+def compile_with_source(data: bytes | str, file: str = "<string>") -> tuple[CompiledRuleset, SourceMap]:
+    """Like ``compile_source``, also returning the positions (for tools that point into the file)."""
+    with _without_gc():
+        document, source, digest = read_document(data, file)
+        try:
+            compiled = compile_document(document, source, digest)
+        except RulesetError as error:
+            raise RulesetError(source.problems + error.problems) from None
+    if source.problems:
+        raise RulesetError(source.problems)
+    return compiled, source
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Loading builds many objects that all live on: the cycle collector, run again and again over
+    a growing heap, found nothing to free and took a quarter of the time of loading a large ruleset."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def compile_file(path: str | os.PathLike[str]) -> CompiledRuleset:
+    """Read, validate and compile a ruleset file."""
+    return compile_source(read_bytes(Path(path)), display_path(Path(path)))
+
 
 
 class _Builder:
@@ -73,7 +110,7 @@ class _Builder:
             for i, q in enumerate(document.questions)
         }
 
-    def problem(self, path: Path, code: str, message: str, hint: str = "", **kwargs: Any) -> None:
+    def problem(self, path: TreePath, code: str, message: str, hint: str = "", **kwargs: Any) -> None:
         self.problems.append(self.source.problem(path, code, message, hint, **kwargs))
 
     def build(self, digest: str) -> CompiledRuleset | None:
@@ -107,7 +144,7 @@ class _Builder:
 
         referrals = []
         for index, rule in enumerate(doc.referrals):
-            path: Path = ("referrals", index)
+            path: TreePath = ("referrals", index)
             if rule.service not in services:
                 self.problem(
                     path + ("service",),
@@ -209,7 +246,7 @@ class _Builder:
                     )
 
     # -- safety, consent and legal duty --------------------------------------------------------
-    def check_report(self, path: Path, rule: Referral) -> None:
+    def check_report(self, path: TreePath, rule: Referral) -> None:
         """A report needs the law that allows it without consent, and what the worker does."""
         if rule.mode != "report":
             return
@@ -240,7 +277,7 @@ class _Builder:
             )
 
     def safety(self, safety: Safety, services: dict[str, Service], known: dict[str, list[str]], depends: _Dependencies) -> CompiledSafety:
-        path: Path = ("safety",)
+        path: TreePath = ("safety",)
         condition = self.condition(safety.safe_to_talk, path + ("safe_to_talk",), Catalogue(self.questions, {}, frozenset()), depends)
         question = next((q for q in self.document.questions if q.id == safety.safe_channels), None)
         qpath = path + ("safe_channels",)
@@ -271,7 +308,7 @@ class _Builder:
 
     # -- questions ----------------------------------------------------------------------------
     def check_question(self, index: int, question: Question) -> None:
-        path: Path = ("questions", index)
+        path: TreePath = ("questions", index)
         choice = question.type in ("single_choice", "multiple_choice")
         numeric = question.type in ("integer", "number")
         if choice and not question.options:
@@ -291,7 +328,7 @@ class _Builder:
         if question.max_length is not None and question.type != "text":
             self.problem(path + ("max_length",), "unexpected-field", "'max_length' belongs to text questions", "remove it", key=True)
 
-    def check_unique_options(self, path: Path, values: list[str]) -> None:
+    def check_unique_options(self, path: TreePath, values: list[str]) -> None:
         seen: set[str] = set()
         for index, value in enumerate(values):
             if value in seen:
@@ -334,7 +371,7 @@ class _Builder:
 
     # -- scores -------------------------------------------------------------------------------
     def score(self, index: int, score: Score, all_scores: dict[str, tuple[str, ...]], depends: _Dependencies) -> CompiledScore:
-        path: Path = ("scores", index)
+        path: TreePath = ("scores", index)
         earlier = frozenset(s.id for s in self.document.scores[:index])
         item_catalogue = Catalogue(self.questions, all_scores, earlier, own_score=score.id)
         seen: dict[str, int] = {}
@@ -386,7 +423,7 @@ class _Builder:
         return CompiledScore(score, items, tuple(levels), tuple(level_ids), override, score_depends)
 
     # -- conditions and templates ------------------------------------------------------------
-    def condition(self, condition: Condition, path: Path, catalogue: Catalogue, depends: _Dependencies | None = None) -> CompiledCondition:
+    def condition(self, condition: Condition, path: TreePath, catalogue: Catalogue, depends: _Dependencies | None = None) -> CompiledCondition:
         node = self.parse_condition(condition, path)
         if node is None:
             return _BROKEN
@@ -407,7 +444,7 @@ class _Builder:
         part = functools.partial(compile_condition, types=checked.types, level_index=self.level_index)
         return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps, part)
 
-    def parse_condition(self, condition: Condition, path: Path) -> Node | None:
+    def parse_condition(self, condition: Condition, path: TreePath) -> Node | None:
         if isinstance(condition, bool):
             return Literal(condition, Span(path, 0, 0))
         if isinstance(condition, str):
@@ -432,7 +469,7 @@ class _Builder:
         inner = self.parse_condition(condition.not_, path + ("not",))
         return None if inner is None else Not(inner, Span(path, 0, 0))
 
-    def templates(self, texts: dict[str, str], path: Path, known: dict[str, list[str]]) -> dict[str, CheckedText]:
+    def templates(self, texts: dict[str, str], path: TreePath, known: dict[str, list[str]]) -> dict[str, CheckedText]:
         compiled: dict[str, CheckedText] = {}
         for language, text in texts.items():
             template, issues = check_template(text, known)
@@ -442,7 +479,7 @@ class _Builder:
                 compiled[language] = template
         return compiled
 
-    def template_problem(self, path: Path, issue: TemplateIssue) -> None:
+    def template_problem(self, path: TreePath, issue: TemplateIssue) -> None:
         mark = self.source.mark(path)
         problem = self.source.problem(path, issue.code, issue.message, issue.hint)
         if mark is not None and issue.line > 1 or (mark is not None and mark.style in ("|", ">")):
@@ -536,7 +573,7 @@ class _Dependencies:
 _TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "action", "advice"}
 
 
-def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str]]]:
+def iter_texts(data: Any, path: TreePath = ()) -> Iterator[tuple[TreePath, dict[str, str]]]:
     """Every per-language text in the document data, with its path."""
     if isinstance(data, dict):
         for key, value in data.items():
@@ -549,4 +586,4 @@ def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str
             yield from iter_texts(value, path + (index,))
 
 
-__all__ = ["compile_document", "content_digest", "iter_texts"]
+__all__ = ["compile_document", "compile_file", "compile_source", "compile_with_source", "iter_texts"]

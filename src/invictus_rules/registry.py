@@ -18,10 +18,10 @@ from collections import OrderedDict
 from pathlib import Path
 
 from .api import DateLike, Ruleset, to_date
+from .compile import compile_source
 from .load import (
     VersionInfo,
     choose_version,
-    compile_source,
     display_path,
     list_countries,
     logger,

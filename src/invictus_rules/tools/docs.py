@@ -27,10 +27,11 @@ from typing import IO, Any, Protocol
 import jinja2
 
 from .._version import __version__
+from ..compile import compile_file
 from ..compiled import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset, CompiledScore
 from ..errors import InvictusError, Problem
 from ..labels import labels, language_name
-from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
+from ..load import display_path, find_ruleset, is_country_reference, list_countries, list_versions
 from ..model import CHANNELS, Question, Service
 from ..templates import CheckedText, RenderError, render
 from .files import write_atomic
