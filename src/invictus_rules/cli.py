@@ -23,6 +23,7 @@ from .errors import InvictusError, Location, Problem, format_problems
 from .load import shipped_rulesets_dir
 from .render import render_text
 from .schemas import SCHEMAS
+from .texts import pick_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -122,7 +123,7 @@ def cmd_questions(args: argparse.Namespace, io: IO_) -> int:
         questions = ruleset.questions
 
     def pick(texts: Mapping[str, str] | None) -> str:
-        return (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")
+        return pick_text(texts, language, ruleset.compiled.metadata.default_language)
 
     asks = {q.spec.id: q.ask_if.text if q.ask_if else None for q in ruleset.compiled.questions}
     if args.format == "json":

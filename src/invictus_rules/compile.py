@@ -41,6 +41,7 @@ from .load import display_path, read_bytes, read_document
 from .model import CHANNELS, Condition, Question, Referral, RulesetDocument, Safety, Score, Service
 from .safety import make_deferral
 from .templates import CheckedText, TemplateIssue, check_template
+from .texts import iter_texts
 
 
 def compile_document(document: RulesetDocument, source: SourceMap, digest: str) -> CompiledRuleset:
@@ -570,20 +571,4 @@ class _Dependencies:
         return tuple(sorted(names, key=lambda n: self.order.get(n, 0)))
 
 
-_TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "action", "advice"}
-
-
-def iter_texts(data: Any, path: TreePath = ()) -> Iterator[tuple[TreePath, dict[str, str]]]:
-    """Every per-language text in the document data, with its path."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in _TEXT_KEYS and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-                yield path + (key,), value
-            else:
-                yield from iter_texts(value, path + (key,))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from iter_texts(value, path + (index,))
-
-
-__all__ = ["compile_document", "compile_file", "compile_source", "compile_with_source", "iter_texts"]
+__all__ = ["compile_document", "compile_file", "compile_source", "compile_with_source"]

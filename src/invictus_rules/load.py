@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from ._yaml import SourceMap, read_yaml
 from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument
+from .refs import is_country_code, is_ruleset_ref, parse_ruleset_ref, version_key
 from .signing import check_signature, read_public_keys
 from .validate import validate_document
 
@@ -33,7 +33,6 @@ logger = logging.getLogger("invictus_rules")
 
 RULESETS_ENV = "INVICTUS_RULESETS"
 MANIFEST = "manifest.json"
-_COUNTRY_REF = re.compile(r"^(?P<country>[a-z]{2})(?:@(?P<version>\d{4}\.\d+))?$")
 
 
 def shipped_rulesets_dir() -> Path:
@@ -179,11 +178,7 @@ def list_versions(country: str, rulesets_dir: Path | None = None) -> list[Versio
 
 def list_countries(rulesets_dir: Path | None = None) -> list[str]:
     folder = rulesets_dir or shipped_rulesets_dir()
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name)) if folder.is_dir() else []
-
-
-def is_country_reference(reference: str) -> bool:
-    return bool(_COUNTRY_REF.match(reference))
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and is_country_code(p.name)) if folder.is_dir() else []
 
 
 def path_reference(reference: str) -> Path:
@@ -204,7 +199,7 @@ def path_reference(reference: str) -> Path:
     if reference.lower().endswith((".yaml", ".yml")) and len(reference) <= 4096 and reference.strip() == reference:
         return Path(reference)
     meant = unicodedata.normalize("NFKC", reference[:40]).strip().lower()
-    if _COUNTRY_REF.match(meant):
+    if is_ruleset_ref(meant):
         raise refuse("the ruleset reference is not a country code as written", f'write it in lower case without spaces: "{meant}"')
     raise refuse(
         "the ruleset reference is neither a country code (like nl), nor a version (like nl@2026.1), nor a path to a .yaml file",
@@ -220,11 +215,10 @@ def find_ruleset(
     rulesets_dir: Path | None = None,
 ) -> Path:
     """The file a reference names: a path, ``cc`` (version in force on ``as_of``) or ``cc@YYYY.N``."""
-    match = _COUNTRY_REF.match(reference) if isinstance(reference, str) else None
-    if not match:
+    parsed = parse_ruleset_ref(reference)
+    if parsed is None:
         return path_reference(reference)
-    country = match["country"]
-    version = match["version"] or version
+    country, version = parsed[0], parsed[1] or version
     folder = rulesets_dir or shipped_rulesets_dir()
     require_country(country, folder)
     return choose_version(country, list_versions(country, folder), as_of=as_of, version=version).path
@@ -308,7 +302,7 @@ def rulesets_folder_of(path: Path, hint: Path | None = None) -> Path | None:
     candidate = resolved.parent.parent
     if hint is not None and hint.resolve() == candidate:
         return hint
-    if re.fullmatch(r"[a-z]{2}", resolved.parent.name) and ((candidate / MANIFEST).is_file() or candidate == shipped_rulesets_dir().resolve()):
+    if is_country_code(resolved.parent.name) and ((candidate / MANIFEST).is_file() or candidate == shipped_rulesets_dir().resolve()):
         return candidate
     return None
 
@@ -317,13 +311,12 @@ def locate_ruleset(reference: str, *, as_of: dt.date, version: str | None = None
     """Like :func:`find_ruleset`, respecting the manifest's rules: ``cc@version`` reads only its own
     file; ``cc`` lists the country's files, skipping broken drafts with a warning and refusing a
     published file that shadows another, is misnamed or sits in another country's folder."""
-    match = _COUNTRY_REF.match(reference) if isinstance(reference, str) else None
-    if not match:
+    parsed = parse_ruleset_ref(reference)
+    if parsed is None:
         path = path_reference(reference)  # a .yaml path or nothing: never any string as a file
         return Located(path, rulesets_folder_of(path, rulesets_dir))
     folder = rulesets_dir or shipped_rulesets_dir()
-    country = match["country"]
-    version = match["version"] or version
+    country, version = parsed[0], parsed[1] or version
     if version is not None:
         path = folder / country / f"{version}.yaml"
         if path.is_file():
@@ -379,7 +372,7 @@ def scan_versions(country: str, rulesets_dir: Path, *, strict: bool) -> tuple[li
         errors.extend(_duplicates(errors, versions))
     if errors:
         raise RulesetError(errors)
-    return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split("."))), warnings
+    return sorted(versions, key=lambda v: version_key(v.version)), warnings
 
 
 def placement_problems(path: Path, meta: Metadata) -> list[Problem]:

@@ -39,6 +39,7 @@ from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record,
 from .relevance import OpenQuestions
 from .safety import DeferReason
 from .templates import RenderError, render
+from .texts import text_language
 
 ASSESSMENT_FORMAT: Final = "invictus-rules/assessment/v1"
 TRACE_FORMAT: Final = "invictus-rules/trace/v1"
@@ -281,7 +282,7 @@ def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
 
 
 class _Texts:
-    """Picks a text in the requested language, falling back to the default and noting it."""
+    """Picks a text in the requested language (the rule of :mod:`invictus_rules.texts`), noting each fallback."""
 
     def __init__(self, language: str, default: str):
         self.language = language
@@ -292,13 +293,10 @@ class _Texts:
         """The text in the language, else the default language's; ``where`` names it in the warning."""
         if not texts:
             return None
-        text = texts.get(self.language)
-        if text is not None and text != "":
-            return text
-        self.fallbacks.append(where)
-        if self.default in texts:
-            return texts[self.default]
-        return next(iter(texts.values()))
+        shown = text_language(texts, self.language, self.default)
+        if shown != self.language:
+            self.fallbacks.append(where)
+        return texts[shown] if shown is not None else next(iter(texts.values()))  # every text is ''
 
 
 def build_assessment(

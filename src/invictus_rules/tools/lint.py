@@ -19,14 +19,16 @@ import jinja2
 from jinja2 import nodes
 
 from .._yaml import SourceMap
-from ..compile import compile_with_source, iter_texts
+from ..compile import compile_with_source
 from ..compiled import CompiledCondition, CompiledRuleset
 from ..errors import InvictusError, Problem, TreePath, sort_problems
 from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
 from ..load import MANIFEST, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
+from ..refs import is_country_code
 from ..templates import MAX_WORK, cost_growth, referenced_names, ruleset_texts
+from ..texts import iter_texts
 from . import manifest, smt
 from .analysis import AS_OF, Analyzer, score_values
 from .exact import Verdict
@@ -497,7 +499,7 @@ CHECKS: dict[str, Check] = {
 def _rulesets_dir_of(path: Path) -> Path | None:
     """The rulesets folder a file sits in (``<dir>/<cc>/<version>.yaml``), if it looks like one."""
     country_dir = path.resolve().parent
-    if re.fullmatch(r"[a-z]{2}", country_dir.name) and (country_dir.parent / MANIFEST).exists():
+    if is_country_code(country_dir.name) and (country_dir.parent / MANIFEST).exists():
         return country_dir.parent
     return None
 
