@@ -217,7 +217,7 @@ class Ruleset:
             raise ValueError("this Ruleset was built without its source text; load it with load_ruleset")
         return evaluate_batch(
             source,
-            self._compiled.source,
+            self._compiled.file,
             cases,
             as_of=to_date(as_of, default=dt.date.today()),
             language=language,

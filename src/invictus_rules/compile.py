@@ -177,7 +177,7 @@ class _Builder:
         return CompiledRuleset(
             document=doc,
             digest=digest,
-            source=self.source.file,
+            file=self.source.file,
             questions=questions,
             ask_order=ask_order,
             scores=tuple(scores),

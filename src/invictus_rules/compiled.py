@@ -117,7 +117,8 @@ class CompiledRuleset:
 
     document: RulesetDocument
     digest: str
-    source: str
+    file: str
+    """The name of the file it was read from, as messages show it ("<string>" for text)."""
     questions: tuple[CompiledQuestion, ...]
     ask_order: tuple[str, ...]
     scores: tuple[CompiledScore, ...]
