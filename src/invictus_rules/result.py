@@ -293,9 +293,11 @@ class _Texts:
         """The text in the language, else the default language's; ``where`` names it in the warning."""
         if not texts:
             return None
+        text = texts.get(self.language)
+        if text is not None and text != "":
+            return text  # the common case, checked inline: it is the rule's first step
+        self.fallbacks.append(where)
         shown = text_language(texts, self.language, self.default)
-        if shown != self.language:
-            self.fallbacks.append(where)
         return texts[shown] if shown is not None else next(iter(texts.values()))  # every text is ''
 
 
