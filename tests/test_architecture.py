@@ -13,7 +13,7 @@ import invictus_rules
 PACKAGE = Path(invictus_rules.__file__).resolve().parent
 ORDER = [
     # small facts every stage may use; they import nothing internal but errors
-    "errors", "_version", "texts", "numbers", "refs", "labels", "signing",
+    "errors", "_version", "texts", "numbers", "refs", "suggest", "labels", "static", "signing",
     # ruleset YAML -> raw tree with positions -> validated document: the YAML reader, the schema
     # check (a pure function of the raw tree), then the files: found by path or by country and
     # date (which reads each version's validated metadata, so it comes after validate)
@@ -22,7 +22,7 @@ ORDER = [
     # builder after both
     "templates", "outcome", "safety", "compiled", "fastpath", "compile",
     # answers -> evaluate -> result -> render
-    "answers", "cases", "evaluate", "relevance", "record", "result", "render",
+    "answers", "cases", "evaluate", "decisions", "relevance", "record", "result", "render",
     # wiring: views and the public façade, then the tools, services and the CLI on top
     "questionnaire", "batch", "api", "registry", "tools", "schemas", "service", "workbench", "cli", "__init__", "__main__",
 ]
