@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .compile import CompiledCondition, CompiledRuleset
+from .compiled import CompiledCondition, CompiledRuleset
 from .expr.language import FUNCTIONS
 from .expr.nodes import BoolOp, Call, Name, Node, Not, walk
 from .expr.values import Env, make_number
