@@ -32,7 +32,8 @@ from invictus_rules.tools.impact import (
 from invictus_rules.tools.smt import MODE_ORDER
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PAIRS = [("nl@2025.1", "nl@2026.1", dt.date(2026, 3, 1)), ("pt@2025.1", "pt@2025.2", dt.date(2025, 7, 15))]
+# nl: the drawn answers fit both versions (no answer check per case); pt: an option list changed (checked per case)
+PAIRS = [("nl@2025.1", "nl@2026.1", dt.date(2026, 3, 1), True), ("pt@2025.1", "pt@2025.2", dt.date(2025, 7, 15), False)]
 
 
 def merged_referrals(compiled: CompiledRuleset, outcome: Any) -> dict[str, tuple[str, str]]:
@@ -111,11 +112,12 @@ def _counts(report: ImpactReport) -> dict[str, Any]:
 FOCUS = [{"crime_type": "domestic_violence"}, {"safe_to_talk": False, "crime_type": "no_such_option"}]
 
 
-@pytest.mark.parametrize(("old_ref", "new_ref", "as_of"), PAIRS, ids=["nl", "pt"])
-def test_generated_impact_counts_what_a_plain_loop_counts(old_ref, new_ref, as_of):
+@pytest.mark.parametrize(("old_ref", "new_ref", "as_of", "prevalidated"), PAIRS, ids=["nl", "pt"])
+def test_generated_impact_counts_what_a_plain_loop_counts(old_ref, new_ref, as_of, prevalidated):
     """On 1,300 generated cases (two blocks) and two boundary cases with 13 variants each, the fast run's counts,
     kinds and example ids equal those of a plain per-case loop over the same cases."""
     old, new = load_ruleset(old_ref), load_ruleset(new_ref)
+    assert impact.CaseGenerator(old, new, 1, 1, as_of).prevalidated is prevalidated
     cases = list(generate_cases(old, new, 1300, 5, as_of, FOCUS))
     assert len(cases) == 1300 + 2 * (1 + 13)
     fast = run_generated_impact(old_ref, new_ref, 1300, 5, as_of, FOCUS, workers=1)
@@ -123,6 +125,16 @@ def test_generated_impact_counts_what_a_plain_loop_counts(old_ref, new_ref, as_o
     assert _counts(fast) == expected
     assert expected["changed"] > 0
     assert expected["cases_with_answers_set_aside_under_new"] >= 14  # the option neither version has
+
+
+def test_cases_that_might_not_fit_a_version_are_checked_as_in_a_corpus(monkeypatch):
+    """When drawn answers might not fit a version, every case goes through the answer check, with the same counts."""
+    as_of = dt.date(2026, 3, 1)
+    old, new = load_ruleset("nl@2025.1"), load_ruleset("nl@2026.1")
+    cases = list(generate_cases(old, new, 300, 8, as_of))
+    monkeypatch.setattr(impact, "_always_valid", lambda question: False)
+    assert not impact.CaseGenerator(old, new, 1, 1, as_of).prevalidated
+    assert _counts(run_generated_impact("nl@2025.1", "nl@2026.1", 300, 8, as_of, workers=1)) == _naive("nl@2025.1", "nl@2026.1", cases)
 
 
 def test_generated_impact_is_the_same_for_any_number_of_processes(monkeypatch):

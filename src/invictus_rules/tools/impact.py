@@ -12,12 +12,14 @@ counts unknown answer keys, duplicate case ids and unreadable files (reported, n
 
 How it is made fast (every count equals a plain per-case loop; ``tests/test_impact.py`` checks it):
 
-- each version's decisions come from the engine's positional ``Outcome`` (``evaluate``: the
-  two-valued fast path where the case is complete, the three-valued path otherwise), read through
-  ids prepared once per version: no texts, no trace, no ``Assessment``;
+- each version's decisions come from the engine's positional ``Outcome`` (the two-valued fast path
+  where the case is complete, straight to the three-valued path otherwise), read through ids
+  prepared once per version: no texts, no trace, no ``Assessment``;
 - generated cases are made *in the worker processes*, in fixed blocks of ``BLOCK`` cases, each block
   with its own random stream seeded by (generator version, seed, block): the cases, and so the
   report, are the same for any number of processes, and blocks are merged in their order;
+- the random cases' answers are drawn in the form the answer check gives them (dates, sets of
+  options) when every drawn answer fits both versions, so they are not checked again per case;
 - workers send back one tally per block (counts and the first example ids), not one result per case.
 
 Cases are not deduplicated: generated cases almost never coincide on the questions the rules read
@@ -51,12 +53,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..answers import AnswerChecker
+from ..answers import AnswerChecker, Answers
 from ..api import Ruleset, load_ruleset
 from ..batch import ordered_parallel_map
 from ..compile import PRIORITY_RANK, CompiledRuleset
 from ..errors import AnswersError
-from ..evaluate import decide_dict, evaluate
+from ..evaluate import decide_dict, evaluate, evaluate_three_valued
 from ..model import Question
 from ..outcome import Outcome
 
@@ -285,6 +287,7 @@ class _Version:
         self.compiled = compiled
         self.known = frozenset(compiled.question_by_id)
         self.validate = _checker(compiled).validate
+        self.questions = len(compiled.questions)
 
     def view(self, answers: dict[str, Any]) -> dict[str, Any]:
         """The answers to this version's questions."""
@@ -292,6 +295,13 @@ class _Version:
             return answers
         known = self.known
         return {k: v for k, v in answers.items() if k in known}
+
+    def checked(self, values: dict[str, Any], declined: frozenset[str], unknown: frozenset[str]) -> Answers:
+        """Checked answers, keeping this version's questions."""
+        known = self.known
+        if known.issuperset(values) and known.issuperset(declined) and known.issuperset(unknown):
+            return Answers(values, declined, unknown)
+        return Answers({k: v for k, v in values.items() if k in known}, declined & known, unknown & known)
 
     def decide(self, answers: dict[str, Any], as_of: dt.date) -> tuple[Decisions, bool]:
         """The case's decisions, and whether answers that do not fit this version were set aside
@@ -305,8 +315,15 @@ class _Version:
                 validated = self.validate(kept)
             except AnswersError:
                 validated = self.validate({})
-            return decisions_of(self.compiled, evaluate(self.compiled, validated, as_of)), True
-        return decisions_of(self.compiled, evaluate(self.compiled, validated, as_of)), False
+            return self.decisions(validated, as_of), True
+        return self.decisions(validated, as_of), False
+
+    def decisions(self, answers: Answers, as_of: dt.date) -> Decisions:
+        """A case with an answer left out, declined or unknown goes straight to the three-valued
+        path, where ``evaluate`` would go after trying the fast path; a complete case takes the fast path."""
+        if answers.declined or answers.unknown or len(answers.values) < self.questions:
+            return decisions_of(self.compiled, evaluate_three_valued(self.compiled, answers, as_of))
+        return decisions_of(self.compiled, evaluate(self.compiled, answers, as_of))
 
 
 class _Pair:
@@ -321,6 +338,12 @@ class _Pair:
         old, old_unfit = self.old.decide(self.old.view(answers), as_of)
         new, new_unfit = self.new.decide(self.new.view(answers), as_of)
         return (compare_decisions(old, new) if old != new else []), old_unfit, new_unfit
+
+    def compare_checked(self, values: dict[str, Any], declined: frozenset[str], unknown: frozenset[str], as_of: dt.date) -> tuple[list[str], bool, bool]:
+        """``compare`` for answers already checked against both versions (each keeps its own questions)."""
+        old = self.old.decisions(self.old.checked(values, declined, unknown), as_of)
+        new = self.new.decisions(self.new.checked(values, declined, unknown), as_of)
+        return (compare_decisions(old, new) if old != new else []), False, False
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -371,8 +394,12 @@ def _run_blocks(blocks: list[Block]) -> list[Tally]:
     tallies = []
     for block in blocks:
         tally = Tally(affected=[] if keep else None)
-        for case_id, answers in generator.block(block):
-            tally.add(case_id, *pair.compare(answers, as_of))
+        if block.focus == 0 and generator.prevalidated:
+            for case_id, values, declined, unknown in generator.checked_block(block):
+                tally.add(case_id, *pair.compare_checked(values, frozenset(declined), frozenset(unknown), as_of))
+        else:
+            for case_id, answers in generator.block(block):
+                tally.add(case_id, *pair.compare(answers, as_of))
         tallies.append(tally)
     return tallies
 
@@ -519,8 +546,12 @@ class Block(NamedTuple):
     size: int
 
 
+_NOTE = "generated note"
+
+
 def _answer_maker(question: Question, as_of: dt.date) -> Callable[[random.Random, float], Any] | None:
-    """How to draw an answer, given the question's draw ``u`` (uniform in [0, 1)); None for yes/no."""
+    """How to draw an answer, given the question's draw ``u`` (uniform in [0, 1)), in the form the
+    answer check gives it (a date, a set of options); None for yes/no."""
     kind = question.type
     if kind == "boolean":
         return None
@@ -535,22 +566,57 @@ def _answer_maker(question: Question, as_of: dt.date) -> Callable[[random.Random
         last = len(options) - 1
         return lambda rng, u: options[min(last, int(u * len(options)))]
     if kind == "multiple_choice":
-        return lambda rng, u: [o for o in options if rng.random() < 0.3]
+        return lambda rng, u: frozenset([o for o in options if rng.random() < 0.3])
     if kind == "date":  # anchored on the as-of date: recent dates as often as old ones
         ordinal = as_of.toordinal()
-        return lambda rng, u: dt.date.fromordinal(ordinal - (rng.randint(0, 60) if u < 0.5 else rng.randint(0, 365 * 80))).isoformat()
-    return lambda rng, u: "generated note"
+        return lambda rng, u: dt.date.fromordinal(ordinal - (rng.randint(0, 60) if u < 0.5 else rng.randint(0, 365 * 80)))
+    return lambda rng, u: _NOTE
+
+
+def _raw_form(question: Question) -> Callable[[Any], Any] | None:
+    """How a drawn answer is written in a case's JSON (None: as it is)."""
+    if question.type == "multiple_choice":
+        options = [o.value for o in question.options or ()]
+        return lambda chosen: [o for o in options if o in chosen]
+    if question.type == "date":
+        return lambda day: day.isoformat()
+    return None
+
+
+def _always_valid(question: Question) -> bool:
+    """Whether every answer ``_answer_maker`` draws passes the question's answer check, and is
+    what the check would give for its raw form."""
+    if question.type == "integer":
+        return all(bound is None or float(bound).is_integer() for bound in (question.min, question.max))
+    if question.type == "number":
+        return all(bound is None or round(bound, 2) == bound for bound in (question.min, question.max))
+    if question.type in ("single_choice", "multiple_choice"):
+        return bool(question.options) and len({o.value for o in question.options or ()}) == len(question.options or ())
+    if question.type == "text":
+        return question.max_length is None or question.max_length >= len(_NOTE)
+    return True
+
+
+def _check_key(question: Question) -> tuple[Any, ...]:
+    return (question.type, question.min, question.max, tuple(o.value for o in question.options or ()), question.max_length)
 
 
 class CaseGenerator:
     """Generated cases (format ``GENERATOR``, see the module docstring), block by block."""
 
     def __init__(self, old: Ruleset, new: Ruleset, count: int, seed: int, as_of: dt.date, focus: Sequence[dict[str, Any]] = ()):
-        questions = {q.id: q for q in old.questions}
+        in_old = {q.id: q for q in old.questions}
+        questions = dict(in_old)
         questions.update({q.id: q for q in new.questions})
         self.plan = [(question.id, _answer_maker(question, as_of)) for question in questions.values()]
+        self.raw_forms = [(question.id, form) for question in questions.values() if (form := _raw_form(question)) is not None]
         self.count, self.seed, self.as_of, self.focus = count, seed, as_of, list(focus)
         self.variants = max(2, count // 100)
+        self.prevalidated = all(_always_valid(q) for q in questions.values()) and all(
+            _check_key(in_old[q.id]) == _check_key(q) for q in new.questions if q.id in in_old
+        )
+        """Whether the random cases' answers need no answer check: every drawn answer fits both
+        versions (the same answer checks where both have the question), so they are made checked."""
 
     def blocks(self) -> list[Block]:
         """Every block, in case order."""
@@ -560,21 +626,28 @@ class CaseGenerator:
         return blocks
 
     def block(self, block: Block) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The block's (case id, answers); variant 0 of a boundary case is the case as it is."""
-        rng = random.Random(f"{GENERATOR} {self.seed} {block.focus} {block.first}")
-        base = self._base
+        """The block's (case id, answers as in a case's JSON); variant 0 of a boundary case is the case as it is."""
+        rng = self._stream(block)
+        raw = self._raw
         if block.focus == 0:
             for number in range(block.first, block.first + block.size):
-                yield f"synthetic-{number:06d}", base(rng)
+                yield f"synthetic-{number:06d}", raw(*self._draw(rng))
             return
         case = self.focus[block.focus - 1]
         for variant in range(block.first, block.first + block.size):
             if variant == 0:
                 yield f"synthetic-boundary-{block.focus:04d}", dict(case)
                 continue
-            filled = base(rng)
+            filled = raw(*self._draw(rng))
             filled.update(case)
             yield f"synthetic-boundary-{block.focus:04d}-{variant:03d}", filled
+
+    def checked_block(self, block: Block) -> Iterator[tuple[str, dict[str, Any], list[str], list[str]]]:
+        """A block of random cases (``focus`` 0) as (case id, checked values, declined, unknown): the
+        answers of :meth:`block`, as the answer check gives them (only when ``prevalidated``)."""
+        rng = self._stream(block)
+        for number in range(block.first, block.first + block.size):
+            yield (f"synthetic-{number:06d}", *self._draw(rng))
 
     def cases(self) -> Iterator[tuple[str, dict[str, Any], str]]:
         """Every case, in order, as (case id, answers, as-of date) triples."""
@@ -583,19 +656,35 @@ class CaseGenerator:
             for case_id, answers in self.block(block):
                 yield case_id, answers, day
 
-    def _base(self, rng: random.Random) -> dict[str, Any]:
+    def _stream(self, block: Block) -> random.Random:
+        return random.Random(f"{GENERATOR} {self.seed} {block.focus} {block.first}")
+
+    def _draw(self, rng: random.Random) -> tuple[dict[str, Any], list[str], list[str]]:
         draw = rng.random
-        answers: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        declined: list[str] = []
+        unknown: list[str] = []
         for question_id, make in self.plan:
             roll = draw()
             if roll < _LEFT_OUT:
                 continue
             if roll < _UNKNOWN:
-                answers[question_id] = {"status": "declined"} if roll < _DECLINED else {"status": "unknown"}
+                (declined if roll < _DECLINED else unknown).append(question_id)
             elif make is None:
-                answers[question_id] = roll < _YES
+                values[question_id] = roll < _YES
             else:
-                answers[question_id] = make(rng, (roll - _UNKNOWN) / _ANSWERED)
+                values[question_id] = make(rng, (roll - _UNKNOWN) / _ANSWERED)
+        return values, declined, unknown
+
+    def _raw(self, values: dict[str, Any], declined: list[str], unknown: list[str]) -> dict[str, Any]:
+        answers = dict(values)
+        for question_id, form in self.raw_forms:
+            if question_id in answers:
+                answers[question_id] = form(answers[question_id])
+        for question_id in declined:
+            answers[question_id] = {"status": "declined"}
+        for question_id in unknown:
+            answers[question_id] = {"status": "unknown"}
         return answers
 
 
@@ -647,7 +736,8 @@ def _summary_lines(report: ImpactReport) -> list[str]:
         f"as of {report.as_of or 'each case its own date'}; corpus digest sha256 {report.corpus_digest}",
     ]
     if report.synthetic:
-        lines.append("SYNTHETIC cases (generated, with the solver's boundary cases): not a sample of real cases; counts say where outcomes change, not how often")
+        made = f"generated ({report.generator})" if report.generator else "generated"
+        lines.append(f"SYNTHETIC cases ({made}, with the solver's boundary cases): not a sample of real cases; counts say where outcomes change, not how often")
     if report.cases_with_unknown_keys:
         keys = ", ".join(f"{k} ({n})" for k, n in sorted(report.unknown_keys.items()))
         lines.append(f"{report.cases_with_unknown_keys} cases answer questions neither version has: {keys}")
