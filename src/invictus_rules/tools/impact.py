@@ -440,21 +440,24 @@ def run_impact(
     accounted = _account(cases, report, known)
     key = ("corpus", old_ref, new_ref, rulesets_dir, old_rs.sha256, new_rs.sha256)
     _prepare(key, old_rs, new_rs, None)  # forked workers inherit the compiled versions
-    if workers <= 1:
-        for chunk in _batches(accounted, BATCH):
-            for result in _run_chunk(chunk):
-                report.add(*result)
-            if progress:
+    try:
+        if workers <= 1:
+            for chunk in _batches(accounted, BATCH):
+                for result in _run_chunk(chunk):
+                    report.add(*result)
+                if progress:
+                    progress(report.cases)
+            return report
+        results = ordered_parallel_map(_run_chunk, accounted, workers=workers, initializer=_init_worker, initargs=(key, old_ref, new_ref, rulesets_dir), chunk_size=BATCH)
+        for count, result in enumerate(results, 1):
+            report.add(*result)
+            if progress and count % BATCH == 0:
                 progress(report.cases)
-        return report
-    results = ordered_parallel_map(_run_chunk, accounted, workers=workers, initializer=_init_worker, initargs=(key, old_ref, new_ref, rulesets_dir), chunk_size=BATCH)
-    for count, result in enumerate(results, 1):
-        report.add(*result)
-        if progress and count % BATCH == 0:
+        if progress:
             progress(report.cases)
-    if progress:
-        progress(report.cases)
-    return report
+        return report
+    finally:
+        _WORKER.clear()
 
 
 def run_generated_impact(
@@ -482,17 +485,20 @@ def run_generated_impact(
     report.corpus_digest = generated_digest(old_rs, new_rs, count, seed, as_of, focus)
     key = ("generated", old_ref, new_ref, rulesets_dir, report.corpus_digest, keep_affected)
     _prepare(key, old_rs, new_rs, generation)  # forked workers inherit the compiled versions
-    blocks = _WORKER["generator"].blocks()
-    workers = workers or os.cpu_count() or 1
-    if workers <= 1:
-        tallies: Iterator[Tally] = (tally for block in blocks for tally in _run_blocks([block]))
-    else:
-        tallies = ordered_parallel_map(_run_blocks, blocks, workers=workers, initializer=_init_worker, initargs=(key, old_ref, new_ref, rulesets_dir, generation), chunk_size=1)
-    for tally in tallies:
-        report.merge(tally)
-        if progress:
-            progress(report.cases)
-    return report
+    try:
+        blocks = _WORKER["generator"].blocks()
+        workers = workers or os.cpu_count() or 1
+        if workers <= 1:
+            tallies: Iterator[Tally] = (tally for block in blocks for tally in _run_blocks([block]))
+        else:
+            tallies = ordered_parallel_map(_run_blocks, blocks, workers=workers, initializer=_init_worker, initargs=(key, old_ref, new_ref, rulesets_dir, generation), chunk_size=1)
+        for tally in tallies:
+            report.merge(tally)
+            if progress:
+                progress(report.cases)
+        return report
+    finally:
+        _WORKER.clear()
 
 
 @dataclass(frozen=True)
