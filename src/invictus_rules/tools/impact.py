@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..api import Ruleset, load_ruleset
+from ..api import Ruleset, decide_outcome, load_ruleset
 from ..batch import ordered_parallel_map
 from ..compile import PRIORITY_RANK
 from ..errors import AnswersError
@@ -51,7 +51,7 @@ def decisions(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Deci
     """The decisions of one case, from the fast path (no texts rendered)."""
     compiled = ruleset.compiled
     known = {q.spec.id for q in compiled.questions}
-    outcome = ruleset.decide({k: v for k, v in answers.items() if k in known}, as_of=as_of)
+    outcome = decide_outcome(ruleset, {k: v for k, v in answers.items() if k in known}, as_of=as_of)
     levels = []
     for score, result in zip(compiled.scores, outcome.scores, strict=True):
         if result.level is None:
