@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -198,6 +199,20 @@ class _TimeLimitAndAccessLog:
         )
 
 
+async def _append(decision_log: DecisionLog, record: dict[str, Any]) -> Any:
+    """Append in a worker thread, so that the event loop serves other requests meanwhile and appends
+    made at the same time share one commit (group commit, see ``decision_log``).
+
+    Once started, the append is seen through even when the time limit runs out: a record that may
+    be committed is never answered with "try again", which would store the decision twice.
+    """
+    write = asyncio.ensure_future(run_in_threadpool(decision_log.append, record))
+    try:
+        return await asyncio.shield(write)
+    except asyncio.CancelledError:
+        return await write
+
+
 def _too_large(limit: int) -> Response:
     return problem_response(413, "request-too-large", "The request body is too large", f"send at most {limit:,} bytes: one case per request")
 
@@ -302,7 +317,7 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         headers = {}
         if record:
             assert decision_log is not None
-            stored = decision_log.append(assessment.record(case.answers, case_id=case.case_id).model_dump(mode="json"))
+            stored = await _append(decision_log, assessment.record(case.answers, case_id=case.case_id).model_dump(mode="json"))
             headers = {"Location": f"/v1/records/{stored.record_id}", "X-Record-Id": stored.record_id}
         return Response(assessment.model_dump_json(), media_type="application/json", headers=headers)
 
