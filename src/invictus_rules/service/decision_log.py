@@ -53,6 +53,8 @@ records_table = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+_INSERT = records_table.insert().returning(records_table.c.seq, sort_by_parameter_order=True)
+
 
 class DecisionLogError(InvictusError):
     """The decision log cannot be opened, written or read."""
@@ -211,23 +213,20 @@ class DecisionLog:
 
     def _commit(self, batch: list[_Waiting]) -> None:
         """Chain ``batch`` after the head, under the database's write lock, and commit once."""
-        stored: list[StoredRecord] = []
         with self._engine.begin() as connection:
             if self._postgres:
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
             head = connection.execute(sa.select(records_table.c.hash).order_by(records_table.c.seq.desc()).limit(1)).scalar()
             prev_hash = head or GENESIS
+            rows = []
             for item in batch:
                 digest = chain_hash(prev_hash, item.record_json)
-                seq = connection.execute(
-                    records_table.insert()
-                    .values(record_id=item.record_id, case_id=item.case_id, created_at=item.created_at, record=item.record_json, prev_hash=prev_hash, hash=digest)
-                    .returning(records_table.c.seq)
-                ).scalar_one()
-                stored.append(StoredRecord(seq, item.record_id, item.case_id, item.created_at, dict(item.record), prev_hash, digest))
+                rows.append({"record_id": item.record_id, "case_id": item.case_id, "created_at": item.created_at, "record": item.record_json, "prev_hash": prev_hash, "hash": digest})
                 prev_hash = digest
-        for item, row in zip(batch, stored, strict=True):
-            item.stored = row
+            # one statement for the batch; the sequence numbers come back in the rows' order
+            seqs = connection.execute(_INSERT, rows).scalars().all()
+        for item, row, seq in zip(batch, rows, seqs, strict=True):
+            item.stored = StoredRecord(seq, item.record_id, item.case_id, item.created_at, dict(item.record), row["prev_hash"], row["hash"])
 
     def get(self, record_id: str) -> StoredRecord | None:
         found = list(self._select(records_table.c.record_id == record_id, limit=1))
