@@ -30,6 +30,7 @@ from ..load import read_manifest
 from ..record import DecisionRecord
 from ..registry import Registry
 from ..schemas import SCHEMAS
+from ..static import script_response
 from ..tools.prose import pick_text
 from .auth import ApiKeys
 from .decision_log import DecisionLog
@@ -388,6 +389,11 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
     @app.get("/ui", include_in_schema=False)
     def ui() -> HTMLResponse:
         return HTMLResponse(resources.files(__package__).joinpath("ui.html").read_text(encoding="utf-8"))
+
+    @app.get("/ui/ask_if.js", include_in_schema=False)
+    def ask_if_script() -> Response:
+        """The ask_if evaluator the interview page shares with the workbench."""
+        return script_response("ask_if.js")
 
     app.state.registry = registry
     app.state.decision_log = decision_log

@@ -218,7 +218,7 @@ class DecisionLog:
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
             head = connection.execute(sa.select(records_table.c.hash).order_by(records_table.c.seq.desc()).limit(1)).scalar()
             prev_hash = head or GENESIS
-            rows = []
+            rows: list[dict[str, Any]] = []
             for item in batch:
                 digest = chain_hash(prev_hash, item.record_json)
                 rows.append({"record_id": item.record_id, "case_id": item.case_id, "created_at": item.created_at, "record": item.record_json, "prev_hash": prev_hash, "hash": digest})
