@@ -148,11 +148,6 @@ class Decisions:
             views["ignored"] = MappingProxyType(dict(self._outcome.ignored))
         return views["ignored"]  # type: ignore[no-any-return]
 
-    @property
-    def complete(self) -> bool:
-        """True when no referral or information rule is undecided and every score has its level."""
-        return not self.pending and all(level is not None for level in self.levels.values())
-
     def to_dict(self) -> dict[str, Any]:
         """The decisions as plain JSON data (lists for tuples, the date as YYYY-MM-DD)."""
         return {
