@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from .compile import CompiledRuleset
+from .compiled import CompiledRuleset
 from .outcome import Outcome, ScoreOutcome
 
 
