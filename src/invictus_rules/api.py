@@ -251,7 +251,7 @@ class Ruleset:
 
 
 def decide_outcome(ruleset: Ruleset, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
-    """The positional :class:`Outcome` behind ``ruleset.decide()``, for internal tools (impact, exact)."""
+    """The positional :class:`Outcome` behind ``ruleset.decide()``, for internal tools (exact analysis) and tests."""
     return ruleset._outcome(answers, as_of)
 
 
