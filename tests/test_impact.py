@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from invictus_rules import load_ruleset
-from invictus_rules.compile import PRIORITY_RANK, CompiledRuleset
+from invictus_rules.compiled import CompiledRuleset
 from invictus_rules.errors import AnswersError
 from invictus_rules.evaluate import decide_dict
+from invictus_rules.model import PRIORITY_RANK
 from invictus_rules.tools import impact
 from invictus_rules.tools.impact import (
     GENERATOR,
