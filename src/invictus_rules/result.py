@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Container, Hashable, Mapping
 from typing import Any, ClassVar, Final, Literal, NotRequired, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
@@ -45,6 +45,9 @@ TRACE_FORMAT: Final = "invictus-rules/trace/v1"
 Tri = Literal["true", "false", "unknown"]
 
 
+_set = object.__setattr__
+
+
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -57,10 +60,10 @@ class _Result(BaseModel):
         the JSON equals that of a fully validated Assessment.
         """
         record = cls.__new__(cls)
-        object.__setattr__(record, "__dict__", values)
-        object.__setattr__(record, "__pydantic_fields_set__", set(values))
-        object.__setattr__(record, "__pydantic_extra__", None)
-        object.__setattr__(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
+        _set(record, "__dict__", values)
+        _set(record, "__pydantic_fields_set__", set(values))
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
         return record
 
     _private_defaults: ClassVar[dict[str, Any]] = {}
@@ -509,7 +512,7 @@ class _Context(dict):  # type: ignore[type-arg]
         self.ruleset = ruleset
         self.outcome = outcome
         self.texts = texts
-        self.prepared, self.failures, self.plans = _language_tables(ruleset, language)
+        self.prepared, self.failures, self.plans, _ = _language_tables(ruleset, language)
 
     def key_for(self, text: CheckedText) -> Hashable | None:
         """What the rendering of ``text`` depends on in this case, when that is small and safe to
@@ -548,6 +551,22 @@ class _Context(dict):  # type: ignore[type-arg]
             key.append(self.outcome.as_of)
         return tuple(key)
 
+    def reading(self, text: CheckedText) -> Mapping[str, Any]:
+        """The context ``text`` renders in: the services, the date and the language, and the
+        answers and scores it reads by name (a text that reads them otherwise gets them all)."""
+        reads = text.reads()
+        if reads is None:
+            return self.complete()
+        values = self.outcome.values
+        answers = {}
+        for question in reads.answers:
+            value = values.get(question)
+            if value is not None and value is not ABSENT:
+                answers[question] = value if type(value) in _SCALARS else _json_value(value)
+        only = {score_id for score_id, _ in reads.scores}
+        scores = _score_context(self.ruleset, self.outcome, self.texts, only) if only else {}
+        return {**self, "answers": answers, "scores": TextRecord(**{k: TextRecord(**v) for k, v in scores.items()})}
+
     def complete(self) -> _Context:
         if "answers" not in self:
             order = self.ruleset.question_order
@@ -583,19 +602,23 @@ def _memo_plan(ruleset: CompiledRuleset, reads: TextReads | None) -> _MemoPlan |
     return reads.answers, tuple(scores), reads.as_of
 
 
-def _language_tables(ruleset: CompiledRuleset, language: str) -> tuple[dict[Any, Any], dict[Any, str], dict[Any, Any]]:
+def _language_tables(ruleset: CompiledRuleset, language: str) -> tuple[dict[Any, Any], dict[Any, str], dict[Any, Any], dict[Any, Any]]:
     """Per ruleset and language, filled as cases need them: prepared texts by place, why a text
-    that no case changes failed to render, and memo plans by text."""
+    that no case changes failed to render, memo plans by text, and the words of a score result by
+    its level results (bounded: three values per level condition)."""
     key = ("texts", language)
     tables = ruleset.cache.get(key)
     if tables is None:
-        tables = ruleset.cache.setdefault(key, ({}, {}, {}))
+        tables = ruleset.cache.setdefault(key, ({}, {}, {}, {}))
     return tables  # type: ignore[no-any-return]
 
 
-def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts) -> dict[str, Any]:
+def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, only: Container[str] | None = None) -> dict[str, Any]:
+    """The scores as texts see them (all, or ``only`` these)."""
     scores = {}
     for index, score in enumerate(ruleset.scores):
+        if only is not None and score.spec.id not in only:
+            continue
         result = outcome.scores[index]
         decided = result.decided and result.level is not None
         level_id = score.level_ids[result.level[0]] if decided and result.level else None
@@ -635,8 +658,8 @@ def _render(templates: Mapping[str, Any], texts: _Texts, context: _Context, wher
             return text
         key = context.key_for(template)
         if key is None:
-            return render(template, context.complete())
-        return render_keyed(template, key, context.complete)
+            return render(template, context.reading(template))
+        return render_keyed(template, key, lambda: context.reading(template))
     except RenderError as exc:
         warnings.append(Notice._make(code="text-not-rendered", message=f"{' '.join(where)} could not be rendered ({exc}); check the ruleset text"))
         return ""
@@ -663,24 +686,42 @@ def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts:
     score = ruleset.scores[index]
     result = outcome.scores[index]
     low, high = result.points
-    possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
-    possible_labels = [texts.pick(score.level_specs[level].label, ("level", level, "label")) for level in possible]
-    level_id = possible[0] if result.decided else None
-    level_spec = score.level_specs.get(level_id) if level_id is not None else None
+    table = _language_tables(ruleset, texts.language)[3]
+    where = (index, result.level, result.levels, result.override)
+    words = table.get(where)
+    if words is None:  # the same for every case with these level results: worked out once
+        picker = _Texts(texts.language, texts.default)
+        possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
+        possible_labels = [picker.pick(score.level_specs[level].label, ("level", level, "label")) for level in possible]
+        level_id = possible[0] if result.decided else None
+        level_spec = score.level_specs.get(level_id) if level_id is not None else None
+        words = table.setdefault(
+            where,
+            (
+                picker.pick(score.spec.title, ("score", score.spec.id, "title")),
+                level_id,
+                picker.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
+                tuple(possible),
+                tuple(possible_labels),
+                tuple(picker.fallbacks),
+            ),
+        )
+    title, level_id, level_label, possible, possible_labels, fallbacks = words
+    texts.fallbacks.extend(fallbacks)
     computed_top = result.computed_level[1] if result.computed_level else -1
     items = result.items
     return ScoreResult._make(
         id=score.spec.id,
-        title=texts.pick(score.spec.title, ("score", score.spec.id, "title")),
+        title=title,
         points=low if low == high else None,
         points_min=low,
         points_max=high,
         critical_min=result.critical[0],
         critical_max=result.critical[1],
         level=level_id,
-        level_label=texts.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
-        possible_levels=possible,
-        possible_level_labels=possible_labels,
+        level_label=level_label,
+        possible_levels=list(possible),
+        possible_level_labels=list(possible_labels),
         overridden=result.override is not None and result.override > computed_top,
         present=[item for item, r in zip(score.item_ids, items, strict=True) if r is True] if detail else None,
         undecided=[item for item, r in zip(score.item_ids, items, strict=True) if r is None] if None in items else [],
