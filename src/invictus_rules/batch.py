@@ -119,20 +119,22 @@ def ordered_parallel_map(
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
         in_flight: collections.deque[_Job[R]] = collections.deque()
         done = 0
+        waiting_for = chunk_size
         try:
             for chunk in itertools.islice(chunks, workers * 4):
                 in_flight.append(_submit(pool, function, chunk, local))
             while in_flight:
                 job = in_flight.popleft()
-                try:
-                    results = job.results()
-                except concurrent.futures.process.BrokenProcessPool:
-                    raise BatchError([_worker_died(done, job.size)]) from None
+                waiting_for = job.size
+                results = job.results()
                 following = next(chunks, None)  # keep the workers busy while results are handed back
                 if following is not None:
                     in_flight.append(_submit(pool, function, following, local))
                 done += job.size
                 yield from results
+        except concurrent.futures.process.BrokenProcessPool:
+            # raised while waiting for a result, or by submit() once the pool has seen the death
+            raise BatchError([_worker_died(done, waiting_for)]) from None
         finally:
             for job in in_flight:
                 job.future.cancel()
