@@ -22,10 +22,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .answers import AnswerChecker
 from .cases import Case
-from .compile import CompiledRuleset
+from .compile import compile_source
+from .compiled import CompiledRuleset
 from .errors import AnswersError, BatchError, Problem
 from .evaluate import evaluate
-from .load import compile_source
+from .outcome import Outcome
 from .result import build_assessment
 
 Output = Literal["decisions", "outcome", "assessment", "json"]
@@ -65,7 +66,7 @@ def evaluate_one(compiled: CompiledRuleset, case: Mapping[str, Any] | Case, as_o
     return assessment if output == "assessment" else assessment.model_dump_json()
 
 
-def decisions(compiled: CompiledRuleset, outcome: Any) -> dict[str, Any]:
+def decisions(compiled: CompiledRuleset, outcome: Outcome) -> dict[str, Any]:
     """The decisions of one case as plain data: level per score (None while undecided), services
     referred, referral rules deferred for safety, information items given, rules pending. Small, so it
     travels cheaply between processes."""
