@@ -27,12 +27,16 @@ READING = """    body: {en: "Age {{ answers.age }}, {{ answers.amount }}{% if sc
 """
 
 
-def _ruleset():
+def _ruleset_text():
     text = (FIXTURES / "mini.yaml").read_text()
     text = text.replace("  - id: judgement\n", AMOUNT, 1)
     old = '    body: {en: "You can get support from {{ services.helpline.name }}.", nl: "U kunt steun krijgen van {{ services.helpline.name }}."}\n'
     assert old in text
-    return load_ruleset_text(text.replace(old, READING, 1))
+    return text.replace(old, READING, 1)
+
+
+def _ruleset():
+    return load_ruleset_text(_ruleset_text())
 
 
 CASES = [
@@ -58,7 +62,7 @@ def test_remembered_renderings_give_the_bytes_of_fresh_ones(language):
             again = warm.evaluate(answers, as_of=AS_OF, language=language, trace=True)
             assert again.model_dump_json() == fresh.model_dump_json()
     texts = {a.information[0].body for a in (warm.evaluate(c, as_of=AS_OF, language="en") for c in CASES[1:5])}
-    assert len(texts) == 4  # 1, 1.0, 0.0 and -0.0 print differently, so they are remembered apart
+    assert len(texts) == 4  # 1, 1.0, 0.0 and -0.0 print differently
 
 
 def test_a_text_that_fails_is_reported_every_time():
@@ -69,8 +73,9 @@ def test_a_text_that_fails_is_reported_every_time():
         assert [w.code for w in warnings if w.code == "text-not-rendered"] == ["text-not-rendered"]
 
 
-def test_free_text_answers_are_never_remembered():
-    """A text that reads a free-text answer is rendered every time: no victim's words stay in memory."""
+def test_free_text_and_number_answers_are_never_remembered():
+    """A text that reads a free-text or number answer (an age, an amount) is rendered every time: no
+    victim's words or figures stay in memory between cases."""
     ruleset = _ruleset()
     for answers in CASES:
         ruleset.evaluate(answers, as_of=AS_OF, language="en")
@@ -78,6 +83,12 @@ def test_free_text_answers_are_never_remembered():
     assert body.reads() is not None and "note" in body.reads().answers
     assert not body._memo  # internal: the renderings remembered for this text
     assert all("private words" not in repr(key) for key in body._memo)
+    numbers_only = load_ruleset_text(_ruleset_text().replace("{% if answers.note is defined %}: {{ answers.note }}{% endif %}", ""))
+    for answers in CASES:
+        numbers_only.evaluate(answers, as_of=AS_OF, language="en")
+    body = numbers_only.compiled.information[0].body["en"]
+    assert body.reads() is not None and set(body.reads().answers) == {"age", "amount"}
+    assert not body._memo
 
 
 def test_what_a_text_reads_is_found_from_its_syntax():

@@ -520,8 +520,8 @@ class _Context(dict):  # type: ignore[type-arg]
 
         The language, then per answer read its type and value (as texts see it: not given, not asked,
         and null are one), per score field read the score's points and decided level, and the as-of
-        date if read. Only answers of closed types and numbers are remembered: never free text or
-        dates, which say most about a victim.
+        date if read. Only answers of closed types (yes/no and options) are remembered: never free text, dates or
+        numbers (an age, an amount lost), which say most about a victim and rarely repeat.
         """
         plan = self.plans.get(text, False)
         if plan is False:
@@ -577,7 +577,7 @@ class _Context(dict):  # type: ignore[type-arg]
         return self
 
 
-_KEYABLE_TYPES = frozenset({"boolean", "single_choice", "multiple_choice", "integer", "number"})
+_KEYABLE_TYPES = frozenset({"boolean", "single_choice", "multiple_choice"})
 
 
 _MemoPlan = tuple[tuple[str, ...], tuple[tuple[int, bool], ...], bool]
