@@ -434,6 +434,9 @@ def single_process(table: Table, name: str, ruleset: Ruleset, complete: list[dic
         table.row("    trace(validated): the trace without texts", per_second(trace_only))
     as_json = rate(lambda answers: ruleset.evaluate(answers, as_of=AS_OF, language=LANGUAGE, trace=True).model_dump_json(), validated, settings)
     table.row(f"(c) full JSON: evaluate(validated, '{LANGUAGE}').model_dump_json()", per_second(as_json), f">= {JSON_TARGET:,}/s", as_json >= JSON_TARGET)
+    built = [ruleset.evaluate(answers, as_of=AS_OF, language=LANGUAGE, trace=True) for answers in validated[:1_000]]
+    dump = rate(lambda assessment: assessment.model_dump_json(), built, settings)
+    table.row("    of which serialising: model_dump_json() of a built assessment", per_second(dump))
     return decide
 
 
