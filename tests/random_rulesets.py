@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from invictus_rules import Ruleset, load_ruleset_text
-from invictus_rules.expr.compile import age_in_years
 from invictus_rules.expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
+from invictus_rules.expr.values import age_in_years
 
 AS_OF = dt.date(2026, 3, 1)
 ABSENT = "<absent>"

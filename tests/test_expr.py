@@ -8,9 +8,10 @@ import itertools
 import pytest
 
 from invictus_rules.expr.check import Catalogue, QuestionInfo, check
-from invictus_rules.expr.compile import ABSENT, Env, Interval, age_in_years, compile_condition
+from invictus_rules.expr.compile import compile_condition
 from invictus_rules.expr.nodes import unparse
 from invictus_rules.expr.parser import MAX_DEPTH, MAX_LENGTH, ExprSyntaxError, parse
+from invictus_rules.expr.values import ABSENT, Env, Interval, age_in_years
 
 CATALOGUE = Catalogue(
     questions={

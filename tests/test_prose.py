@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import load_ruleset, load_ruleset_text
-from invictus_rules.expr.check import FUNCTIONS
+from invictus_rules.expr.language import FUNCTIONS
 from invictus_rules.expr.nodes import Call, Node, walk
 from invictus_rules.expr.parser import parse
 from invictus_rules.labels import LABELS

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import AnswersError, Location, Problem
-from .expr.check import did_you_mean
 from .model import Question
 from .numbers import format_number
+from .suggest import did_you_mean
 
 DECLINED = "declined"
 UNKNOWN = "unknown"

@@ -32,7 +32,7 @@ from .compiled import (
     CompiledScore,
 )
 from .errors import Problem, RulesetError, TreePath
-from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
+from .expr.check import Catalogue, QuestionInfo, check
 from .expr.compile import compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
@@ -40,6 +40,7 @@ from .fastpath import generate as generate_fast_path
 from .load import display_path, read_bytes, read_document
 from .model import CHANNELS, Condition, Question, Referral, RulesetDocument, Safety, Score, Service
 from .safety import make_deferral
+from .suggest import did_you_mean
 from .templates import CheckedText, TemplateIssue, check_template
 from .texts import iter_texts
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from .answers import Answers
 from .compiled import CompiledRuleset, CompiledScore
-from .expr.compile import ABSENT, Env, Interval, make_number
+from .expr.values import ABSENT, Env, Interval, make_number
 from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
 from .numbers import tidy_number
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks

@@ -6,7 +6,8 @@ appear as constants). It uses two-valued logic and plain Python operators; the m
 answer that is not known (not answered, declined, or "don't know"), the lookup's KeyError is turned
 into :class:`NeedsThreeValued` (its own class; a KeyError for anything but a missing answer, i.e. a bug
 in generated code, propagates and is never mistaken for an unknown answer) and evaluation falls back to the three-valued closures of
-:mod:`invictus_rules.expr.compile`. :func:`fast_path_source` gives the generated source for debugging.
+:mod:`invictus_rules.expr.compile`. Each operator and function brings its own emitter (its entry in
+:mod:`invictus_rules.expr.language`). :func:`fast_path_source` gives the generated source for debugging.
 Both paths give the same ``Outcome`` where the fast path applies, which a property test checks.
 
 Semantics mirrored from the closures: a question that is not asked (``ABSENT``) makes every test on it
@@ -24,10 +25,18 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
 
 from .compiled import CompiledInformation, CompiledQuestion, CompiledReferral, CompiledRuleset, CompiledSafety, CompiledScore, FastDecide, FastPath
-from .expr.compile import ABSENT, age_in_years
-from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
+from .expr import pyast
+from .expr.language import FUNCTIONS, RUNTIME, operator_of
+from .expr.nodes import Arith, BoolOp, Call, Compare, Literal, Name, Negate, Node, Not
 from .outcome import Outcome, ScoreOutcome
 from .safety import Defer
+
+_name = pyast.name
+_const = pyast.const
+_call = pyast.call
+_sum = pyast.sum_of
+_and = pyast.and_
+_assign = pyast.assign
 
 
 class NeedsThreeValued(LookupError):
@@ -195,38 +204,13 @@ def _answer_checks(gen: _Constants, questions: Sequence[CompiledQuestion]) -> li
     return body
 
 
-def _count_choices(value: Any) -> int:
-    return 0 if value is ABSENT else len(value)
-
-
 def _tidy(number: float) -> float:
     return int(number) if float(number).is_integer() else number
 
 
-def _name(identifier: str, store: bool = False) -> ast.Name:
-    return ast.Name(identifier, ast.Store() if store else ast.Load())
-
-
-def _const(value: Any) -> ast.expr:
-    return ast.Constant(value)
-
-
-def _call(function: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(_name(function), list(args), [])
-
-
-def _sum(terms: Sequence[ast.expr]) -> ast.expr:
-    """``sum((a, b, ...))``: flat however many terms (a chain of '+' would nest one level per term, past
-    the recursion limits of ``ast`` and of Python's compiler at about a thousand)."""
-    return _call("sum", ast.Tuple(list(terms), ast.Load())) if terms else _const(0)
-
-
-def _and(parts: Sequence[ast.expr]) -> ast.expr:
-    return parts[0] if len(parts) == 1 else ast.BoolOp(ast.And(), list(parts))
-
-
-class _Generator:
-    """Builds the statements of the fast function; holds the constants it needs as globals."""
+class Generator:
+    """Builds the statements of the fast function; holds the constants it needs as globals. Each
+    operator and function brings its own emitter (``expr.language``)."""
 
     def __init__(self, questions: Sequence[CompiledQuestion], scores: Sequence[CompiledScore]):
         self.types = {q.spec.id: q.spec.type for q in questions}
@@ -259,9 +243,9 @@ class _Generator:
             if isinstance(current, Name) and current.id in self.hideable and current.id not in found:
                 found.append(current.id)
             elif isinstance(current, Call):
-                # these read their argument themselves: count() counts a question not asked as no
+                # some read their argument themselves: count() counts a question not asked as no
                 # (or as 0 values), and score()/critical()/level() take a score, not a question
-                if current.function in ("answered", "declined", "count", "score", "critical", "level"):
+                if FUNCTIONS[current.function].reads_own_argument:
                     continue
                 stack.extend(current.args)
             elif isinstance(current, (Arith,)):
@@ -270,106 +254,31 @@ class _Generator:
                 stack.append(current.operand)
         return [self.present(q) for q in found]
 
-    def _is_choices(self, node: Node) -> TypeGuard[Name]:
+    def is_choices(self, node: Node) -> TypeGuard[Name]:
         return isinstance(node, Name) and self.types.get(node.id) == "multiple_choice"
 
-    # -- conditions ------------------------------------------------------------------------
+    # -- conditions and values: leaves here, operators and functions by their own emitters ----------
     def condition(self, node: Node) -> ast.expr:
         if isinstance(node, Literal):
             return self.constant(node.value)
         if isinstance(node, Name):
             return ast.Compare(self.read(node.id), [ast.Is()], [_const(True)])
-        if isinstance(node, Not):
-            return ast.UnaryOp(ast.Not(), self.condition(node.operand))
-        if isinstance(node, BoolOp):
-            op = ast.And() if node.op == "and" else ast.Or()
-            return ast.BoolOp(op, [self.condition(o) for o in node.operands])
-        if isinstance(node, Compare):
-            return self.compare(node)
-        if isinstance(node, Call) and node.function in ("answered", "declined"):
-            return self.value(node)
+        if isinstance(node, (Not, BoolOp, Compare)):
+            return operator_of(node).emit(self, node)
+        if isinstance(node, Call) and FUNCTIONS[node.function].result == "bool":
+            return FUNCTIONS[node.function].emit(self, node)
         raise TypeError(f"not a condition: {node!r}")
-
-    def compare(self, node: Compare) -> ast.expr:
-        level_side = next((side for side in (node.left, node.right) if isinstance(side, Call) and side.function == "level"), None)
-        if level_side is not None:
-            return self.level_compare(node, level_side)
-        op = node.op
-        if op in ("in", "not in") and self._is_choices(node.right):
-            test: ast.expr = ast.Compare(self.value(node.left), [ast.In()], [self.read(node.right.id)])
-            test = ast.UnaryOp(ast.Not(), test) if op == "not in" else test
-            guard = self.guards(node.right)
-            return _and(guard + [test])
-        if op in ("in", "not in"):
-            assert isinstance(node.right, ListLiteral)
-            values = frozenset(item.value for item in node.right.items if isinstance(item, Literal))
-            left = self.value(node.left)
-            test = ast.Compare(left, [ast.In() if op == "in" else ast.NotIn()], [self.constant(values)])
-            guard = self.guards(node.left)
-            # a hidden question is simply not in the list; 'not in' and computed values need the guard
-            needs_guard = bool(guard) and (op == "not in" or not isinstance(node.left, Name))
-            return _and(guard + [test]) if needs_guard else test
-        operator = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}[op]
-        test = ast.Compare(self.value(node.left), [operator], [self.value(node.right)])
-        guard = self.guards(node.left) + self.guards(node.right)
-        return _and(guard + [test])
-
-    def level_compare(self, node: Compare, level_side: Call) -> ast.expr:
-        score = level_side.args[0].id  # type: ignore[union-attr]
-        ranks = self.level_ranks[score]
-        rank_var = _name(f"r{self.score_index[score]}")
-        other = node.right if level_side is node.left else node.left
-        if node.op in ("in", "not in"):
-            assert isinstance(other, ListLiteral)
-            wanted = frozenset(ranks[str(item.value)] for item in other.items if isinstance(item, Literal))
-            test: ast.expr = ast.Compare(rank_var, [ast.In() if node.op == "in" else ast.NotIn()], [self.constant(wanted)])
-        else:
-            assert isinstance(other, Literal)
-            op = node.op if level_side is node.left else {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[node.op]
-            operator = {"==": ast.Eq(), "!=": ast.NotEq(), "<": ast.Lt(), "<=": ast.LtE(), ">": ast.Gt(), ">=": ast.GtE()}[op]
-            test = ast.Compare(rank_var, [operator], [_const(ranks[str(other.value)])])
-        if score in self.gappy:
-            return _and([ast.Compare(rank_var, [ast.IsNot()], [_const(None)]), test])
-        return test
 
     def value(self, node: Node) -> ast.expr:
         if isinstance(node, Literal):
             return self.constant(node.value)
         if isinstance(node, Name):
             return self.read(node.id)
-        if isinstance(node, Negate):
-            return ast.UnaryOp(ast.USub(), self.value(node.operand))
-        if isinstance(node, Arith):  # in floats, as the closures do
-            operator = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult(), "/": ast.Div()}[node.op]
-            return ast.BinOp(_call("float", self.value(node.left)), operator, _call("float", self.value(node.right)))
+        if isinstance(node, (Negate, Arith)):
+            return operator_of(node).emit(self, node)
         if isinstance(node, Call):
-            return self.function(node)
+            return FUNCTIONS[node.function].emit(self, node)
         return self.condition(node)
-
-    def function(self, node: Call) -> ast.expr:
-        name = node.function
-        arg = node.args[0] if node.args else None
-        if name == "answered":
-            assert isinstance(arg, Name)
-            got = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], [])
-            return _and([ast.Compare(got, [ast.IsNot()], [_const(None)]), ast.Compare(ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], []), [ast.IsNot()], [_name("ABSENT")])])
-        if name == "declined":  # and asked: a question not asked has no answer, declined or not
-            assert isinstance(arg, Name)
-            got = ast.Call(ast.Attribute(_name("v"), "get", ast.Load()), [_const(arg.id)], [])
-            return _and([ast.Compare(_const(arg.id), [ast.In()], [_name("declined")]), ast.Compare(got, [ast.IsNot()], [_name("ABSENT")])])
-        if name == "count":
-            if len(node.args) == 1 and self._is_choices(node.args[0]):
-                return _call("_count_choices", self.read(node.args[0].id))
-            parts: list[ast.expr] = [ast.Call(_name("int"), [self.condition(a)], []) for a in node.args]
-            return _sum(parts)
-        assert isinstance(arg, Name)
-        if name in ("score", "critical"):
-            return _name(f"{'p' if name == 'score' else 'c'}{self.score_index[arg.id]}")
-        if name == "days_since":
-            return ast.Attribute(ast.BinOp(_name("as_of"), ast.Sub(), self.read(arg.id)), "days", ast.Load())
-        if name == "years_since":
-            return _call("age_in_years", self.read(arg.id), _name("as_of"))
-        raise TypeError(f"no fast form for {name}()")
 
 
 def _pair(name: str) -> ast.expr:
@@ -378,10 +287,6 @@ def _pair(name: str) -> ast.expr:
 
 def _level_pair(name: str) -> ast.expr:
     return ast.IfExp(ast.Compare(_name(name), [ast.Is()], [_const(None)]), _const(None), _pair(name))
-
-
-def _assign(target: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign([_name(target, store=True)], value)
 
 
 class _Deferred:
@@ -439,14 +344,14 @@ def _build(
     referrals: Sequence[CompiledReferral],
     information: Sequence[CompiledInformation],
     safety: CompiledSafety | None,
-) -> tuple[ast.Module, _Generator]:
+) -> tuple[ast.Module, Generator]:
     """The syntax tree of the fast decision function, and the generator holding its constants.
 
     With a safety section, the function also decides whether it is safe to talk and which referrals
     ``defer`` (bound in its namespace) holds back; the safe channels answer is read with ``get``
     (unanswered means no channel).
     """
-    gen = _Generator(questions, scores)
+    gen = Generator(questions, scores)
     by_id = {q.spec.id: (i, q) for i, q in enumerate(questions)}
     body: list[ast.stmt] = [
         _assign("v", ast.Call(_name("dict"), [_name("answers")], [])),
@@ -604,11 +509,9 @@ def _generate(
         "__builtins__": {"dict": dict, "int": int, "float": float, "max": max, "sum": sum},
         "KeyError": KeyError,
         "_unknown_answer": lambda error, values: _unknown_answer(error, values, known_ids),
-        "ABSENT": ABSENT,
+        **RUNTIME,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,
-        "age_in_years": age_in_years,
-        "_count_choices": _count_choices,
         "_tidy": _tidy,
         "_defer": defer,
         "_ignored": lambda names: tuple((q, "not_asked") for q in sorted(names, key=order.__getitem__)),

@@ -23,10 +23,10 @@ import pydantic
 
 from ._yaml import SourceMap, read_yaml
 from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
-from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument
 from .refs import is_country_code, is_ruleset_ref, parse_ruleset_ref, version_key
 from .signing import check_signature, read_public_keys
+from .suggest import did_you_mean
 from .validate import validate_document
 
 logger = logging.getLogger("invictus_rules")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from .expr.compile import ABSENT
+from .expr.values import ABSENT
 
 
 class ScoreOutcome(NamedTuple):

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .compiled import CompiledCondition, CompiledRuleset
-from .expr.compile import Env, make_number
+from .expr.language import FUNCTIONS
 from .expr.nodes import BoolOp, Call, Name, Node, Not, walk
+from .expr.values import Env, make_number
 from .outcome import Outcome, level_value
 
-_SCORE_FUNCTIONS = frozenset({"score", "critical", "level"})
+_SCORE_FUNCTIONS = frozenset(name for name, function in FUNCTIONS.items() if function.argument == "score")
 
 
 class OpenQuestions:

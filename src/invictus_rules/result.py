@@ -29,7 +29,7 @@ from typing_extensions import TypedDict
 from ._version import __version__
 from .compiled import CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
-from .expr.compile import ABSENT
+from .expr.values import ABSENT
 from .labels import labels
 from .model import CHANNELS, MODE_RANK, PRIORITY_RANK, Priority
 from .model import ReferralMode as Mode

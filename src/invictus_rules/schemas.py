@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .expr.language import FUNCTIONS, OPERATORS
 from .model import json_schema as ruleset_schema
 from .questionnaire import ANSWERS_SCHEMA_DRAFT, QUESTIONNAIRE_FORMAT
 
@@ -44,7 +45,7 @@ def condition_tree_schema() -> dict[str, Any]:
             {
                 "type": "object",
                 "properties": {
-                    "call": {"enum": ["answered", "declined", "count", "score", "critical", "level", "days_since", "years_since"]},
+                    "call": {"enum": list(FUNCTIONS)},
                     "args": args,
                 },
                 "required": ["call", "args"],
@@ -53,7 +54,7 @@ def condition_tree_schema() -> dict[str, Any]:
             {
                 "type": "object",
                 "properties": {
-                    "op": {"enum": ["and", "or", "not", "neg", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "+", "-", "*", "/"]},
+                    "op": {"enum": list(OPERATORS)},
                     "args": args,
                 },
                 "required": ["op", "args"],

@@ -567,7 +567,7 @@ def _check_access(node: nodes.Getattr | nodes.Getitem, known: Mapping[str, froze
     if isinstance(target, nodes.Name) and target.name in known:
         ids = known[target.name]
         if attribute not in ids:
-            from .expr.check import did_you_mean
+            from .suggest import did_you_mean
 
             kind = {"services": "service", "answers": "question", "scores": "score"}[target.name]
             yield TemplateIssue(

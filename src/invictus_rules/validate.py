@@ -17,8 +17,8 @@ import pydantic
 
 from ._yaml import SourceMap
 from .errors import Problem, RulesetError
-from .expr.check import did_you_mean
 from .model import RulesetDocument
+from .suggest import did_you_mean
 
 
 def validate_document(raw: dict[str, Any], source: SourceMap) -> RulesetDocument:

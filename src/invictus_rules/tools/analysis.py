@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
-from ..expr.compile import Interval
+from ..expr.values import Interval
 from ..outcome import Outcome
 from . import smt
 from .exact import Analysis, Comparison, ConditionChange, Outcomes

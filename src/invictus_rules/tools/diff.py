@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
+from ..expr.language import mirror
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Negate, Node, Not, unparse
 from ..model import PRIORITY_RANK
 from ..outcome import Outcome
@@ -172,9 +173,6 @@ def _json_detail(detail: Detail) -> dict[str, Any]:
 
 # -- normalising conditions ---------------------------------------------------------------------
 
-_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
-
 def normalize(node: Node) -> Node:
     """A canonical tree: flattened and sorted and/or, sorted lists, values on the right."""
     if isinstance(node, BoolOp):
@@ -188,8 +186,9 @@ def normalize(node: Node) -> Node:
         return inner.operand if isinstance(inner, Not) else Not(inner)
     if isinstance(node, Compare):
         left, right = normalize(node.left), normalize(node.right)
-        if node.op in _MIRROR and isinstance(left, Literal) and not isinstance(right, Literal):
-            return Compare(_MIRROR[node.op], right, left)
+        swapped = mirror(node.op)
+        if swapped is not None and isinstance(left, Literal) and not isinstance(right, Literal):
+            return Compare(swapped, right, left)
         return Compare(node.op, left, right)
     if isinstance(node, ListLiteral):
         items = sorted({unparse(i): i for i in node.items}.items())
@@ -214,7 +213,7 @@ def _thresholds(old: Node, new: Node) -> list[tuple[str, str, float, float]] | N
             if a.value == b.value:
                 return True
             numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a.value, b.value))
-            if numeric and compare is not None and compare.op in ("<", "<=", ">", ">=", "==", "!="):
+            if numeric and compare is not None and mirror(compare.op) is not None:  # a relation, not "in"
                 found.append((unparse(compare.left), compare.op, a.value, b.value))  # type: ignore[arg-type]
                 return True
             return False

@@ -22,8 +22,8 @@ from .._yaml import SourceMap
 from ..compile import compile_with_source
 from ..compiled import CompiledCondition, CompiledRuleset
 from ..errors import InvictusError, Problem, TreePath, sort_problems
-from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
+from ..expr.values import ABSENT, Env
 from ..load import MANIFEST, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
 from ..refs import is_country_code

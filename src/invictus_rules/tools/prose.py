@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compiled import CompiledRuleset
+from ..expr.language import FUNCTIONS, OPERATORS, Function, mirror, negation
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, format_literal, unparse
 from ..texts import pick_text
 
@@ -171,15 +172,12 @@ PHRASES: dict[str, dict[str, str]] = {
     },
 }
 
-# How an ordering reads, by the kind of value compared (the count quantifier uses the number row).
+# How an ordering reads, by the kind of value compared (the count quantifier uses the number row):
+# the ``prose_kinds`` of the operators' entries in expr.language.
 _ORDER_PHRASES = {
-    "number": {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "exactly"},
-    "date": {">=": "on_or_after", ">": "after", "<=": "on_or_before", "<": "before"},
-    "level": {">=": "or_higher", ">": "higher", "<=": "or_lower", "<": "lower"},
+    kind: {name: entry.prose_kinds[kind] for name, entry in OPERATORS.items() if kind in entry.prose_kinds}
+    for kind in ("number", "date", "level")
 }
-_MIRRORED = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
-_NEGATED = {"==": "!=", "!=": "==", "in": "not in", "not in": "in", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
-_NUMBER_FUNCTIONS = frozenset({"count", "score", "critical", "days_since", "years_since"})
 _QUESTION_KINDS = {"boolean": "bool", "integer": "number", "number": "number", "single_choice": "choice",
                    "multiple_choice": "set", "date": "date", "text": "text"}
 
@@ -267,7 +265,8 @@ class _Describer:
                 return "bool"
             return "number" if isinstance(value, (int, float)) else "date" if isinstance(value, dt.date) else "string"
         if isinstance(node, Call):
-            return "level" if node.function == "level" else "number" if node.function in _NUMBER_FUNCTIONS else "bool"
+            function = FUNCTIONS.get(node.function)
+            return function.result if function is not None else "bool"
         if isinstance(node, (Arith, Negate)):
             return "number"
         return "list" if isinstance(node, ListLiteral) else "bool"
@@ -294,14 +293,15 @@ class _Describer:
             return self.literal_condition(Literal(not inner.value))
         if isinstance(inner, Name) and self.kind(inner) == "bool":
             return self.say("is_not", s=self.term(inner), v=self.words["yes"])
-        if isinstance(inner, Compare):
-            return self.comparison(inner.left, _NEGATED[inner.op], inner.right)
+        reads_as = negation(inner.op) if isinstance(inner, Compare) else None
+        if isinstance(inner, Compare) and reads_as is not None:
+            return self.comparison(inner.left, reads_as, inner.right)
         if isinstance(inner, Call) and inner.function == "answered":
             return self.say("not_answered", q=_question_of(self, inner))
-        return self.say("not", x=self.grouped(inner))
+        return self.say(OPERATORS["not"].prose, x=self.grouped(inner))
 
     def bool_op(self, node: BoolOp) -> str:
-        joiner = f" {self.words[node.op]} "
+        joiner = f" {self.words[OPERATORS[node.op].prose]} "
         return joiner.join(self.grouped(operand) for operand in node.operands)
 
     def grouped(self, node: Node) -> str:
@@ -314,30 +314,31 @@ class _Describer:
         return self.comparison(node.left, node.op, node.right)
 
     def comparison(self, left: Node, op: str, right: Node) -> str:
-        if isinstance(left, Literal) and not isinstance(right, (Literal, ListLiteral)) and op in _MIRRORED:
-            left, op, right = right, _MIRRORED[op], left
+        swapped = mirror(op)
+        if isinstance(left, Literal) and not isinstance(right, (Literal, ListLiteral)) and swapped is not None:
+            left, op, right = right, swapped, left
         if op in ("in", "not in"):
             return self.membership(left, op, right)
         if self.quantifies(left, op, right):
             return self.count_quantifier(left, op, right)
         subject, value = self.term(left), self.value(right, like=left)
         if op in ("==", "!="):
-            return self.say("is" if op == "==" else "is_not", s=subject, v=value)
+            return self.say(OPERATORS[op].prose, s=subject, v=value)
         order = _ORDER_PHRASES.get(self.kind(left), _ORDER_PHRASES["number"])
         return self.say("is", s=subject, v=self.say(order[op], v=value))
 
     def membership(self, left: Node, op: str, right: Node) -> str:
+        entry = OPERATORS[op]
         if self.kind(right) == "set":
-            key = "includes" if op == "in" else "excludes"
-            return self.say(key, s=self.term(right), v=self.value(left, like=right))
+            return self.say(entry.prose_kinds["set"], s=self.term(right), v=self.value(left, like=right))
         if isinstance(right, ListLiteral):
             items = [self.value(item, like=left) for item in right.items]
             listed = self.join_or(items)
             if len(items) > 2 or (len(items) == 2 and op == "not in"):
-                listed = self.say("one_of", v=listed)
+                listed = self.say(entry.prose_kinds["list"], v=listed)
         else:
             listed = self.term(right)
-        return self.say("is" if op == "in" else "is_not", s=self.term(left), v=listed)
+        return self.say(entry.prose, s=self.term(left), v=listed)
 
     def quantifies(self, left: Node, op: str, right: Node) -> bool:
         """Whether a comparison counts true conditions against a number, e.g. ``count(a, b, c) >= 2``."""
@@ -366,10 +367,10 @@ class _Describer:
         return self.say("answer", q=self.question(node.id))
 
     def negate_term(self, node: Negate) -> str:
-        return self.say("negative", a=self.operand(node.operand))
+        return self.say(OPERATORS["neg"].prose, a=self.operand(node.operand))
 
     def arith_term(self, node: Arith) -> str:
-        return self.say(node.op, a=self.operand(node.left), b=self.operand(node.right))
+        return self.say(OPERATORS[node.op].prose, a=self.operand(node.left), b=self.operand(node.right))
 
     def operand(self, node: Node) -> str:
         text = self.term(node)
@@ -408,11 +409,14 @@ def _question_of(describer: _Describer, node: Call) -> str:
     return describer.question(arg.id) if isinstance(arg, Name) else describer.term(arg) if arg else ""
 
 
-def _count(describer: _Describer, node: Call) -> str:
-    if len(node.args) == 1 and describer.kind(node.args[0]) == "set":
-        return describer.say("count_options", q=_question_of(describer, node))
-    items = "; ".join(describer.grouped(arg) for arg in node.args)
-    return describer.say("count_conditions", items=items)
+def _count(key: str) -> Callable[[_Describer, Call], str]:
+    def describe_count(describer: _Describer, node: Call) -> str:
+        if len(node.args) == 1 and describer.kind(node.args[0]) == "set":
+            return describer.say("count_options", q=_question_of(describer, node))
+        items = "; ".join(describer.grouped(arg) for arg in node.args)
+        return describer.say(key, items=items)
+
+    return describe_count
 
 
 def _about_question(key: str) -> Callable[[_Describer, Call], str]:
@@ -423,17 +427,20 @@ def _about_score(key: str) -> Callable[[_Describer, Call], str]:
     return lambda describer, node: describer.say(key, s=describer.score_title(node.args[0]) if node.args else "")
 
 
-# One row per function of the condition language (``expr.check.FUNCTIONS``); a test keeps them equal.
-FUNCTION_PHRASES: dict[str, Callable[[_Describer, Call], str]] = {
-    "answered": _about_question("answered"),
-    "declined": _about_question("declined"),
-    "count": _count,
-    "score": _about_score("score"),
-    "critical": _about_score("critical"),
-    "level": _about_score("level"),
-    "days_since": _about_question("days_since"),
-    "years_since": _about_question("years_since"),
+# How a call reads, by what the function takes (``Function.argument``); its words are its ``prose`` key.
+_BY_ARGUMENT: dict[str, Callable[[str], Callable[[_Describer, Call], str]]] = {
+    "question": _about_question,
+    "score": _about_score,
+    "conditions": _count,
 }
+
+
+def _phrase(function: Function) -> Callable[[_Describer, Call], str]:
+    return _BY_ARGUMENT[function.argument](function.prose)
+
+
+# One reading per function of the condition language (expr.language.FUNCTIONS).
+FUNCTION_PHRASES: dict[str, Callable[[_Describer, Call], str]] = {name: _phrase(function) for name, function in FUNCTIONS.items()}
 
 Handler = Callable[[_Describer, Any], str]  # keyed by node class: each gets the subclass it names
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, get_args
 
 from ..errors import InvictusError, Location, Problem, TreePath
-from ..expr.check import did_you_mean
 from ..load import display_path
 from ..model import FirstContact, ServiceCategory
+from ..suggest import did_you_mean
 from .files import read_utf8
 from .yamledit import (
     YamlEditor,

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -38,8 +38,9 @@ from typing import Any
 import z3
 
 from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
-from ..expr.compile import age_in_years
+from ..expr.language import FUNCTIONS, OPERATORS, mirror
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
+from ..expr.values import age_in_years
 from ..model import CONSENT_MODES, PRIORITY_RANK
 
 DEFAULT_TIMEOUT_MS = 5_000
@@ -48,6 +49,8 @@ YEARS = 150
 MODE_ORDER = ("report", "opt_out", "opt_in", "inform_only")
 
 ANSWERED, DECLINED, DONT_KNOW, NOT_GIVEN = 0, 1, 2, 3
+_STATE_OF = {"answered": ANSWERED, "declined": DECLINED}
+"""The yes/no functions of the language (expr.language.FUNCTIONS), by the question state they test."""
 
 
 class NotEncodable(Exception):
@@ -358,11 +361,14 @@ class Encoder:
             return Tri(_any(self.ctx, [p.t for p in parts]), _all(self.ctx, [p.f for p in parts]))
         if isinstance(node, Compare):
             return self.compare(node)
-        if isinstance(node, Call) and node.function in ("answered", "declined"):
+        if isinstance(node, Call) and FUNCTIONS[node.function].result == "bool":
+            state = _STATE_OF.get(node.function)
+            if state is None:
+                raise NotEncodable(f"{node.function}() has no solver form")
             question = node.args[0].id  # type: ignore[union-attr]
             qv = self.vars[question]
             shown = z3.Not(self.asked(question).f)
-            holds = z3.And(shown, qv.state == (ANSWERED if node.function == "answered" else DECLINED))
+            holds = z3.And(shown, qv.state == state)
             return Tri(holds, z3.Not(holds))
         raise NotEncodable(f"not a condition: {type(node).__name__}")
 
@@ -471,8 +477,8 @@ class Encoder:
 
     # -- comparisons ------------------------------------------------------------------------
     def compare(self, node: Compare) -> Tri:
-        left_level = isinstance(node.left, Call) and node.left.function == "level"
-        right_level = isinstance(node.right, Call) and node.right.function == "level"
+        left_level = isinstance(node.left, Call) and FUNCTIONS[node.left.function].result == "level"
+        right_level = isinstance(node.right, Call) and FUNCTIONS[node.right.function].result == "level"
         if left_level or right_level:
             return self.level_compare(node, left_level)
         if node.op in ("in", "not in"):
@@ -499,7 +505,7 @@ class Encoder:
         x, y = a.payload, b.payload
         if a.kind == "bool" and op not in ("==", "!="):
             raise NotEncodable("ordering of yes/no values")
-        return {"==": lambda: x == y, "!=": lambda: x != y, "<": lambda: x < y, "<=": lambda: x <= y, ">": lambda: x > y, ">=": lambda: x >= y}[op]()
+        return _plain(op)(x, y)
 
     def membership(self, node: Compare) -> Tri:
         negated = node.op == "not in"
@@ -539,17 +545,22 @@ class Encoder:
         else:
             assert isinstance(other, Literal)
             target = ranks[str(other.value)]
-            op = node.op if level_left else {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[node.op]
+            op = node.op if level_left else mirror(node.op) or node.op
+            relation = _plain(op)
 
             def holds(rank: int) -> bool:
-                return bool(_PY[op](rank, target))
+                return bool(relation(rank, target))
 
         t = _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, index > 0 and holds(index - 1))) for index, possible in enumerate(level.possible)])
         f = z3.Or(level.absent, _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, not (index > 0 and holds(index - 1)))) for index, possible in enumerate(level.possible)]))
         return Tri(t, f)
 
 
-_PY = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+def _plain(op: str) -> Callable[[Any, Any], Any]:
+    """The relation's operator on two known values (on z3 terms it builds the term)."""
+    plain = OPERATORS[op].plain
+    assert plain is not None
+    return plain
 
 
 def _string_equal(ctx: Any, a: Val, b: Val) -> Any:
@@ -564,7 +575,7 @@ def _string_equal(ctx: Any, a: Val, b: Val) -> Any:
 
 
 def _ranges(op: str, a: Val, b: Val) -> tuple[Any, Any]:
-    """(true, false) of comparing two ranges, as the engine's ``_compare_ranges`` decides them."""
+    """(true, false) of comparing two ranges, as the engine's ``Operator.ranges`` decide them."""
     if op == "<":
         return a.hi < b.lo, a.lo >= b.hi
     if op == "<=":

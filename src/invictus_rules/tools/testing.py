@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from .._yaml import SourceMap, format_path, read_yaml
 from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
-from ..expr.check import did_you_mean
 from ..expr.nodes import Literal
 from ..load import shipped_rulesets_dir
 from ..model import Priority, ReferralMode
 from ..refs import is_country_code, is_ruleset_ref
 from ..result import Assessment, Status
+from ..suggest import did_you_mean
 
 
 class _Strict(BaseModel):

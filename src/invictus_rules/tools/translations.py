@@ -26,8 +26,8 @@ import polib
 from jinja2 import nodes
 
 from ..errors import InvictusError, Location, Problem, TreePath, format_problems
-from ..expr.check import did_you_mean
 from ..load import display_path
+from ..suggest import did_you_mean
 from ..templates import ENVIRONMENT, check_template
 from .files import read_utf8
 from .yamledit import (
