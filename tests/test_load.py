@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from invictus_rules import RulesetError, RulesetNotFoundError, load_ruleset, load_ruleset_text
+from invictus_rules.compile import compile_source
 from invictus_rules.errors import format_problems
-from invictus_rules.load import compile_source, find_ruleset
+from invictus_rules.load import find_ruleset
 
 from .conftest import FIXTURES
 
@@ -139,3 +140,11 @@ def test_every_loader_error_code_has_a_golden_file():
     codes = loader_error_codes()
     assert len(codes) > 40, "the scan of the loader's source found too few codes: check loader_error_codes"
     assert sorted(codes - shown) == []
+
+
+@pytest.mark.parametrize("reference", ["nl\n", "nl@\u0662\u0660\u0662\u0666.\u0661"])
+def test_a_reference_with_a_newline_or_other_digits_is_refused(reference):
+    """Only ASCII 'cc' or 'cc@YYYY.N', written exactly, names a country's ruleset (one rule, in refs)."""
+    with pytest.raises(RulesetNotFoundError) as raised:
+        load_ruleset(reference)
+    assert [p.code for p in raised.value.problems] == ["invalid-reference"]

@@ -250,7 +250,7 @@ def test_no_consent_referral_while_not_safe_or_unreachable(ruleset, data):
 @functools.cache
 def _permuted(ruleset: Ruleset) -> tuple[Ruleset, ...]:
     """The ruleset with its referral rules reversed, and in two shuffled orders (compiled once)."""
-    raw = json.loads(json.dumps(_raw(Path(ruleset.compiled.source).read_text(encoding="utf-8")), default=str))
+    raw = json.loads(json.dumps(_raw(Path(ruleset.compiled.file).read_text(encoding="utf-8")), default=str))
     orders = [raw["referrals"][::-1], *(random.Random(seed).sample(raw["referrals"], len(raw["referrals"])) for seed in (1, 2))]
     return tuple(load_ruleset_text(json.dumps({**raw, "referrals": order}), file="permuted.json") for order in orders)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from invictus_rules.load import compile_file
+from invictus_rules.compile import compile_file
 from invictus_rules.tools.services_csv import ServicesError, export_csv, import_csv
 
 from .test_translations import ROOT, SHIPPED, draft_copy

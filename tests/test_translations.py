@@ -8,7 +8,7 @@ import polib
 import pytest
 
 from invictus_rules._yaml import read_yaml
-from invictus_rules.load import compile_file
+from invictus_rules.compile import compile_file
 from invictus_rules.tools.translations import TranslationError, check_po, export_po, import_po, iter_entries
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from .errors import Location, Problem, RulesetError
+from .errors import Location, Problem, RulesetError, TreePath
 
 try:  # the C parser is much faster; both report the same events and marks
     from yaml import CSafeLoader as _Parser
@@ -28,8 +28,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
-
-Path = tuple[str | int, ...]
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -66,16 +64,16 @@ class SourceMap:
 
     file: str
     lines: list[str] = field(default_factory=list)
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
-    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    values: dict[TreePath, Mark] = field(default_factory=dict)
+    keys: dict[TreePath, Mark] = field(default_factory=dict)
+    spans: dict[TreePath, tuple[int, int]] = field(default_factory=dict)
     """Where each value starts and ends, as character offsets into the text: kept only when asked for
     (``read_yaml(..., spans=True)``), by tools that edit the text in place."""
-    key_spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_spans: dict[TreePath, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     """Problems found while reading that do not stop reading (duplicate keys): reported with the rest."""
 
-    def mark(self, path: Path, *, key: bool = False) -> Mark | None:
+    def mark(self, path: TreePath, *, key: bool = False) -> Mark | None:
         """The position of ``path``, or of its nearest enclosing node."""
         table = self.keys if key else self.values
         probe = tuple(path)
@@ -88,7 +86,7 @@ class SourceMap:
                 return None
             probe = probe[:-1]
 
-    def location(self, path: Path, *, key: bool = False, offset: int = 0) -> Location:
+    def location(self, path: TreePath, *, key: bool = False, offset: int = 0) -> Location:
         mark = self.mark(path, key=key)
         if mark is None:
             return Location(self.file)
@@ -102,7 +100,7 @@ class SourceMap:
 
     def problem(
         self,
-        path: Path,
+        path: TreePath,
         code: str,
         message: str,
         hint: str = "",
@@ -126,7 +124,7 @@ class SourceMap:
         )
 
 
-def format_path(path: Path) -> str:
+def format_path(path: TreePath) -> str:
     text = "$"
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -377,7 +375,7 @@ class _Stop(Exception):
 @dataclass
 class _Frame:
     container: Any
-    path: Path
+    path: TreePath
     pending_key: str | None = None
     key_mark: Mark | None = None
     start: int = 0
@@ -390,7 +388,7 @@ class _Builder:
         self.source = source
         self.nodes = 0
         self.until_key = until_key
-        self.spans: dict[Path, tuple[int, int]] | None = source.spans if spans else None
+        self.spans: dict[TreePath, tuple[int, int]] | None = source.spans if spans else None
 
     def fail(self, event: Any, code: str, message: str, hint: str) -> NoReturn:
         mark = event.start_mark
@@ -480,7 +478,7 @@ class _Builder:
                 root = value
         return root
 
-    def _child_path(self, stack: list[_Frame], event: Any) -> Path:
+    def _child_path(self, stack: list[_Frame], event: Any) -> TreePath:
         if not stack:
             return ()
         frame = stack[-1]

@@ -23,6 +23,7 @@ from typing import Any
 from .errors import AnswersError, Location, Problem
 from .expr.check import did_you_mean
 from .model import Question
+from .numbers import format_number
 
 DECLINED = "declined"
 UNKNOWN = "unknown"
@@ -210,16 +211,12 @@ def _kind(value: Any) -> str:
 
 def _bounds_text(question: Question) -> str:
     low, high = question.min, question.max
-
-    def fmt(v: float) -> str:
-        return str(int(v)) if float(v).is_integer() else str(v)
-
     if low is not None and high is not None:
-        return f" from {fmt(low)} to {fmt(high)}"
+        return f" from {format_number(low)} to {format_number(high)}"
     if low is not None:
-        return f" of at least {fmt(low)}"
+        return f" of at least {format_number(low)}"
     if high is not None:
-        return f" of at most {fmt(high)}"
+        return f" of at most {format_number(high)}"
     return ""
 
 

@@ -15,10 +15,11 @@ from typing import Any, Literal, get_args, overload
 from .answers import Answers, refuse_foreign
 from .batch import Output, answer_checker, evaluate_batch, evaluate_one
 from .cases import Case, validate_model
-from .compile import CompiledRuleset
+from .compile import compile_source
+from .compiled import CompiledRuleset
 from .errors import AnswersError, InvictusError, Problem
 from .evaluate import Outcome, decide_dict, evaluate
-from .load import Located, compile_source, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
+from .load import Located, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
 from .model import Question
 from .questionnaire import answers_schema, questionnaire
 from .record import NOT_CHECKED, DecisionRecord, Provenance, ReplayResult, check_replayable, compare_decisions, decisions_of, replay_warnings
@@ -219,7 +220,7 @@ class Ruleset:
             raise ValueError("this Ruleset was built without its source text; load it with load_ruleset")
         return evaluate_batch(
             source,
-            self._compiled.source,
+            self._compiled.file,
             cases,
             as_of=to_date(as_of, default=dt.date.today()),
             language=language,

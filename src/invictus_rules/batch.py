@@ -22,10 +22,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .answers import AnswerChecker, Answers, CheckedBy, refuse_foreign
 from .cases import Case
-from .compile import CompiledRuleset
+from .compile import compile_source
+from .compiled import CompiledRuleset
 from .errors import AnswersError, BatchError, Problem
 from .evaluate import evaluate
-from .load import compile_source
+from .outcome import Outcome
 from .result import build_assessment
 
 Output = Literal["decisions", "outcome", "assessment", "json"]
@@ -80,7 +81,7 @@ def answer_checker(compiled: CompiledRuleset) -> AnswerChecker:
     return checker  # type: ignore[no-any-return]
 
 
-def decisions(compiled: CompiledRuleset, outcome: Any) -> dict[str, Any]:
+def decisions(compiled: CompiledRuleset, outcome: Outcome) -> dict[str, Any]:
     """The decisions of one case as plain data: level per score (None while undecided), services
     referred, referral rules deferred for safety, information items given, rules pending. Small, so it
     travels cheaply between processes."""
@@ -134,20 +135,22 @@ def ordered_parallel_map(
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
         in_flight: collections.deque[_Job[R]] = collections.deque()
         done = 0
+        waiting_for = chunk_size
         try:
             for chunk in itertools.islice(chunks, workers * 4):
                 in_flight.append(_submit(pool, function, chunk, local))
             while in_flight:
                 job = in_flight.popleft()
-                try:
-                    results = job.results()
-                except concurrent.futures.process.BrokenProcessPool:
-                    raise BatchError([_worker_died(done, job.size)]) from None
+                waiting_for = job.size
+                results = job.results()
                 following = next(chunks, None)  # keep the workers busy while results are handed back
                 if following is not None:
                     in_flight.append(_submit(pool, function, following, local))
                 done += job.size
                 yield from results
+        except concurrent.futures.process.BrokenProcessPool:
+            # raised while waiting for a result, or by submit() once the pool has seen the death
+            raise BatchError([_worker_died(done, waiting_for)]) from None
         finally:
             for job in in_flight:
                 job.future.cancel()

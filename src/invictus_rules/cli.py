@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import json
 import os
 import sys
@@ -19,10 +18,12 @@ from typing import IO, Any
 from ._version import __version__
 from .api import Ruleset, load_ruleset
 from .cases import Case, read_case
+from .compile import compile_file
 from .errors import InvictusError, Location, Problem, format_problems
-from .load import compile_file, shipped_rulesets_dir
+from .load import shipped_rulesets_dir
 from .render import render_text
 from .schemas import SCHEMAS
+from .texts import pick_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -122,7 +123,7 @@ def cmd_questions(args: argparse.Namespace, io: IO_) -> int:
         questions = ruleset.questions
 
     def pick(texts: Mapping[str, str] | None) -> str:
-        return (texts or {}).get(language) or (texts or {}).get(ruleset.compiled.metadata.default_language, "")
+        return pick_text(texts, language, ruleset.compiled.metadata.default_language)
 
     asks = {q.spec.id: q.ask_if.text if q.ask_if else None for q in ruleset.compiled.questions}
     if args.format == "json":
@@ -361,22 +362,28 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     test.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
 
-    for module_name in TOOL_MODULES:
-        importlib.import_module(module_name).add_commands(add)
+    for add_commands in _tool_commands():
+        add_commands(add)
     return parser
 
 
-# Tools that bring their own commands: each module has add_commands(add), where
-# add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
-TOOL_MODULES: list[str] = [
-    "invictus_rules.tools.commands",
-    "invictus_rules.tools.docs",
-    "invictus_rules.service.commands",
-    "invictus_rules.tools.translations",
-    "invictus_rules.tools.services_csv",
-    "invictus_rules.tools.testwriter",
-    "invictus_rules.workbench.commands",
-]
+def _tool_commands() -> list[Callable[[Callable[..., argparse.ArgumentParser]], None]]:
+    """Tools that bring their own commands: each module has add_commands(add), where
+    add(name, handler, help) -> argparse parser, and handlers take (args, io) -> exit code.
+    Imported when the parser is built, in the order their commands are listed."""
+    from .service import commands as service_commands
+    from .tools import commands, docs, services_csv, testwriter, translations
+    from .workbench import commands as workbench_commands
+
+    return [
+        commands.add_commands,
+        docs.add_commands,
+        service_commands.add_commands,
+        translations.add_commands,
+        services_csv.add_commands,
+        testwriter.add_commands,
+        workbench_commands.add_commands,
+    ]
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None, stdin: IO[bytes] | None = None) -> int:

@@ -1,5 +1,8 @@
 """Ruleset document -> CompiledRuleset: every condition parsed, type-checked and compiled once.
 
+``compile_source`` and ``compile_file`` run the front of the pipeline on ruleset text or a file:
+read (``load``), validate (``validate``), then build here.
+
 ``compile_document`` runs every semantic check on a validated document and collects all problems
 before raising one :class:`RulesetError`: duplicate ids, references between elements, question
 bounds and options, ``ask_if`` cycles, condition types, score order, and templates. What it returns
@@ -9,157 +12,36 @@ explanations, lint, diff and docs read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+import gc
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from ._yaml import Path, SourceMap
-from .errors import Problem, RulesetError
+from ._yaml import SourceMap
+from .compiled import (
+    CompiledCondition,
+    CompiledInformation,
+    CompiledItem,
+    CompiledQuestion,
+    CompiledReferral,
+    CompiledRuleset,
+    CompiledSafety,
+    CompiledScore,
+)
+from .errors import Problem, RulesetError, TreePath
 from .expr.check import Catalogue, QuestionInfo, check, did_you_mean
-from .expr.compile import Fn, compile_condition
+from .expr.compile import compile_condition
 from .expr.nodes import BoolOp, Literal, Node, Not, Span, unparse
 from .expr.parser import ExprSyntaxError, parse
-from .fastpath import FastDecide
 from .fastpath import generate as generate_fast_path
-from .model import CHANNELS, Condition, Information, Metadata, Question, Referral, RulesetDocument, Safety, Score, Service
-from .safety import Defer, make_deferral
+from .load import display_path, read_bytes, read_document
+from .model import CHANNELS, Condition, Question, Referral, RulesetDocument, Safety, Score, Service
+from .safety import make_deferral
 from .templates import CheckedText, TemplateIssue, check_template
-
-PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
-
-
-@dataclass(frozen=True)
-class CompiledCondition:
-    """A condition ready to run, with what explanations and tools need to know about it."""
-
-    text: str
-    node: Node
-    fn: Fn = field(repr=False, compare=False)
-    reads: tuple[str, ...]
-    scores: tuple[str, ...]
-    depends_on: tuple[str, ...] = ()
-    compile_part: Callable[[Node], Fn] = field(default=lambda node: lambda env: False, repr=False, compare=False)
-    """Compiles a sub-condition of ``node`` to its three-valued closure (for explanations: which open
-    question can still decide it)."""
-
-
-@dataclass(frozen=True)
-class CompiledQuestion:
-    spec: Question
-    ask_if: CompiledCondition | None
-
-
-@dataclass(frozen=True)
-class CompiledItem:
-    spec: Any
-    condition: CompiledCondition
-
-
-@dataclass(frozen=True)
-class CompiledScore:
-    spec: Score
-    items: tuple[CompiledItem, ...]
-    levels: tuple[tuple[str, CompiledCondition | None], ...]
-    level_ids: tuple[str, ...]
-    override_question: str | None
-    depends_on: tuple[str, ...]
-
-    @cached_property
-    def item_ids(self) -> tuple[str, ...]:
-        return tuple(item.spec.id for item in self.items)
-
-    @cached_property
-    def level_specs(self) -> dict[str, Any]:
-        return {level.id: level for level in self.spec.levels}
-
-
-@dataclass(frozen=True)
-class CompiledReferral:
-    spec: Referral
-    condition: CompiledCondition
-    reason: dict[str, CheckedText] = field(repr=False, compare=False)
-    action: dict[str, CheckedText] = field(repr=False, compare=False, default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CompiledSafety:
-    """The ruleset's safe-contact declaration: the condition, the channels question, the routes."""
-
-    spec: Safety
-    condition: CompiledCondition
-    advice: dict[str, CheckedText] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class CompiledInformation:
-    spec: Information
-    condition: CompiledCondition
-    title: dict[str, CheckedText] = field(repr=False, compare=False)
-    body: dict[str, CheckedText] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class CompiledRuleset:
-    """A ruleset compiled once, evaluated many times. Immutable and safe to share between threads."""
-
-    document: RulesetDocument
-    digest: str
-    source: str
-    questions: tuple[CompiledQuestion, ...]
-    ask_order: tuple[str, ...]
-    scores: tuple[CompiledScore, ...]
-    services: dict[str, Service]
-    referrals: tuple[CompiledReferral, ...]
-    information: tuple[CompiledInformation, ...]
-    safety: CompiledSafety | None
-    defer: Defer = field(repr=False, compare=False)
-    fast: FastDecide = field(repr=False, compare=False)
-    trace_plan: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = field(repr=False, compare=False, default=())
-    cache: dict[Any, Any] = field(repr=False, compare=False, default_factory=dict)
-    """Values derived once per language on first use (the services as texts see them). Filling it
-    twice from two threads at once writes the same value: no lock is needed."""
-
-    @property
-    def metadata(self) -> Metadata:
-        return self.document.metadata
-
-    @cached_property
-    def question_by_id(self) -> dict[str, CompiledQuestion]:
-        return {q.spec.id: q for q in self.questions}
-
-    @cached_property
-    def question_order(self) -> dict[str, int]:
-        return {q.spec.id: index for index, q in enumerate(self.questions)}
-
-    @cached_property
-    def score_order(self) -> dict[str, int]:
-        return {score.spec.id: index for index, score in enumerate(self.scores)}
-
-    @cached_property
-    def service_order(self) -> dict[str, int]:
-        return {service_id: index for index, service_id in enumerate(self.services)}
-
-    @cached_property
-    def required_questions(self) -> frozenset[str]:
-        return frozenset(q.spec.id for q in self.questions if q.spec.required)
-
-    @property
-    def question_ids(self) -> tuple[str, ...]:
-        return self.fast.question_ids  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def question_index(self) -> dict[str, Question]:
-        return {q.spec.id: q.spec for q in self.questions}
-
-
-def content_digest(data: Any) -> str:
-    """sha256 of the canonical JSON form of a ruleset's data: layout and comments do not count."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+from .texts import iter_texts
 
 
 def compile_document(document: RulesetDocument, source: SourceMap, digest: str) -> CompiledRuleset:
@@ -170,6 +52,43 @@ def compile_document(document: RulesetDocument, source: SourceMap, digest: str) 
         raise RulesetError(builder.problems)
     assert compiled is not None
     return compiled
+
+
+def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
+    """Read, validate and compile ruleset text, reporting every problem found on the way at once."""
+    return compile_with_source(data, file)[0]
+
+
+def compile_with_source(data: bytes | str, file: str = "<string>") -> tuple[CompiledRuleset, SourceMap]:
+    """Like ``compile_source``, also returning the positions (for tools that point into the file)."""
+    with _without_gc():
+        document, source, digest = read_document(data, file)
+        try:
+            compiled = compile_document(document, source, digest)
+        except RulesetError as error:
+            raise RulesetError(source.problems + error.problems) from None
+    if source.problems:
+        raise RulesetError(source.problems)
+    return compiled, source
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Loading builds many objects that all live on: the cycle collector, run again and again over
+    a growing heap, found nothing to free and took a quarter of the time of loading a large ruleset."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def compile_file(path: str | os.PathLike[str]) -> CompiledRuleset:
+    """Read, validate and compile a ruleset file."""
+    return compile_source(read_bytes(Path(path)), display_path(Path(path)))
+
 
 
 class _Builder:
@@ -192,7 +111,7 @@ class _Builder:
             for i, q in enumerate(document.questions)
         }
 
-    def problem(self, path: Path, code: str, message: str, hint: str = "", **kwargs: Any) -> None:
+    def problem(self, path: TreePath, code: str, message: str, hint: str = "", **kwargs: Any) -> None:
         self.problems.append(self.source.problem(path, code, message, hint, **kwargs))
 
     def build(self, digest: str) -> CompiledRuleset | None:
@@ -226,7 +145,7 @@ class _Builder:
 
         referrals = []
         for index, rule in enumerate(doc.referrals):
-            path: Path = ("referrals", index)
+            path: TreePath = ("referrals", index)
             if rule.service not in services:
                 self.problem(
                     path + ("service",),
@@ -258,7 +177,7 @@ class _Builder:
         return CompiledRuleset(
             document=doc,
             digest=digest,
-            source=self.source.file,
+            file=self.source.file,
             questions=questions,
             ask_order=ask_order,
             scores=tuple(scores),
@@ -328,7 +247,7 @@ class _Builder:
                     )
 
     # -- safety, consent and legal duty --------------------------------------------------------
-    def check_report(self, path: Path, rule: Referral) -> None:
+    def check_report(self, path: TreePath, rule: Referral) -> None:
         """A report needs the law that allows it without consent, and what the worker does."""
         if rule.mode != "report":
             return
@@ -359,7 +278,7 @@ class _Builder:
             )
 
     def safety(self, safety: Safety, services: dict[str, Service], known: dict[str, list[str]], depends: _Dependencies) -> CompiledSafety:
-        path: Path = ("safety",)
+        path: TreePath = ("safety",)
         condition = self.condition(safety.safe_to_talk, path + ("safe_to_talk",), Catalogue(self.questions, {}, frozenset()), depends)
         question = next((q for q in self.document.questions if q.id == safety.safe_channels), None)
         qpath = path + ("safe_channels",)
@@ -390,7 +309,7 @@ class _Builder:
 
     # -- questions ----------------------------------------------------------------------------
     def check_question(self, index: int, question: Question) -> None:
-        path: Path = ("questions", index)
+        path: TreePath = ("questions", index)
         choice = question.type in ("single_choice", "multiple_choice")
         numeric = question.type in ("integer", "number")
         if choice and not question.options:
@@ -410,7 +329,7 @@ class _Builder:
         if question.max_length is not None and question.type != "text":
             self.problem(path + ("max_length",), "unexpected-field", "'max_length' belongs to text questions", "remove it", key=True)
 
-    def check_unique_options(self, path: Path, values: list[str]) -> None:
+    def check_unique_options(self, path: TreePath, values: list[str]) -> None:
         seen: set[str] = set()
         for index, value in enumerate(values):
             if value in seen:
@@ -453,7 +372,7 @@ class _Builder:
 
     # -- scores -------------------------------------------------------------------------------
     def score(self, index: int, score: Score, all_scores: dict[str, tuple[str, ...]], depends: _Dependencies) -> CompiledScore:
-        path: Path = ("scores", index)
+        path: TreePath = ("scores", index)
         earlier = frozenset(s.id for s in self.document.scores[:index])
         item_catalogue = Catalogue(self.questions, all_scores, earlier, own_score=score.id)
         seen: dict[str, int] = {}
@@ -505,7 +424,7 @@ class _Builder:
         return CompiledScore(score, items, tuple(levels), tuple(level_ids), override, score_depends)
 
     # -- conditions and templates ------------------------------------------------------------
-    def condition(self, condition: Condition, path: Path, catalogue: Catalogue, depends: _Dependencies | None = None) -> CompiledCondition:
+    def condition(self, condition: Condition, path: TreePath, catalogue: Catalogue, depends: _Dependencies | None = None) -> CompiledCondition:
         node = self.parse_condition(condition, path)
         if node is None:
             return _BROKEN
@@ -526,7 +445,7 @@ class _Builder:
         part = functools.partial(compile_condition, types=checked.types, level_index=self.level_index)
         return CompiledCondition(unparse(node), node, fn, checked.questions, checked.scores, deps, part)
 
-    def parse_condition(self, condition: Condition, path: Path) -> Node | None:
+    def parse_condition(self, condition: Condition, path: TreePath) -> Node | None:
         if isinstance(condition, bool):
             return Literal(condition, Span(path, 0, 0))
         if isinstance(condition, str):
@@ -551,7 +470,7 @@ class _Builder:
         inner = self.parse_condition(condition.not_, path + ("not",))
         return None if inner is None else Not(inner, Span(path, 0, 0))
 
-    def templates(self, texts: dict[str, str], path: Path, known: dict[str, list[str]]) -> dict[str, CheckedText]:
+    def templates(self, texts: dict[str, str], path: TreePath, known: dict[str, list[str]]) -> dict[str, CheckedText]:
         compiled: dict[str, CheckedText] = {}
         for language, text in texts.items():
             template, issues = check_template(text, known)
@@ -561,7 +480,7 @@ class _Builder:
                 compiled[language] = template
         return compiled
 
-    def template_problem(self, path: Path, issue: TemplateIssue) -> None:
+    def template_problem(self, path: TreePath, issue: TemplateIssue) -> None:
         mark = self.source.mark(path)
         problem = self.source.problem(path, issue.code, issue.message, issue.hint)
         if mark is not None and issue.line > 1 or (mark is not None and mark.style in ("|", ">")):
@@ -652,20 +571,4 @@ class _Dependencies:
         return tuple(sorted(names, key=lambda n: self.order.get(n, 0)))
 
 
-_TEXT_KEYS = {"text", "help", "label", "title", "description", "name", "hours", "reason", "body", "action", "advice"}
-
-
-def iter_texts(data: Any, path: Path = ()) -> Iterator[tuple[Path, dict[str, str]]]:
-    """Every per-language text in the document data, with its path."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in _TEXT_KEYS and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-                yield path + (key,), value
-            else:
-                yield from iter_texts(value, path + (key,))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from iter_texts(value, path + (index,))
-
-
-__all__ = ["CompiledRuleset", "compile_document", "content_digest", "iter_texts", "PRIORITY_RANK"]
+__all__ = ["compile_document", "compile_file", "compile_source", "compile_with_source"]

@@ -27,6 +27,10 @@ from typing import Any
 
 MAX_PROBLEMS_SHOWN = 50
 
+TreePath = tuple[str | int, ...]
+"""Where a node sits in a ruleset document: the keys and list indexes from the root, e.g.
+``("referrals", 3, "when")``. (Not a file path: those are ``pathlib.Path``.)"""
+
 
 @dataclass(frozen=True, order=True)
 class Location:

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .answers import Answers
-from .compile import CompiledRuleset
+from .compiled import CompiledRuleset, CompiledScore
 from .expr.compile import ABSENT, Env, Interval, make_number
 from .fastpath import AnswersNeedFullCheck, NeedsThreeValued, generate_dict_decider
+from .numbers import tidy_number
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
@@ -105,7 +106,7 @@ def evaluate_three_valued(ruleset: CompiledRuleset, answers: Answers, as_of: dt.
     )
 
 
-def _score(compiled: Any, env: Env) -> ScoreOutcome:
+def _score(compiled: CompiledScore, env: Env) -> ScoreOutcome:
     score_id = compiled.spec.id
     low = high = 0.0
     critical_low = critical_high = 0
@@ -127,7 +128,7 @@ def _score(compiled: Any, env: Env) -> ScoreOutcome:
                 low += points
             if item.spec.critical:
                 critical_high += 1
-    env.scores[score_id] = make_number(_tidy(low), _tidy(high))
+    env.scores[score_id] = make_number(tidy_number(low), tidy_number(high))
     env.criticals[score_id] = make_number(critical_low, critical_high)
 
     level_results = tuple(condition.fn(env) if condition is not None else True for _, condition in compiled.levels)
@@ -138,7 +139,7 @@ def _score(compiled: Any, env: Env) -> ScoreOutcome:
             override_rank = compiled.level_ids.index(chosen)
     computed = _span(possible_level_ranks(level_results, None))
     outcome = ScoreOutcome(
-        points=(_tidy(low), _tidy(high)),
+        points=(tidy_number(low), tidy_number(high)),
         critical=(critical_low, critical_high),
         level=_span(possible_level_ranks(level_results, override_rank)),
         computed_level=computed,
@@ -150,8 +151,6 @@ def _score(compiled: Any, env: Env) -> ScoreOutcome:
     return outcome
 
 
-def _tidy(number: float) -> float:
-    return int(number) if float(number).is_integer() else number
 
 
 def _span(ranks: tuple[int, ...]) -> tuple[int, int] | None:

@@ -23,12 +23,11 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
 
+from .compiled import CompiledInformation, CompiledQuestion, CompiledReferral, CompiledRuleset, CompiledSafety, CompiledScore, FastDecide, FastPath
 from .expr.compile import ABSENT, age_in_years
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
 from .outcome import Outcome, ScoreOutcome
 from .safety import Defer
-
-FastDecide = Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]
 
 
 class NeedsThreeValued(LookupError):
@@ -128,7 +127,7 @@ class _Constants:
         return _name(key)
 
 
-def _build_dict_decider(questions: Sequence[Any]) -> tuple[ast.Module, _Constants]:
+def _build_dict_decider(questions: Sequence[CompiledQuestion]) -> tuple[ast.Module, _Constants]:
     """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function."""
     gen = _Constants()
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
@@ -142,7 +141,7 @@ def _build_dict_decider(questions: Sequence[Any]) -> tuple[ast.Module, _Constant
     return ast.fix_missing_locations(ast.Module([function], [])), gen
 
 
-def generate_dict_decider(compiled: Any, three_valued: Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]) -> Callable[[Any, dt.date], Outcome]:
+def generate_dict_decider(compiled: CompiledRuleset, three_valued: Callable[[Any, frozenset[str], frozenset[str], dt.date], Outcome]) -> Callable[[Any, dt.date], Outcome]:
     """The decision function for a plain dict of answers, each checked inline (built on first use, so
     that loading a ruleset does not pay for it): raises AnswersNeedFullCheck for anything the full
     check must see (unknown keys, invalid values, anything not a plain dict) and, for a case the fast
@@ -164,7 +163,7 @@ def generate_dict_decider(compiled: Any, three_valued: Callable[[Any, frozenset[
     return namespace["decide_dict"]  # type: ignore[no-any-return]
 
 
-def _answer_checks(gen: _Constants, questions: Sequence[Any]) -> list[ast.stmt]:
+def _answer_checks(gen: _Constants, questions: Sequence[CompiledQuestion]) -> list[ast.stmt]:
     """Statements that read each answer from ``raw``, check it and put its value in ``answers``,
     raising NEED_FULL_CHECK for anything else (markers and invalid values alike)."""
     body: list[ast.stmt] = [
@@ -229,7 +228,7 @@ def _and(parts: Sequence[ast.expr]) -> ast.expr:
 class _Generator:
     """Builds the statements of the fast function; holds the constants it needs as globals."""
 
-    def __init__(self, questions: Sequence[Any], scores: Sequence[Any]):
+    def __init__(self, questions: Sequence[CompiledQuestion], scores: Sequence[CompiledScore]):
         self.types = {q.spec.id: q.spec.type for q in questions}
         self.hideable = {q.spec.id for q in questions if q.ask_if is not None}
         self.score_index = {s.spec.id: i for i, s in enumerate(scores)}
@@ -434,12 +433,12 @@ def _no_fast_path(answers: Any, declined: frozenset[str], unknown: frozenset[str
 
 
 def _build(
-    questions: Sequence[Any],
+    questions: Sequence[CompiledQuestion],
     ask_order: Iterable[str],
-    scores: Sequence[Any],
-    referrals: Sequence[Any],
-    information: Sequence[Any],
-    safety: Any,
+    scores: Sequence[CompiledScore],
+    referrals: Sequence[CompiledReferral],
+    information: Sequence[CompiledInformation],
+    safety: CompiledSafety | None,
 ) -> tuple[ast.Module, _Generator]:
     """The syntax tree of the fast decision function, and the generator holding its constants.
 
@@ -568,14 +567,14 @@ def _build(
 
 
 def generate(
-    questions: Sequence[Any],
+    questions: Sequence[CompiledQuestion],
     ask_order: Iterable[str],
-    scores: Sequence[Any],
-    referrals: Sequence[Any],
-    information: Sequence[Any],
-    safety: Any,
+    scores: Sequence[CompiledScore],
+    referrals: Sequence[CompiledReferral],
+    information: Sequence[CompiledInformation],
+    safety: CompiledSafety | None,
     defer: Defer,
-) -> FastDecide:
+) -> FastPath:
     """The fast decision function for a compiled ruleset's parts, generated when first called;
     its ``source()`` gives the generated code (rebuilt on demand, not kept)."""
     order = tuple(ask_order)
@@ -588,12 +587,12 @@ def generate(
 
 
 def _generate(
-    questions: Sequence[Any],
+    questions: Sequence[CompiledQuestion],
     ask_order: tuple[str, ...],
-    scores: Sequence[Any],
-    referrals: Sequence[Any],
-    information: Sequence[Any],
-    safety: Any,
+    scores: Sequence[CompiledScore],
+    referrals: Sequence[CompiledReferral],
+    information: Sequence[CompiledInformation],
+    safety: CompiledSafety | None,
     defer: Defer,
 ) -> FastDecide:
     """Build and compile the fast decision function (``defer`` is the safety engine's deferral)."""

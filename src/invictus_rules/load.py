@@ -1,21 +1,20 @@
 """Find and read ruleset files: by path, or by country and date among the shipped versions.
 
-Reading goes YAML text -> plain data with positions (``_yaml``) -> validated document (``model``)
--> compiled ruleset (``compile``). Every error on the way is a positioned :class:`Problem`.
+Reading goes YAML text -> plain data with positions (``_yaml``) -> validated document
+(``validate``), with the content hash; compiling it is :mod:`invictus_rules.compile`'s job.
+A published file is used only when the manifest vouches for it. Every error on the way is a
+positioned :class:`Problem`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
+import hashlib
 import json
 import logging
 import os
-import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,17 @@ from typing import Any
 import pydantic
 
 from ._yaml import SourceMap, read_yaml
-from .compile import CompiledRuleset, compile_document, content_digest
 from .errors import InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .expr.check import did_you_mean
 from .model import Metadata, RulesetDocument
+from .refs import is_country_code, is_ruleset_ref, parse_ruleset_ref, version_key
 from .signing import check_signature, read_public_keys
+from .validate import validate_document
 
 logger = logging.getLogger("invictus_rules")
 
 RULESETS_ENV = "INVICTUS_RULESETS"
 MANIFEST = "manifest.json"
-_COUNTRY_REF = re.compile(r"^(?P<country>[a-z]{2})(?:@(?P<version>\d{4}\.\d+))?$")
 
 
 def shipped_rulesets_dir() -> Path:
@@ -77,11 +76,13 @@ def read_document(data: bytes | str, file: str) -> tuple[RulesetDocument, Source
                 )
             ]
         )
-    try:
-        document = RulesetDocument.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        raise RulesetError(source.problems + _translate(exc, raw, source)) from None
-    return document, source, content_digest(raw)
+    return validate_document(raw, source), source, content_digest(raw)
+
+
+def content_digest(data: Any) -> str:
+    """sha256 of the canonical JSON form of a ruleset's data: layout and comments do not count."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _says_format(data: bytes | str) -> bool:
@@ -106,42 +107,6 @@ def _looks_like_a_case(data: bytes | str) -> bool:
     text = data.lstrip(b"\xef\xbb\xbf \t\r\n") if isinstance(data, bytes) else data.lstrip("\ufeff \t\r\n")
     marker = b'"answers"' if isinstance(text, bytes) else '"answers"'
     return text[:1] in (b"{", "{") and marker in text  # type: ignore[operator]
-
-
-def compile_source(data: bytes | str, file: str = "<string>") -> CompiledRuleset:
-    """Read, validate and compile ruleset text, reporting every problem found on the way at once."""
-    return compile_with_source(data, file)[0]
-
-
-def compile_with_source(data: bytes | str, file: str = "<string>") -> tuple[CompiledRuleset, SourceMap]:
-    """Like ``compile_source``, also returning the positions (for tools that point into the file)."""
-    with _without_gc():
-        document, source, digest = read_document(data, file)
-        try:
-            compiled = compile_document(document, source, digest)
-        except RulesetError as error:
-            raise RulesetError(source.problems + error.problems) from None
-    if source.problems:
-        raise RulesetError(source.problems)
-    return compiled, source
-
-
-@contextlib.contextmanager
-def _without_gc() -> Iterator[None]:
-    """Loading builds many objects that all live on: the cycle collector, run again and again over
-    a growing heap, found nothing to free and took a quarter of the time of loading a large ruleset."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def compile_file(path: str | os.PathLike[str]) -> CompiledRuleset:
-    """Read, validate and compile a ruleset file."""
-    return compile_source(read_bytes(Path(path)), display_path(Path(path)))
 
 
 def display_path(path: Path) -> str:
@@ -213,11 +178,7 @@ def list_versions(country: str, rulesets_dir: Path | None = None) -> list[Versio
 
 def list_countries(rulesets_dir: Path | None = None) -> list[str]:
     folder = rulesets_dir or shipped_rulesets_dir()
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name)) if folder.is_dir() else []
-
-
-def is_country_reference(reference: str) -> bool:
-    return bool(_COUNTRY_REF.match(reference))
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and is_country_code(p.name)) if folder.is_dir() else []
 
 
 def path_reference(reference: str) -> Path:
@@ -238,7 +199,7 @@ def path_reference(reference: str) -> Path:
     if reference.lower().endswith((".yaml", ".yml")) and len(reference) <= 4096 and reference.strip() == reference:
         return Path(reference)
     meant = unicodedata.normalize("NFKC", reference[:40]).strip().lower()
-    if _COUNTRY_REF.match(meant):
+    if is_ruleset_ref(meant):
         raise refuse("the ruleset reference is not a country code as written", f'write it in lower case without spaces: "{meant}"')
     raise refuse(
         "the ruleset reference is neither a country code (like nl), nor a version (like nl@2026.1), nor a path to a .yaml file",
@@ -254,11 +215,10 @@ def find_ruleset(
     rulesets_dir: Path | None = None,
 ) -> Path:
     """The file a reference names: a path, ``cc`` (version in force on ``as_of``) or ``cc@YYYY.N``."""
-    match = _COUNTRY_REF.match(reference) if isinstance(reference, str) else None
-    if not match:
+    parsed = parse_ruleset_ref(reference)
+    if parsed is None:
         return path_reference(reference)
-    country = match["country"]
-    version = match["version"] or version
+    country, version = parsed[0], parsed[1] or version
     folder = rulesets_dir or shipped_rulesets_dir()
     require_country(country, folder)
     return choose_version(country, list_versions(country, folder), as_of=as_of, version=version).path
@@ -342,7 +302,7 @@ def rulesets_folder_of(path: Path, hint: Path | None = None) -> Path | None:
     candidate = resolved.parent.parent
     if hint is not None and hint.resolve() == candidate:
         return hint
-    if re.fullmatch(r"[a-z]{2}", resolved.parent.name) and ((candidate / MANIFEST).is_file() or candidate == shipped_rulesets_dir().resolve()):
+    if is_country_code(resolved.parent.name) and ((candidate / MANIFEST).is_file() or candidate == shipped_rulesets_dir().resolve()):
         return candidate
     return None
 
@@ -351,13 +311,12 @@ def locate_ruleset(reference: str, *, as_of: dt.date, version: str | None = None
     """Like :func:`find_ruleset`, respecting the manifest's rules: ``cc@version`` reads only its own
     file; ``cc`` lists the country's files, skipping broken drafts with a warning and refusing a
     published file that shadows another, is misnamed or sits in another country's folder."""
-    match = _COUNTRY_REF.match(reference) if isinstance(reference, str) else None
-    if not match:
+    parsed = parse_ruleset_ref(reference)
+    if parsed is None:
         path = path_reference(reference)  # a .yaml path or nothing: never any string as a file
         return Located(path, rulesets_folder_of(path, rulesets_dir))
     folder = rulesets_dir or shipped_rulesets_dir()
-    country = match["country"]
-    version = match["version"] or version
+    country, version = parsed[0], parsed[1] or version
     if version is not None:
         path = folder / country / f"{version}.yaml"
         if path.is_file():
@@ -413,7 +372,7 @@ def scan_versions(country: str, rulesets_dir: Path, *, strict: bool) -> tuple[li
         errors.extend(_duplicates(errors, versions))
     if errors:
         raise RulesetError(errors)
-    return sorted(versions, key=lambda v: tuple(int(part) for part in v.version.split("."))), warnings
+    return sorted(versions, key=lambda v: version_key(v.version)), warnings
 
 
 def placement_problems(path: Path, meta: Metadata) -> list[Problem]:
@@ -497,146 +456,3 @@ def _manifest_document(rulesets_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         raise RulesetError([Problem("manifest-unreadable", f"{display_path(path)} is not readable JSON", "restore it from version control", Location(display_path(path)))]) from None
     return data if isinstance(data, dict) else {}
-
-
-# -- turning pydantic's errors into positioned problems ----------------------------------------
-
-_UNION_TAGS = re.compile(r"^(str|bool|int|float|list|list\[.*\]|dict|AllCondition|AnyCondition|NotCondition|function-.*|union.*|literal.*|tagged-union.*)$")
-
-
-def _translate(exc: pydantic.ValidationError, raw: Any, source: SourceMap) -> list[Problem]:
-    problems: dict[tuple[Any, ...], Problem] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        path, consumed_all = _real_path(raw, error["loc"])
-        key = (path, error["type"] if consumed_all else "union")
-        if not consumed_all and path in {k[0] for k in problems}:
-            continue
-        problem = _problem(error, path, consumed_all, raw, source)
-        problems.setdefault(key, problem)
-    by_path: dict[tuple[Any, ...], Problem] = {}
-    for (path, _), problem in problems.items():
-        by_path.setdefault((path, problem.code, problem.message), problem)
-    return list(by_path.values())
-
-
-def _real_path(raw: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
-    """Drop union tags from pydantic's location, keeping the keys that exist in the data."""
-    path: list[Any] = []
-    node = raw
-    consumed_all = True
-    for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and (part in node or not _UNION_TAGS.match(part)):
-            path.append(part)
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(part, str) and _UNION_TAGS.match(part):
-            consumed_all = False
-            continue
-        else:
-            path.append(part)
-            node = None
-    return tuple(path), consumed_all
-
-
-def _fields_at(path: tuple[Any, ...]) -> list[str]:
-    model: Any = RulesetDocument
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", (annotation,))
-        model = next((t for t in _flatten(inner) if hasattr(t, "model_fields")), None)
-        if model is None:
-            return []
-    return list(getattr(model, "model_fields", {}))
-
-
-def _flatten(types: Any) -> list[Any]:
-    found = []
-    for item in types:
-        args = getattr(item, "__args__", None)
-        found.extend(_flatten(args) if args else [item])
-    return found
-
-
-def _problem(error: Any, path: tuple[Any, ...], consumed_all: bool, raw: Any, source: SourceMap) -> Problem:
-    kind = error["type"]
-    where = ".".join(str(p) for p in path)
-    if not consumed_all and ("when" in path or "ask_if" in path or "all" in path or "any" in path or "not" in path):
-        return source.problem(
-            path,
-            "condition-shape",
-            "a condition must be text, true/false, or a mapping with one of all:, any:, not:",
-            'e.g. when: crime_type == "stalking"   or   when: {any: [strangulation, threat_to_kill]}',
-        )
-    if kind == "extra_forbidden":
-        name = str(path[-1])
-        allowed = _fields_at(path[:-1])
-        hint = did_you_mean(name, allowed) or (f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it")
-        return source.problem(path, "unknown-key", f"'{name}' is not a known key here", hint, key=True)
-    if kind == "missing":
-        name = str(path[-1])
-        return source.problem(path[:-1], "missing-key", f"'{name}' is required here", f"add '{name}:'", key=False)
-    if kind == "string_pattern_mismatch":
-        name = str(path[-1]) if path else ""
-        hint = {
-            "version": 'write a calendar version in quotes, e.g. "2026.1"',
-            "country": "use a two-letter lower-case country code, e.g. nl",
-            "url": "write the full address starting with https://",
-        }.get(name, "ids use lower-case letters a-z, digits and '_', starting with a letter, e.g. safe_to_talk")
-        value = _value_at(raw, path)
-        odd = _odd_character(value) if name not in ("version", "country", "url") and isinstance(value, str) else None
-        if odd is not None:
-            index, what = odd
-            return source.problem(path, "invalid-value", f'the id "{value[:64]}" at \'{where}\' contains {what}', hint, offset=index)
-        return source.problem(path, "invalid-value", f"the value of '{where}' does not have the expected form", hint)
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        options = re.findall(r"'([^']*)'", expected)
-        value = _value_at(raw, path)
-        hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
-        return source.problem(path, "invalid-value", f"'{where}' must be one of {expected}", hint or "choose one of the listed values")
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    hint = {
-        "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
-        "date_parsing": "write dates as YYYY-MM-DD",
-        "date_type": "write dates as YYYY-MM-DD",
-        "dict_type": "write a mapping of language code to text, e.g. {nl: ..., en: ...}" if path and path[-1] in ("text", "label", "title", "name", "body", "reason", "help", "description", "hours") else "write a mapping (key: value lines)",
-        "list_type": "write a list (lines starting with '- ')",
-        "string_type": "put the value in quotes",
-        "bool_type": "write true or false (yes, no, on and off are text in rulesets)",
-        "bool_parsing": "write true or false (yes, no, on and off are text in rulesets)",
-        "int_type": "write a number without quotes",
-        "float_type": "write a number without quotes",
-        "too_short": "add at least one entry",
-    }.get(kind, "")
-    return source.problem(path, "invalid-value", f"'{where}': {message[0].lower() + message[1:]}", hint)
-
-
-def _odd_character(value: str) -> tuple[int, str] | None:
-    """The first character an id cannot hold, described so that look-alikes (Cyrillic 'а') are visible."""
-    for index, char in enumerate(value):
-        if not ("a" <= char <= "z" or "0" <= char <= "9" or char == "_"):
-            if char.isascii():
-                kind = "an upper-case letter" if char.isupper() else "a character"
-                return index, f"{kind} '{char}'"
-            name = unicodedata.name(char, "unnamed character")
-            return index, f"'{char}' (U+{ord(char):04X} {name}, not a plain a-z letter)"
-    return None
-
-
-def _value_at(raw: Any, path: tuple[Any, ...]) -> Any:
-    node = raw
-    for part in path:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node

@@ -388,6 +388,8 @@ class Service(_Model):
 
 
 Priority = Literal["immediate", "urgent", "standard"]
+PRIORITY_RANK = {"immediate": 0, "urgent": 1, "standard": 2}
+"""Priorities from the most pressing (rank 0) down: a service's merged referral takes the lowest rank."""
 ReferralMode = Literal["inform_only", "opt_in", "opt_out", "report"]
 MODE_RANK = {"report": 0, "opt_out": 1, "opt_in": 2, "inform_only": 3}
 """The order in which a service's referral modes merge: the strongest (lowest rank) wins."""

@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from .answers import MAX_NUMBER
-from .compile import CompiledRuleset
+from .compiled import CompiledRuleset
 from .expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
 from .model import Question
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from .api import DateLike, Ruleset, to_date
+from .compile import compile_source
 from .load import (
     VersionInfo,
     choose_version,
-    compile_source,
     display_path,
     list_countries,
     logger,
@@ -32,8 +31,7 @@ from .load import (
     vouch_for,
 )
 from .record import Provenance
-
-_COUNTRY_CODE = re.compile(r"[a-z]{2}", re.ASCII)
+from .refs import is_country_code
 
 
 class Registry:
@@ -56,7 +54,7 @@ class Registry:
 
     def versions(self, country: str) -> list[VersionInfo]:
         """Every version of a country, oldest first, read from metadata only (no compiling)."""
-        if not _COUNTRY_CODE.fullmatch(country):
+        if not is_country_code(country):
             return []  # never a path: "../x" or "nl/.." must not reach the file system
         folder = self._folder / country
         stamp = folder.stat().st_mtime_ns if folder.is_dir() else -1

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .compile import CompiledCondition, CompiledRuleset
+from .compiled import CompiledCondition, CompiledRuleset
 from .expr.compile import Env, make_number
 from .expr.nodes import BoolOp, Call, Name, Node, Not, walk
 from .outcome import Outcome, level_value

@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .labels import labels
+from .numbers import format_number
 from .result import Assessment, PendingResult, SafetyRoute
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
 def _points(low: float, high: float, words: Mapping[str, str]) -> str:
-    return _number(low) if low == high else words["out.range"].format(low=_number(low), high=_number(high))
+    return format_number(low) if low == high else words["out.range"].format(low=format_number(low), high=format_number(high))
 
 
 def _route(route: SafetyRoute) -> str:

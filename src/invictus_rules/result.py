@@ -28,17 +28,18 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import TypedDict
 
 from ._version import __version__
-from .compile import PRIORITY_RANK, CompiledCondition, CompiledReferral, CompiledRuleset
+from .compiled import CompiledCondition, CompiledReferral, CompiledRuleset
 from .evaluate import Outcome
 from .expr.compile import ABSENT
 from .labels import labels
-from .model import CHANNELS, MODE_RANK, Priority
+from .model import CHANNELS, MODE_RANK, PRIORITY_RANK, Priority
 from .model import ReferralMode as Mode
 from .outcome import possible_level_ranks
 from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .relevance import OpenQuestions
 from .safety import DeferReason
 from .templates import RenderError, render
+from .texts import text_language
 
 ASSESSMENT_FORMAT: Final = "invictus-rules/assessment/v1"
 TRACE_FORMAT: Final = "invictus-rules/trace/v1"
@@ -281,7 +282,7 @@ def ruleset_ref(ruleset: CompiledRuleset) -> RulesetRef:
 
 
 class _Texts:
-    """Picks a text in the requested language, falling back to the default and noting it."""
+    """Picks a text in the requested language (the rule of :mod:`invictus_rules.texts`), noting each fallback."""
 
     def __init__(self, language: str, default: str):
         self.language = language
@@ -294,11 +295,10 @@ class _Texts:
             return None
         text = texts.get(self.language)
         if text is not None and text != "":
-            return text
+            return text  # the common case, checked inline: it is the rule's first step
         self.fallbacks.append(where)
-        if self.default in texts:
-            return texts[self.default]
-        return next(iter(texts.values()))
+        shown = text_language(texts, self.language, self.default)
+        return texts[shown] if shown is not None else next(iter(texts.values()))  # every text is ''
 
 
 def build_assessment(

@@ -11,14 +11,14 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-Path = tuple[str | int, ...]
+from ..errors import TreePath
 
 
 @dataclass(frozen=True)
 class Span:
     """The YAML path of the condition text and character offsets [start, end) inside it."""
 
-    path: Path = ()
+    path: TreePath = ()
     start: int = 0
     end: int = 0
 

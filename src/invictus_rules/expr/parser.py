@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import TreePath
 from .nodes import (
     Arith,
     BoolOp,
@@ -35,7 +36,6 @@ from .nodes import (
     Negate,
     Node,
     Not,
-    Path,
     Span,
 )
 
@@ -158,7 +158,7 @@ def _too_deep(root: Node) -> Node | None:
     return None
 
 
-def parse(text: str, path: Path = ()) -> Node:
+def parse(text: str, path: TreePath = ()) -> Node:
     """Parse condition text into a tree, or raise ExprSyntaxError."""
     if len(text) > MAX_LENGTH:
         raise ExprSyntaxError(
@@ -184,7 +184,7 @@ def parse(text: str, path: Path = ()) -> Node:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], path: Path):
+    def __init__(self, text: str, tokens: list[Token], path: TreePath):
         self.text = text
         self.tokens = tokens
         self.index = 0

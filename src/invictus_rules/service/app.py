@@ -27,16 +27,16 @@ from ..api import Ruleset
 from ..errors import InvictusError
 from ..load import read_manifest
 from ..record import DecisionRecord
+from ..refs import RULESET_REFERENCE, parse_ruleset_ref
 from ..registry import Registry
 from ..schemas import SCHEMAS
-from ..tools.prose import pick_text
+from ..texts import pick_text
 from .auth import ApiKeys
 from .decision_log import DecisionLog
 from .problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler, validation_problems
 
 log = logging.getLogger("invictus_rules.service")
 
-RULESET_REFERENCE = r"^[a-z]{2}(@[0-9]{4}\.[0-9]+)?$"
 
 
 class ServiceSettings(BaseModel):
@@ -236,8 +236,8 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
     guarded = [Depends(authorised)]
 
     def ruleset_for(reference: str, as_of: dt.date | None) -> Ruleset:
-        country, _, version = reference.partition("@")
-        return registry.get(country, as_of=as_of, version=version or None)
+        country, version = parse_ruleset_ref(reference) or (reference, None)  # the request model's pattern lets only references through
+        return registry.get(country, as_of=as_of, version=version)
 
     @app.get("/v1/health", tags=["service"])
     async def health() -> dict[str, Any]:

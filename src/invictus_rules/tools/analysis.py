@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from ..compile import CompiledCondition, CompiledRuleset, CompiledScore
+from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
 from ..expr.compile import Interval
 from ..outcome import Outcome
 from . import smt

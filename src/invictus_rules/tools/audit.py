@@ -10,10 +10,10 @@ import jinja2
 import markupsafe
 
 from .._version import __version__
-from ..compile import CompiledRuleset
+from ..compiled import CompiledRuleset
+from ..texts import pick_text
 from .diff import DiffReport, render_html_fragment
 from .impact import ImpactReport
-from .prose import pick_text
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("invictus_rules.tools", "report_templates"),

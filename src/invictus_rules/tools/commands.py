@@ -12,20 +12,20 @@ from typing import Any
 
 from ..api import Ruleset, load_ruleset
 from ..cases import iter_cases, read_case
-from ..load import is_country_reference
+from ..refs import is_ruleset_ref
 from .files import write_atomic
 
 EXIT_OK, EXIT_INVALID = 0, 1
 
 
 def _load(reference: str, rulesets: str | None = None, as_of: dt.date | None = None) -> Ruleset:
-    if is_country_reference(reference):
+    if is_ruleset_ref(reference):
         return load_ruleset(reference, as_of=as_of, rulesets_dir=rulesets)
     return load_ruleset(Path(reference))
 
 
 def _reference_for_workers(reference: str) -> str:
-    return reference if is_country_reference(reference) else str(Path(reference).resolve())
+    return reference if is_ruleset_ref(reference) else str(Path(reference).resolve())
 
 
 def _emit(io: Any, text: str, out: str | None) -> None:

@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compile import CompiledCondition, CompiledRuleset, CompiledScore
+from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Negate, Node, Not, unparse
+from ..model import PRIORITY_RANK
 from ..outcome import Outcome
 from ..result import RulesetRef, ruleset_ref
 from . import smt
@@ -48,7 +49,6 @@ KIND_TITLES = {
     "referral": "Referral rules",
     "information": "Information items",
 }
-PRIORITY_ORDER = {"immediate": 0, "urgent": 1, "standard": 2}
 
 
 @dataclass(frozen=True)
@@ -658,8 +658,8 @@ def _note_points(detail: Detail) -> Detail:
 
 
 def _note_priority(detail: Detail) -> Detail:
-    if detail.field == "priority" and detail.old in PRIORITY_ORDER and detail.new in PRIORITY_ORDER:
-        raised = PRIORITY_ORDER[detail.new] < PRIORITY_ORDER[detail.old]
+    if detail.field == "priority" and detail.old in PRIORITY_RANK and detail.new in PRIORITY_RANK:
+        raised = PRIORITY_RANK[detail.new] < PRIORITY_RANK[detail.old]
         return dataclasses.replace(detail, note="priority raised" if raised else "priority lowered")
     return detail
 

@@ -27,14 +27,18 @@ from typing import IO, Any, Protocol
 import jinja2
 
 from .._version import __version__
-from ..compile import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset, CompiledScore
+from ..compile import compile_file
+from ..compiled import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset, CompiledScore
 from ..errors import InvictusError, Problem
 from ..labels import labels, language_name
-from ..load import compile_file, display_path, find_ruleset, is_country_reference, list_countries, list_versions
+from ..load import display_path, find_ruleset, list_countries, list_versions
 from ..model import CHANNELS, Question, Service
+from ..numbers import format_number
+from ..refs import is_ruleset_ref
 from ..templates import CheckedText, RenderError, render
+from ..texts import pick_text, text_language
 from .files import write_atomic
-from .prose import Outline, describe, outline, phrases_for, pick_text
+from .prose import Outline, describe, outline, phrases_for
 from .variants import Branch, condition_words, split_branches
 
 TEMPLATES = Path(__file__).resolve().parent / "doc_templates"
@@ -230,9 +234,11 @@ class _Picker:
             return Translated("")
         if isinstance(value, str):
             return Translated(value, "" if self.language == "en" else self.label("untranslated", language=language_name("en")))
-        if value.get(self.language):
-            return Translated(value[self.language])
-        shown = next(lang for lang in ("en", self.default, *value) if value.get(lang))
+        shown = text_language(value, self.language, self.default)
+        if shown == self.language:
+            return Translated(value[shown])
+        if shown is None:
+            return Translated("")
         return Translated(value[shown], self.label("untranslated", language=language_name(shown)))
 
     def quote(self, text: str) -> str:
@@ -246,7 +252,7 @@ class _Picker:
         return Rule(describe(node, ruleset, language), outline(node, ruleset, language), as_written)
 
     def template(self, templates: Mapping[str, CheckedText], sources: Mapping[str, str], context: Mapping[str, Any]) -> Rendered:
-        language = next((lang for lang in (self.language, self.default, *templates) if lang in templates), None)
+        language = text_language(templates, self.language, self.default)
         if language is None:
             return Rendered("")
         parts = self.variants(sources[language], context) if "{%" in sources[language] else None
@@ -415,9 +421,7 @@ def _allowed(question: Question, pick: _Picker) -> str:
 
 
 def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else str(value)
+    return "" if value is None else format_number(value)
 
 
 def _score(compiled: CompiledScore, pick: _Picker) -> ScoreView:
@@ -662,7 +666,7 @@ def resolve_rulesets(references: list[str], rulesets_dir: Path | None = None) ->
         references = list_countries(rulesets_dir)
     paths: list[Path] = []
     for reference in references:
-        if Path(reference).is_file() or not is_country_reference(reference):
+        if Path(reference).is_file() or not is_ruleset_ref(reference):
             paths.append(Path(reference))
         elif "@" in reference or reference not in list_countries(rulesets_dir):
             paths.append(find_ruleset(reference, as_of=dt.date.today(), rulesets_dir=rulesets_dir))

@@ -17,8 +17,9 @@ from typing import Any
 import z3
 
 from ..api import Ruleset
-from ..compile import PRIORITY_RANK, CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset
+from ..compiled import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset
 from ..errors import AnswersError
+from ..model import PRIORITY_RANK
 from ..outcome import Outcome, possible_level_ranks
 from . import smt
 from .smt import Answer, Encoder, NotEncodable, Session, Tri, Variables

@@ -27,9 +27,8 @@ from typing import Any
 
 from ..api import Ruleset, load_ruleset
 from ..batch import ordered_parallel_map
-from ..compile import PRIORITY_RANK
 from ..errors import AnswersError
-from ..model import Question
+from ..model import PRIORITY_RANK, Question
 
 EXAMPLES_PER_KIND = 5
 BATCH = 512

@@ -18,15 +18,17 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from .._yaml import Path as YamlPath
 from .._yaml import SourceMap
-from ..compile import CompiledCondition, CompiledRuleset, iter_texts
-from ..errors import InvictusError, Problem, sort_problems
+from ..compile import compile_with_source
+from ..compiled import CompiledCondition, CompiledRuleset
+from ..errors import InvictusError, Problem, TreePath, sort_problems
 from ..expr.compile import ABSENT, Env
 from ..expr.nodes import Literal
-from ..load import MANIFEST, compile_with_source, display_path, list_versions, read_bytes
+from ..load import MANIFEST, display_path, list_versions, read_bytes
 from ..model import CONSENT_MODES
+from ..refs import is_country_code
 from ..templates import MAX_WORK, cost_growth, referenced_names, ruleset_texts
+from ..texts import iter_texts
 from . import manifest, smt
 from .analysis import AS_OF, Analyzer, score_values
 from .exact import Verdict
@@ -41,7 +43,7 @@ class LintContext:
     rulesets_dir: Path | None
     _template_refs: dict[str, set[str]] | None = field(default=None)
 
-    def problem(self, path: YamlPath, code: str, message: str, hint: str, severity: str = "warning", *, key: bool = False) -> Problem:
+    def problem(self, path: TreePath, code: str, message: str, hint: str, severity: str = "warning", *, key: bool = False) -> Problem:
         return self.source.problem(path, code, message, hint, key=key, severity=severity)
 
     def template_references(self) -> dict[str, set[str]]:
@@ -54,7 +56,7 @@ class LintContext:
 Check = Callable[[LintContext], Iterator[Problem]]
 
 
-def _conditions(compiled: CompiledRuleset) -> Iterator[tuple[str, str, YamlPath, CompiledCondition]]:
+def _conditions(compiled: CompiledRuleset) -> Iterator[tuple[str, str, TreePath, CompiledCondition]]:
     """(kind, id, path, condition) for every condition in the ruleset."""
     for index, question in enumerate(compiled.questions):
         if question.ask_if is not None:
@@ -80,7 +82,7 @@ _NEVER = {
 }
 
 
-def _locate(path: YamlPath) -> Any:
+def _locate(path: TreePath) -> Any:
     """Where an outcome holds the result of the condition at ``path``."""
     section, index = path[0], path[1]
     if section == "questions":
@@ -131,7 +133,7 @@ def check_levels(ctx: LintContext) -> Iterator[Problem]:
             continue  # levels that read answers besides the score are not checked for ranges
         totals = [t for t in score_values(score) if not hasattr(t, "lo")]
         critical_max = sum(1 for item in score.items if item.spec.critical)
-        path: YamlPath = ("scores", s_index, "levels")
+        path: TreePath = ("scores", s_index, "levels")
         reported: set[str] = set()
         for critical in range(critical_max + 1):
             chosen: list[tuple[float, int | None]] = []
@@ -165,7 +167,7 @@ def check_level_reach(ctx: LintContext) -> Iterator[Problem]:
     """Levels no case reaches (e.g. medium at >= 14 under high at >= 12) and cases with no level
     at all, over every case, critical counts and other answers included (the solver decides)."""
     for s_index, score in enumerate(ctx.compiled.scores):
-        path: YamlPath = ("scores", s_index, "levels")
+        path: TreePath = ("scores", s_index, "levels")
         analysis = ctx.analyzer.analysis
         if score.levels[0][1] is not None:
             gap = analysis.computed_level(s_index, -1)
@@ -423,7 +425,7 @@ def check_template_cost(ctx: LintContext) -> Iterator[Problem]:
     if not text_ids:
         return
     document = ctx.compiled.document
-    places: list[tuple[YamlPath, dict[str, str]]] = [(("referrals", i, "reason"), r.reason) for i, r in enumerate(document.referrals)]
+    places: list[tuple[TreePath, dict[str, str]]] = [(("referrals", i, "reason"), r.reason) for i, r in enumerate(document.referrals)]
     for index, item in enumerate(document.information):
         places += [(("information", index, "title"), item.title), (("information", index, "body"), item.body)]
     for path, texts in places:
@@ -497,7 +499,7 @@ CHECKS: dict[str, Check] = {
 def _rulesets_dir_of(path: Path) -> Path | None:
     """The rulesets folder a file sits in (``<dir>/<cc>/<version>.yaml``), if it looks like one."""
     country_dir = path.resolve().parent
-    if re.fullmatch(r"[a-z]{2}", country_dir.name) and (country_dir.parent / MANIFEST).exists():
+    if is_country_code(country_dir.name) and (country_dir.parent / MANIFEST).exists():
         return country_dir.parent
     return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import InvictusError, Location, Problem
 from ..load import MANIFEST, read_bytes, read_document, shipped_rulesets_dir
+from ..refs import COUNTRY, VERSION
 from ..signing import check_signature, read_public_keys
 from .files import write_atomic
 
@@ -33,7 +34,7 @@ def read_entries(rulesets_dir: Path | None = None) -> dict[str, str]:
 
 MAX_MANIFEST_BYTES = 10 * 1024 * 1024
 _HASH = re.compile(r"[0-9a-f]{64}")
-_KEY = re.compile(r"[a-z]{2}/[0-9]{4}\.[0-9]+\.yaml")
+_KEY = re.compile(f"{COUNTRY}/{VERSION}\\.yaml", re.ASCII)
 
 
 def read_manifest(path: Path) -> tuple[dict[str, str], list[Problem]]:

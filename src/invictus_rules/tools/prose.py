@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..compile import CompiledRuleset
+from ..compiled import CompiledRuleset
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, format_literal, unparse
+from ..texts import pick_text
 
 Phrases = Mapping[str, str]
 
@@ -218,13 +219,6 @@ def _outline(node: Node, describer: _Describer) -> Outline:
         return Outline(describer.condition(node))
     heading = describer.words["all_of" if node.op == "and" else "any_of"]
     return Outline(heading, tuple(_outline(operand, describer) for operand in node.operands))
-
-
-def pick_text(texts: Mapping[str, str] | None, language: str, default: str) -> str:
-    """A text in ``language``, else in the default language, else any; '' when there is none."""
-    if not texts:
-        return ""
-    return texts.get(language) or texts.get(default) or next(iter(texts.values()))
 
 
 class _Describer:
@@ -469,4 +463,4 @@ _TERMS: dict[type, Handler] = {
     Call: _Describer.call,
 }
 
-__all__ = ["FUNCTION_PHRASES", "PHRASES", "Outline", "describe", "outline", "phrases_for", "pick_text"]
+__all__ = ["FUNCTION_PHRASES", "PHRASES", "Outline", "describe", "outline", "phrases_for"]

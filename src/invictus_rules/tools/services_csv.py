@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-from .._yaml import Path as YamlPath
-from ..errors import InvictusError, Location, Problem
+from ..errors import InvictusError, Location, Problem, TreePath
 from ..expr.check import did_you_mean
 from ..load import display_path
 from ..model import FirstContact, ServiceCategory
@@ -203,7 +202,7 @@ class _Row:
     sheet: _Sheet
     line: int
     service_id: str
-    path: YamlPath
+    path: TreePath
     service: dict[str, Any]
     default_language: str
     languages: list[str]

@@ -37,10 +37,10 @@ from typing import Any
 
 import z3
 
-from ..compile import PRIORITY_RANK, CompiledCondition, CompiledRuleset, CompiledScore
+from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
 from ..expr.compile import age_in_years
 from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
-from ..model import CONSENT_MODES
+from ..model import CONSENT_MODES, PRIORITY_RANK
 
 DEFAULT_TIMEOUT_MS = 5_000
 MAX_NUMBER = 10**15  # the largest magnitude an answer may have (answers.py)

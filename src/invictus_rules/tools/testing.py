@@ -24,8 +24,9 @@ from ..api import Ruleset, load_ruleset
 from ..errors import InvictusError, Location, Problem, RulesetError
 from ..expr.check import did_you_mean
 from ..expr.nodes import Literal
-from ..load import is_country_reference, shipped_rulesets_dir
+from ..load import shipped_rulesets_dir
 from ..model import Priority, ReferralMode
+from ..refs import is_country_code, is_ruleset_ref
 from ..result import Assessment, Status
 
 
@@ -267,7 +268,7 @@ def _rulesets_folder_of(test_path: Path) -> Path | None:
     """The rulesets folder of a test file in ``<rulesets>/<cc>/tests/``, or None elsewhere."""
     resolved = test_path.resolve()
     country_dir = resolved.parent.parent
-    if resolved.parent.name == "tests" and is_country_reference(country_dir.name) and any(country_dir.glob("*.yaml")):
+    if resolved.parent.name == "tests" and is_country_code(country_dir.name) and any(country_dir.glob("*.yaml")):
         return country_dir.parent
     return None
 
@@ -294,7 +295,7 @@ class Runner:
                     ]
                 )
             reference = test_path.resolve().parent.parent.name
-        if is_country_reference(reference):
+        if is_ruleset_ref(reference):
             rulesets_dir = folder if folder is not None else shipped_rulesets_dir()
             key = (str(rulesets_dir), f"{reference}|{as_of.isoformat() if '@' not in reference else ''}")
             if key not in self._rulesets:

@@ -24,7 +24,7 @@ import yaml
 
 from ..api import Ruleset
 from ..errors import InvictusError, Location, Problem
-from ..load import is_country_reference
+from ..refs import is_country_code, is_ruleset_ref
 from ..result import Assessment
 from .files import write_atomic
 from .testing import TEST_FORMAT, Runner, format_result, read_test_file
@@ -105,7 +105,7 @@ def reference_for(ruleset: Ruleset, ruleset_path: Path, test_path: Path) -> str:
     """How the test file names the ruleset: ``cc@version`` in its country's tests folder, else a relative path."""
     ruleset_path, test_path = ruleset_path.resolve(), test_path.resolve()
     country_dir = ruleset_path.parent
-    if test_path.parent.name == "tests" and test_path.parent.parent == country_dir and is_country_reference(country_dir.name):
+    if test_path.parent.name == "tests" and test_path.parent.parent == country_dir and is_country_code(country_dir.name):
         return f"{ruleset.country}@{ruleset.version}"
     return Path(os.path.relpath(ruleset_path, test_path.parent)).as_posix()
 
@@ -239,7 +239,7 @@ def cmd_test_add(args: argparse.Namespace, io: Any) -> int:
 
     case = read_case(args.case, io.stdin)
     as_of = args.as_of or case.as_of or dt.date.today()
-    if is_country_reference(args.ruleset):
+    if is_ruleset_ref(args.ruleset):
         folder = Path(args.rulesets) if args.rulesets else shipped_rulesets_dir()
         ruleset_path = find_ruleset(args.ruleset, as_of=as_of, rulesets_dir=folder)
     else:

@@ -25,8 +25,7 @@ import jinja2
 import polib
 from jinja2 import nodes
 
-from .._yaml import Path as YamlPath
-from ..errors import InvictusError, Location, Problem, format_problems
+from ..errors import InvictusError, Location, Problem, TreePath, format_problems
 from ..expr.check import did_you_mean
 from ..load import display_path
 from ..templates import ENVIRONMENT, check_template
@@ -56,7 +55,7 @@ class TextEntry:
 
     context: str
     """The text's place, keyed by ids: ``questions[safe_to_talk].text``."""
-    path: YamlPath
+    path: TreePath
     texts: dict[str, str]
     template: bool
     """Whether the text is a jinja2 template (reasons, actions, information, safety advice)."""
@@ -67,7 +66,7 @@ def iter_entries(data: Any) -> Iterator[TextEntry]:
     yield from _walk(data, (), "", None)
 
 
-def _walk(data: Any, path: YamlPath, context: str, section: str | None) -> Iterator[TextEntry]:
+def _walk(data: Any, path: TreePath, context: str, section: str | None) -> Iterator[TextEntry]:
     if isinstance(data, dict):
         for key, value in data.items():
             here = f"{context}.{key}" if context else str(key)
@@ -217,7 +216,7 @@ class ImportReport:
 
     language: str = ""
     problems: list[Problem] = field(default_factory=list)
-    changes: dict[YamlPath, str] = field(default_factory=dict)
+    changes: dict[TreePath, str] = field(default_factory=dict)
     unchanged: int = 0
     untranslated: int = 0
     fuzzy: int = 0

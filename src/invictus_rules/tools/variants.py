@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..compile import CompiledRuleset
+from ..compiled import CompiledRuleset
 from ..expr.parser import ExprSyntaxError, parse
 from .prose import describe
 

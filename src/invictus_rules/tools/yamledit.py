@@ -15,13 +15,13 @@ import copy
 import datetime as dt
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Any
 
-from .._yaml import Path, SourceMap, read_yaml
-from ..errors import InvictusError, Location, Problem, RulesetError
+from .._yaml import SourceMap, read_yaml
+from ..compile import compile_with_source
+from ..errors import InvictusError, Location, Problem, RulesetError, TreePath
 from ..load import (
-    compile_with_source,
     display_path,
     find_ruleset,
     read_bytes,
@@ -78,7 +78,7 @@ class YamlEditor:
     def changed(self) -> bool:
         return bool(self._edits)
 
-    def set(self, path: Path, value: Any) -> None:
+    def set(self, path: TreePath, value: Any) -> None:
         """Give ``path`` the scalar ``value`` (text, true/false or a list of words), adding the key if needed.
 
         A text mapping (``{nl: ..., en: ...}``) is set with ``set_mapping``."""
@@ -101,7 +101,7 @@ class YamlEditor:
             self._insert(parent, key, value)
         _get(self.expected, parent)[key] = value
 
-    def set_mapping(self, path: Path, value: dict[str, Any]) -> None:
+    def set_mapping(self, path: TreePath, value: dict[str, Any]) -> None:
         """Add the key ``path`` holding the mapping ``value`` (the key must not exist yet)."""
         parent, key = path[:-1], path[-1]
         container = _get(self.data, parent)
@@ -110,7 +110,7 @@ class YamlEditor:
         self._insert(parent, key, value)
         _get(self.expected, parent)[key] = copy.deepcopy(value)
 
-    def delete(self, path: Path) -> None:
+    def delete(self, path: TreePath) -> None:
         """Remove the key ``path`` and its value (nothing happens when it is absent)."""
         parent, key = path[:-1], path[-1]
         container = _get(self.data, parent)
@@ -154,10 +154,10 @@ class YamlEditor:
         return (_BOM if self.bom else "") + text
 
     # -- positions -------------------------------------------------------------------------------
-    def _fail(self, path: Path, message: str) -> EditError:
+    def _fail(self, path: TreePath, message: str) -> EditError:
         return EditError([self.source.problem(path, "edit-failed", f"cannot edit the file here: {message}", "edit this value by hand")])
 
-    def _value_span(self, path: Path) -> tuple[int, int]:
+    def _value_span(self, path: TreePath) -> tuple[int, int]:
         """Where the value at ``path`` starts and where its content ends (trailing blank lines excluded)."""
         start, end = self.source.spans[path]
         value = _get(self.data, path)
@@ -168,18 +168,18 @@ class YamlEditor:
             return start, max(self._value_span(path + (child,))[1] for child in children)
         return start, start + len(self.text[start:end].rstrip(" \t\r\n"))
 
-    def _is_flow(self, path: Path) -> bool:
+    def _is_flow(self, path: TreePath) -> bool:
         start, _ = self.source.spans[path]
         return self.text[start : start + 1] in ("{", "[")
 
-    def _in_flow(self, parent: Path) -> bool:
+    def _in_flow(self, parent: TreePath) -> bool:
         return parent in self.source.spans and self._is_flow(parent)
 
-    def _key_column(self, path: Path) -> int:
+    def _key_column(self, path: TreePath) -> int:
         start, _ = self.source.key_spans[path]
         return start - (self.text.rfind("\n", 0, start) + 1)
 
-    def _style(self, path: Path) -> str:
+    def _style(self, path: TreePath) -> str:
         mark = self.source.values.get(path)
         if mark is None:
             return ""
@@ -187,7 +187,7 @@ class YamlEditor:
         first = self.text[start : start + 1]
         return first if first in (">", "|", "'", '"') else ""
 
-    def _insert(self, parent: Path, key: str, value: Any) -> None:
+    def _insert(self, parent: TreePath, key: str, value: Any) -> None:
         container = _get(self.data, parent)
         if self._in_flow(parent):
             _, end = self.source.spans[parent]
@@ -293,7 +293,7 @@ def _reads_back(candidate: str, value: str, *, flow: bool) -> bool:
     return isinstance(data, dict) and list(data) == ["k"] and data["k"] == value and type(data["k"]) is str
 
 
-def _get(data: Any, path: Path) -> Any:
+def _get(data: Any, path: TreePath) -> Any:
     for part in path:
         data = data[part]
     return data
@@ -302,7 +302,7 @@ def _get(data: Any, path: Path) -> Any:
 # -- drafts: what the tools that edit a ruleset file share --------------------------------------
 
 
-def read_ruleset_file(path: FilePath) -> tuple[Any, Any, SourceMap, str]:
+def read_ruleset_file(path: Path) -> tuple[Any, Any, SourceMap, str]:
     """The validated document, the raw data, its positions and the text of a ruleset file."""
     data = read_bytes(path)
     document, _, _ = read_document(data, display_path(path))
@@ -321,12 +321,12 @@ def published_problem(file: str, country: str, source: SourceMap) -> Problem:
     )
 
 
-def write_checked(path: FilePath, text: str) -> None:
+def write_checked(path: Path, text: str) -> None:
     """Write an edited ruleset atomically, only if it still loads and compiles."""
     compile_with_source(text, display_path(path))
     write_atomic(path, text)
 
 
-def ruleset_path(reference: str) -> FilePath:
+def ruleset_path(reference: str) -> Path:
     """The file a command's RULESET argument names: a path, a country code or cc@version."""
     return find_ruleset(reference, as_of=dt.date.today())

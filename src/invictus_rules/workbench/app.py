@@ -28,8 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._yaml import read_yaml
 from ..api import Ruleset
+from ..compile import compile_with_source
 from ..errors import InvictusError, Problem
-from ..load import compile_with_source, list_countries, list_versions, read_manifest
+from ..load import list_countries, list_versions, read_manifest
 from ..registry import Registry
 from ..service.app import _BodyLimit
 from ..service.problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler
