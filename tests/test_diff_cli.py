@@ -85,3 +85,33 @@ def test_the_same_file_twice_has_no_change(cli):
     lines = _diff(cli, str(MINI), str(MINI))
     assert any(line.startswith("Identical content: both versions have the same hash") for line in lines)
     assert "No change in meaning." in lines
+
+FEAR_SCORE = """  - id: fear
+    title: {en: Fear, nl: Angst}
+    items:
+      - id: threats
+        label: {en: Threats, nl: Bedreiging}
+        when: threats
+        points: 2
+        critical: true
+    levels:
+      - id: low
+        label: {en: Low, nl: Laag}
+      - id: raised
+        label: {en: Raised, nl: Verhoogd}
+        when: score(fear) >= 2
+services:
+"""
+
+
+def test_an_added_score_and_a_changed_level_condition(cli, tmp_path):
+    """A new score lists its items and levels; a level whose condition changed shows both conditions and a case that tells them apart."""
+    new = _variant(tmp_path, "scored", ("services:\n", FEAR_SCORE), ("when: score(dv_risk) >= 6 or", "when: score(dv_risk) >= 8 or"))
+    lines = _diff(cli, str(MINI), new)
+    added = lines.index("  + fear (added)")
+    assert lines[added + 1 : added + 3] == ['      items: ["threats: threats (2 points, critical)"]', '      levels: ["low: (lowest, no condition)", "raised: score(fear) >= 2"]']
+    changed = lines.index("  ~ dv_risk.high (changed)")
+    assert lines[changed + 1] == "      when: score(dv_risk) >= 6 or critical(dv_risk) >= 1 -> score(dv_risk) >= 8 or critical(dv_risk) >= 1"
+    assert lines[changed + 2].startswith("        in words, before: the score of ") and lines[changed + 3].startswith("        in words, now:    the score of ")
+    assert "threshold raised by 2; no case is decided differently with the rest of this version (proved)" in lines[changed + 4]
+    assert "  level dv_risk.high" in lines[lines.index("Changes without effect on outcomes") :]
