@@ -137,3 +137,11 @@ def test_replay_refuses_answers_checked_elsewhere(mini, other_version):
     with pytest.raises(AnswersError) as info:
         mini.replay(record, other_version.validate_answers(CASE))
     assert _codes(info.value) == ["answers-other-ruleset"]
+
+
+def test_batch_evaluates_here_a_case_that_cannot_be_sent_to_a_worker(mini):
+    """A case holding something that cannot be pickled is checked in this process, giving its own AnswersError, in order."""
+    unpicklable = {"safe_to_talk": True, "crime_type": lambda: "robbery"}
+    results = list(mini.evaluate_batch([CASE, unpicklable, CASE], as_of=AS_OF, output="decisions", workers=2))
+    assert results[0] == results[2] and isinstance(results[0], dict)
+    assert isinstance(results[1], AnswersError) and _codes(results[1]) == ["answer-type"]
