@@ -135,8 +135,7 @@ def generic_cases(ruleset: Any, count: int, seed: int = SEED) -> list[dict[str, 
     cases = []
     for _ in range(count):
         answers = {question.id: _answer(question, rng) for question in questions}
-        outcome = ruleset.decide(answers, as_of=AS_OF)
-        for question_id, _reason in outcome.ignored:
+        for question_id in ruleset.decide(answers, as_of=AS_OF).ignored:
             del answers[question_id]
         cases.append(answers)
     return cases

@@ -45,7 +45,7 @@ if str(HERE) not in sys.path:  # imported from the tests rather than run as a sc
 import cases  # noqa: E402
 import handwritten  # noqa: E402
 import invictus_rules  # noqa: E402
-from invictus_rules import Ruleset, load_ruleset  # noqa: E402
+from invictus_rules import Decisions, Ruleset, load_ruleset  # noqa: E402
 
 AS_OF = cases.AS_OF
 LANGUAGE = "en"
@@ -187,21 +187,18 @@ def rate(call: Callable[[Any], Any], items: Sequence[Any], settings: Settings) -
 
 
 # ------------------------------------------------------------------------------ engine vs twin
-def engine_decisions(ruleset: Ruleset, outcome: Any) -> handwritten.Decisions:
-    """The engine's Outcome for the benchmark ruleset in the hand-written function's shape."""
-    compiled = ruleset.compiled
-    dv, vulnerability = outcome.scores
-    dv_levels = compiled.scores[0].level_ids
-    vulnerability_levels = compiled.scores[1].level_ids
+def engine_decisions(ruleset: Ruleset, decisions: Decisions) -> handwritten.Decisions:
+    """The engine's decisions for the benchmark ruleset in the hand-written function's shape."""
+    dv, vulnerability = decisions.scores["dv_risk"], decisions.scores["vulnerability"]
     return handwritten.Decisions(
         dv.points[0],
         dv.critical[0],
-        dv_levels[dv.level[0]],
+        dv.level,
         vulnerability.points[0],
         vulnerability.critical[0],
-        vulnerability_levels[vulnerability.level[0]],
-        tuple(rule.spec.id for rule, fired in zip(compiled.referrals, outcome.referrals, strict=True) if fired is True),
-        tuple(item.spec.id for item, fired in zip(compiled.information, outcome.information, strict=True) if fired is True),
+        vulnerability.level,
+        decisions.referrals,
+        decisions.information,
     )
 
 
@@ -285,9 +282,11 @@ def api_batch(ruleset: Ruleset, items: Iterable[dict[str, Any]], *, decisions_on
 
 
 def decisions_of(ruleset: Ruleset, result: Any) -> Any:
-    """Levels by score, services referred and information given, from an Outcome or a decisions
-    mapping; None for anything else (an AnswersError, say)."""
+    """Levels by score, services referred and information given, from Decisions, an Outcome or a
+    decisions mapping; None for anything else (an AnswersError, say)."""
     compiled = ruleset.compiled
+    if isinstance(result, Decisions):
+        return (dict(result.levels), result.services, result.information)
     if isinstance(result, Mapping) and {"levels", "referrals", "information"} <= set(result):
         return (dict(result["levels"]), tuple(result["referrals"]), tuple(result["information"]))
     if not hasattr(result, "scores") or not hasattr(result, "referrals"):
@@ -435,6 +434,9 @@ def single_process(table: Table, name: str, ruleset: Ruleset, complete: list[dic
         table.row("    trace(validated): the trace without texts", per_second(trace_only))
     as_json = rate(lambda answers: ruleset.evaluate(answers, as_of=AS_OF, language=LANGUAGE, trace=True).model_dump_json(), validated, settings)
     table.row(f"(c) full JSON: evaluate(validated, '{LANGUAGE}').model_dump_json()", per_second(as_json), f">= {JSON_TARGET:,}/s", as_json >= JSON_TARGET)
+    built = [ruleset.evaluate(answers, as_of=AS_OF, language=LANGUAGE, trace=True) for answers in validated[:1_000]]
+    dump = rate(lambda assessment: assessment.model_dump_json(), built, settings)
+    table.row("    of which serialising: model_dump_json() of a built assessment", per_second(dump))
     return decide
 
 

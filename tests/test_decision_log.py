@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from invictus_rules.cli import main
-from invictus_rules.service.decision_log import DecisionLog, DecisionLogError, database_url
+from invictus_rules.service.decision_log import DecisionLog, DecisionLogError, StoredRecord, database_url
 
 from .postgres import postgres_url  # noqa: F401  (the fixture)
 
@@ -118,6 +121,89 @@ def test_concurrent_writers_keep_one_chain(database: str) -> None:
     log = DecisionLog(database)
     report = log.verify()
     assert report.intact and report.rows == 80
+    log.close()
+
+
+def _slow_commits(log: DecisionLog) -> list[int]:
+    """Make each commit of ``log`` take 20 ms more (so appends pile up behind it), and count them."""
+    commits: list[int] = []
+
+    @sa.event.listens_for(log._engine, "commit")
+    def _slow(_connection: sa.Connection) -> None:
+        commits.append(1)
+        time.sleep(0.02)
+
+    return commits
+
+
+def test_concurrent_appends_in_one_process_share_commits(database: str) -> None:
+    """Threads appending at once are written in shared transactions, and the chain stays whole and ordered."""
+    log = DecisionLog(database)
+    commits = _slow_commits(log)
+    threads, per_thread = 8, 25
+    results: dict[int, list[StoredRecord]] = {}
+    start = threading.Barrier(threads)
+
+    def writer(number: int) -> None:
+        start.wait()
+        results[number] = [log.append(_record(number * 1000 + n, f"case-{number}")) for n in range(per_thread)]
+
+    workers = [threading.Thread(target=writer, args=(number,)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    report = log.verify()
+    assert report.intact and report.rows == threads * per_thread
+    assert len(commits) < threads * per_thread / 2, "appends made at the same time should share commits"
+    rows = {row.record_id: row for row in log.iter_all()}
+    for stored in results.values():
+        assert [s.seq for s in stored] == sorted(s.seq for s in stored)  # each caller's records in its order
+        assert all(rows[s.record_id] == s for s in stored)  # each caller got its own committed row
+    log.close()
+
+
+def test_concurrent_async_appends_keep_one_chain_that_verify_checks(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Appends from many tasks (through threads, as the service makes them) verify; a tampered row is still found."""
+    log = DecisionLog(database)
+
+    async def append_all() -> list[StoredRecord]:
+        return await asyncio.gather(*(asyncio.to_thread(log.append, _record(n)) for n in range(60)))
+
+    stored = asyncio.run(append_all())
+    assert len({s.seq for s in stored}) == 60 and log.verify().intact
+    middle = sorted(stored, key=lambda s: s.seq)[30]
+    _execute(database, f"UPDATE invictus_decision_records SET record = replace(record, '\"n\":', '\"n\":1') WHERE record_id = '{middle.record_id}'")
+    report = log.verify()
+    log.close()
+    assert not report.intact and report.broken_record_id == middle.record_id
+    assert main(["records", "verify", "--database", database]) == 1
+    assert middle.record_id in capsys.readouterr().out
+
+
+def test_a_duplicate_in_a_shared_commit_fails_alone(database: str) -> None:
+    """When one record of a batch is already in the log, the others are still stored and only it is refused."""
+    log = DecisionLog(database)
+    log.append(_record(5))
+    _slow_commits(log)
+    outcomes: dict[int, str] = {}
+    start = threading.Barrier(10)
+
+    def writer(number: int) -> None:
+        start.wait()
+        try:
+            log.append(_record(number))
+            outcomes[number] = "stored"
+        except DecisionLogError as error:
+            outcomes[number] = error.problems[0].code
+
+    workers = [threading.Thread(target=writer, args=(number,)) for number in range(10)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert outcomes == {n: "record-exists" if n == 5 else "stored" for n in range(10)}
+    assert log.verify().intact and log.verify().rows == 10
     log.close()
 
 

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from invictus_rules import load_ruleset_text
+from invictus_rules.api import decide_outcome
 
 from .conftest import FIXTURES
 
@@ -207,7 +208,7 @@ def test_comparing_a_question_not_asked_is_false_on_both_paths():
         assert "minors" not in [i.id for i in result.information]
         assert result.declined == []
         validated = ruleset.validate_answers(answers)
-        assert evaluate_three_valued(ruleset.compiled, validated, dt.date(2026, 2, 1)).information == ruleset.decide(validated, as_of=AS_OF).information
+        assert evaluate_three_valued(ruleset.compiled, validated, dt.date(2026, 2, 1)).information == decide_outcome(ruleset, validated, as_of=AS_OF).information
 
 
 def test_count_counts_questions_not_asked_as_no_on_both_paths():

@@ -1,71 +1,60 @@
-"""The tools' file helpers: atomic writes that explain a refusal, and an exclusive lock that times out."""
+"""Reading UTF-8 text for the tools: a byte-order mark dropped, and a positioned error for anything else."""
 
 from __future__ import annotations
 
-import threading
+from pathlib import Path
 
 import pytest
 
-from invictus_rules import InvictusError
-from invictus_rules.tools.files import exclusive_lock, write_atomic
+from invictus_rules.errors import InvictusError
+from invictus_rules.tools.files import read_utf8
+from invictus_rules.tools.services_csv import ServicesError, check_csv
+from invictus_rules.tools.translations import TranslationError, check_po
+
+SHIPPED = Path(__file__).resolve().parent.parent / "rulesets" / "nl" / "2026.1.yaml"
 
 
-def test_writing_onto_a_folder_is_refused_with_a_hint(tmp_path):
-    """A folder given as the output file is a cannot-write error that says it is a folder; the folder is untouched."""
-    folder = tmp_path / "out"
-    folder.mkdir()
-    with pytest.raises(InvictusError) as info:
-        write_atomic(folder, "text")
-    (problem,) = info.value.problems
-    assert problem.code == "cannot-write" and "this is a folder" in problem.hint
-    assert problem.location.file == str(folder)
-    assert list(folder.iterdir()) == []
+def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    """Spreadsheets start a UTF-8 file with a BOM; the text read does not."""
+    path = tmp_path / "sheet.csv"
+    path.write_bytes("\ufeffname;phone\nZoë;1\n".encode())
+    assert read_utf8(path, file="sheet.csv") == "name;phone\nZoë;1\n"
 
 
-def test_writing_below_a_file_is_refused_with_a_hint(tmp_path):
-    """A path whose folder is a file is refused as not a folder, leaving the file as it was."""
-    blocker = tmp_path / "file"
-    blocker.write_text("kept", encoding="utf-8")
-    with pytest.raises(InvictusError) as info:
-        write_atomic(blocker / "sub" / "inner.txt", b"data")
-    assert "a part of the path is a file" in info.value.problems[0].hint
-    assert blocker.read_text(encoding="utf-8") == "kept"
+def test_bytes_that_are_not_utf8_are_pointed_at_by_line_and_column(tmp_path: Path) -> None:
+    """The error names line and column (in characters) of the first bad byte, and never quotes the bytes."""
+    path = tmp_path / "sheet.csv"
+    path.write_bytes("\ufeffa;b\nZoë;1\nZoë\xff;2\n".encode().replace("\xff".encode(), b"\xff"))
+    with pytest.raises(InvictusError) as caught:
+        read_utf8(path, file="sheet.csv", what="the sheet", hint="save it as UTF-8")
+    [problem] = caught.value.problems
+    assert (problem.code, problem.message, problem.hint) == ("encoding", "the sheet is not valid UTF-8", "save it as UTF-8")
+    assert (problem.location.file, problem.location.line, problem.location.column) == ("sheet.csv", 3, 4)
+    assert "Zo" not in str(caught.value)
 
 
-def test_a_rewrite_keeps_the_files_permissions(tmp_path):
-    """Replacing a file keeps its mode and leaves no temporary file behind."""
-    target = tmp_path / "kept.txt"
-    target.write_text("old", encoding="utf-8")
-    target.chmod(0o640)
-    write_atomic(target, "new")
-    assert target.read_text(encoding="utf-8") == "new"
-    assert target.stat().st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]
+def test_a_bad_first_line_counts_columns_after_the_byte_order_mark(tmp_path: Path) -> None:
+    """On the first line the BOM is not a column."""
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"\xef\xbb\xbfab\xff")
+    with pytest.raises(InvictusError) as caught:
+        read_utf8(path, file="sheet.csv")
+    assert (caught.value.problems[0].location.line, caught.value.problems[0].location.column) == (1, 3)
 
 
-def test_a_held_lock_times_out(tmp_path):
-    """While one holder has the lock, another waiting longer than its timeout gets a TimeoutError naming the file."""
-    lock = tmp_path / "locks" / "publish.lock"
-    with exclusive_lock(lock), pytest.raises(TimeoutError, match="held by another process"), exclusive_lock(lock, timeout=0.1):
-        raise AssertionError("entered a lock another holder has")
-    with exclusive_lock(lock, timeout=0.1):
-        pass
+def test_a_missing_file_is_file_not_readable_of_the_callers_error_class(tmp_path: Path) -> None:
+    """The caller's error class carries the problem."""
+    with pytest.raises(TranslationError) as caught:
+        read_utf8(tmp_path / "none.po", file="none.po", error=TranslationError, what="the PO file")
+    assert caught.value.problems[0].code == "file-not-readable" and caught.value.problems[0].message.startswith("cannot read the PO file")
 
 
-def test_a_waiting_holder_gets_the_lock_once_it_is_released(tmp_path):
-    """A second holder waits, then runs as soon as the first releases the lock."""
-    lock = tmp_path / "publish.lock"
-    order: list[str] = []
-    released = threading.Event()
-
-    def second() -> None:
-        with exclusive_lock(lock, timeout=10):
-            order.append("second")
-
-    with exclusive_lock(lock):
-        thread = threading.Thread(target=second)
-        thread.start()
-        released.wait(0.2)
-        order.append("first")
-    thread.join(10)
-    assert order == ["first", "second"]
+@pytest.mark.parametrize(("check", "name", "error"), [(check_csv, "services.csv", ServicesError), (check_po, "nl.po", TranslationError)])
+def test_both_tools_report_the_position_of_a_bad_byte(tmp_path: Path, check, name: str, error: type[InvictusError]) -> None:
+    """The services spreadsheet and the PO import read through the one helper: same code, same position."""
+    path = tmp_path / name
+    path.write_bytes(b"first line\nsecond \xff line\n")
+    with pytest.raises(error) as caught:
+        check(SHIPPED, path)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("encoding", 2, 8)

@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invictus_rules import AnswersError, Assessment, InvictusError, Ruleset, RulesetError, load_ruleset, load_ruleset_text
+from invictus_rules.api import decide_outcome
 from invictus_rules.cli import main
 from invictus_rules.load import list_countries, list_versions
 
@@ -119,7 +120,7 @@ def _declined_or_unknown_never_below_no(ruleset: Ruleset, data: st.DataObject) -
     answers = data.draw(valid_answers(ruleset), label="answers")
 
     def level(value: Any) -> tuple[int, int]:
-        found = ruleset.decide({**answers, question: value}, as_of=AS_OF).scores[index].level
+        found = decide_outcome(ruleset, {**answers, question: value}, as_of=AS_OF).scores[index].level
         return found if found is not None else (-1, -1)
 
     no, yes = level(False), level(True)

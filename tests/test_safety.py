@@ -131,9 +131,10 @@ def test_merge_takes_the_strongest_mode_whatever_the_rule_order(safety):
 def test_decisions_and_trace_show_what_is_deferred(safety):
     """decide() carries the deferred rules; the trace marks them and records the safety condition."""
     answers = {**BASE, "safe_to_talk": False}
-    outcome = safety.decide(answers, as_of=AS_OF)
-    assert outcome.safe is False
-    assert [safety.compiled.referrals[i].spec.id for i, _ in outcome.deferred] == ["everyone_support", "dv_centre_consent", "shelter_place"]
+    decisions = safety.decide(answers, as_of=AS_OF)
+    assert decisions.safe is False
+    assert dict(decisions.deferred) == dict.fromkeys(["everyone_support", "dv_centre_consent", "shelter_place"], "not_safe_to_talk")
+    assert not set(decisions.referrals) & set(decisions.deferred)
     entries = {e["id"]: e for e in safety.trace(answers, as_of=AS_OF).entries}
     assert entries["safe_to_talk"]["kind"] == "safety" and entries["safe_to_talk"]["result"] == "false"
     assert entries["dv_centre_consent"]["result"] == "true" and entries["dv_centre_consent"]["deferred"] == "not_safe_to_talk"
@@ -242,7 +243,8 @@ def test_no_consent_referral_while_not_safe_or_unreachable(ruleset, data):
         reasons = {r.rule for r in referral.reasons}
         rules = [r for r in ruleset.compiled.referrals if r.spec.id in reasons and r.spec.mode in ("opt_in", "opt_out")]
         assert all(ruleset.compiled.services[r.spec.service].first_contact_channels & safe for r in rules)
-    held = {ruleset.compiled.referrals[i].spec.id for i, r in enumerate(outcome.referrals) if r is True and ruleset.compiled.referrals[i].spec.mode in ("opt_in", "opt_out")}
+    modes = {rule.spec.id: rule.spec.mode for rule in ruleset.compiled.referrals}
+    held = {rule for rule in (*outcome.referrals, *outcome.deferred) if modes[rule] in ("opt_in", "opt_out")}
     made = {reason.rule for r in result.referrals for reason in r.reasons}
     assert held == (held & made) | {d.rule for d in result.deferred}
 

@@ -65,6 +65,20 @@ def test_the_page_carries_the_session_token(client: TestClient) -> None:
     assert "https://" not in response.text and "http://" not in response.text  # no external resources
 
 
+def test_the_page_and_the_service_share_one_ask_if_evaluator(client: TestClient) -> None:
+    """Both pages load the one ask_if script, served by both apps byte for byte, and neither defines its own."""
+    from invictus_rules.service.app import create_app as create_service
+
+    script = client.get("/ask_if.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    service = TestClient(create_service())
+    assert service.get("/ui/ask_if.js").content == script.content
+    assert "const AskIf" in script.text
+    for page, src in ((client.get("/").text, "/ask_if.js"), (service.get("/ui").text, "/ui/ask_if.js")):
+        assert f'<script src="{src}"></script>' in page
+        assert "function evaluate(" not in page and "Symbol(" not in page
+
+
 @pytest.mark.parametrize("headers", [{}, {"X-Workbench-Token": "wrong"}, {"X-Workbench-Token": ""}])
 def test_every_api_request_needs_the_token(folder: tuple[Path, Path], headers: dict[str, str]) -> None:
     """Without the session's token, reading and saving are refused, and the draft is untouched."""

@@ -12,6 +12,7 @@ from ._version import __version__
 from .answers import Answers
 from .api import Ruleset, load_ruleset, load_ruleset_text
 from .cases import Case
+from .decisions import Decisions, ScoreDecision
 from .errors import AnswersError, BatchError, CaseError, InvictusError, Location, Problem, RulesetError, RulesetNotFoundError
 from .evaluate import Outcome
 from .load import VersionInfo
@@ -38,6 +39,7 @@ __all__ = [
     "Assessment",
     "BatchError",
     "DecisionRecord",
+    "Decisions",
     "InformationResult",
     "InvictusError",
     "Location",
@@ -52,6 +54,7 @@ __all__ = [
     "RulesetError",
     "RulesetNotFoundError",
     "RulesetRef",
+    "ScoreDecision",
     "ScoreResult",
     "Trace",
     "TraceEntry",

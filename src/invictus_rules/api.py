@@ -17,6 +17,7 @@ from .batch import Output, answer_checker, evaluate_batch, evaluate_one
 from .cases import Case, validate_model
 from .compile import compile_source
 from .compiled import CompiledRuleset
+from .decisions import DecisionIds, Decisions
 from .errors import AnswersError, InvictusError, Problem
 from .evaluate import Outcome, decide_dict, evaluate
 from .load import Located, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
@@ -56,6 +57,7 @@ class Ruleset:
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
         self._checker = answer_checker(compiled)
         self._checked_by = self._checker.stamp
+        self._ids = DecisionIds.of(compiled)
         self._source = source
 
     # -- identity ---------------------------------------------------------------------------
@@ -107,8 +109,15 @@ class Ruleset:
         """Check answers against the questionnaire; raises AnswersError listing every problem."""
         return self._checker.validate(answers, file=file, path_prefix=path_prefix)
 
-    def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
-        """Decisions only (scores, levels, which rules fire or are pending): the fast path."""
+    def decide(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Decisions:
+        """Decisions only (levels, scores, referrals, information, pending, deferred), keyed by id: the fast path.
+
+        ``as_of`` defaults to today. Raises ``AnswersError`` for invalid answers, like :meth:`evaluate`.
+        """
+        return Decisions(self._outcome(answers, as_of), self._ids)
+
+    def _outcome(self, answers: Mapping[str, Any] | Answers, as_of: DateLike) -> Outcome:
+        """The positional outcome of ``answers`` (for the stages and tools built on it)."""
         if type(as_of) is dt.date:
             day = as_of
         else:
@@ -141,7 +150,7 @@ class Ruleset:
         ``trace``) puts the answer values in the trace. Ask for either only where the output is
         protected like the case itself.
         """
-        outcome = self.decide(answers, as_of=as_of)
+        outcome = self._outcome(answers, as_of)
         return build_assessment(
             self._compiled,
             outcome,
@@ -168,7 +177,7 @@ class Ruleset:
 
     def trace(self, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None, trace_values: bool = False) -> Trace:
         """Decisions explained rule by rule, without rendering any text."""
-        outcome = self.decide(answers, as_of=as_of)
+        outcome = self._outcome(answers, as_of)
         return build_trace(self._compiled, outcome, trace_values=trace_values)
 
     def evaluate_many(
@@ -240,8 +249,13 @@ class Ruleset:
 
     def next_questions(self, answers: Mapping[str, Any] | Answers | None = None, *, as_of: DateLike = None) -> list[Question]:
         """The questions still to ask, in order: asked (their ask_if is true) and not yet answered."""
-        outcome = self.decide(answers or {}, as_of=as_of)
+        outcome = self._outcome(answers or {}, as_of)
         return [self._questions[q] for q in outcome.next_questions]
+
+
+def decide_outcome(ruleset: Ruleset, answers: Mapping[str, Any] | Answers, *, as_of: DateLike = None) -> Outcome:
+    """The positional :class:`Outcome` behind ``ruleset.decide()``, for internal tools (exact analysis) and tests."""
+    return ruleset._outcome(answers, as_of)
 
 
 def load_ruleset(

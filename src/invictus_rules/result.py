@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from types import SimpleNamespace
+from collections.abc import Container, Hashable, Mapping
 from typing import Any, ClassVar, Final, Literal, NotRequired, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 from typing_extensions import TypedDict
 
 from ._version import __version__
@@ -38,13 +37,16 @@ from .outcome import possible_level_ranks
 from .record import NOT_CHECKED, Clock, DecisionRecord, Provenance, make_record, outside_dates
 from .relevance import OpenQuestions
 from .safety import DeferReason
-from .templates import RenderError, render
+from .templates import SCORE_FIELDS, CheckedText, RenderError, TextReads, TextRecord, render, render_keyed
 from .texts import text_language
 
 ASSESSMENT_FORMAT: Final = "invictus-rules/assessment/v1"
 TRACE_FORMAT: Final = "invictus-rules/trace/v1"
 
 Tri = Literal["true", "false", "unknown"]
+
+
+_set = object.__setattr__
 
 
 class _Result(BaseModel):
@@ -59,10 +61,10 @@ class _Result(BaseModel):
         the JSON equals that of a fully validated Assessment.
         """
         record = cls.__new__(cls)
-        object.__setattr__(record, "__dict__", values)
-        object.__setattr__(record, "__pydantic_fields_set__", set(values))
-        object.__setattr__(record, "__pydantic_extra__", None)
-        object.__setattr__(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
+        _set(record, "__dict__", values)
+        _set(record, "__pydantic_fields_set__", set(values))
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", dict(cls._private_defaults) if cls._private_defaults else None)
         return record
 
     _private_defaults: ClassVar[dict[str, Any]] = {}
@@ -201,6 +203,50 @@ class Trace(_Result):
     format: Literal["invictus-rules/trace/v1"] = TRACE_FORMAT
     entries: list[TraceEntry]
 
+    _written: _Written | None = PrivateAttr(default=None)
+    _private_defaults: ClassVar[dict[str, Any]] = {"_written": None}
+
+    def model_dump_json(self, **options: Any) -> str:
+        """The JSON form (pydantic's, byte for byte); without options, from pre-serialised entries
+        when every entry is still the one the engine built (pydantic is asked otherwise)."""
+        if not options:
+            written = self._json()
+            if written is not None:
+                return written
+        return super().model_dump_json(**options)
+
+    def _json(self) -> str | None:
+        """The default JSON form from the engine's pre-serialised entries, or None if there are none
+        (the trace was read from JSON or has values) or an entry is no longer the one built."""
+        written = self.__pydantic_private__["_written"] if self.__pydantic_private__ else None
+        if written is None or self.entries != [source for source, _ in written]:
+            return None
+        return _TRACE_HEAD + ",".join([text for _, text in written]) + _TRACE_TAIL
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: how the JSON form is kept does not count."""
+        if isinstance(other, Trace):
+            return self.format == other.format and self.entries == other.entries
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the pre-serialised entries (a worker process sends less)."""
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and private.get("_written") is not None:
+            state = {**state, "__pydantic_private__": {**private, "_written": None}}
+        return state
+
+
+_Written = list[tuple["TraceEntry", str]]
+"""Per trace entry, the entry the engine built it from and its JSON text."""
+_ENTRY_JSON: Final = TypeAdapter(TraceEntry)
+_TRACE_HEAD, _TRACE_TAIL = Trace._make(format=TRACE_FORMAT, entries=[]).model_dump_json().split("[]")
+_TRACE_HEAD += "["
+_TRACE_TAIL = "]" + _TRACE_TAIL
+
 
 class Assessment(_Result):
     """The result of assessing one case against one ruleset version.
@@ -241,6 +287,17 @@ class Assessment(_Result):
 
     _provenance: Provenance = PrivateAttr(default=NOT_CHECKED)
     _private_defaults: ClassVar[dict[str, Any]] = {"_provenance": NOT_CHECKED}
+
+    def model_dump_json(self, **options: Any) -> str:
+        """The JSON form (pydantic's, byte for byte); without options, the trace is joined from the
+        engine's pre-serialised entries (see :meth:`Trace.model_dump_json`)."""
+        trace = self.trace
+        if not options and trace is not None:
+            written = trace._json()
+            if written is not None:
+                head = super().model_dump_json(exclude={"trace"})
+                return f'{head[:-1]},"trace":{written}}}'  # the trace is the last field
+        return super().model_dump_json(**options)
 
     def record(
         self,
@@ -394,7 +451,7 @@ def build_assessment(
     )
 
 
-def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]], _Record]:
+def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, Any], dict[str, list[tuple[str, ...]]], TextRecord]:
     """The services as texts see them in ``language``, and per service the fields shown in the
     default language instead; computed once per ruleset and language."""
     key = ("services", language)
@@ -417,7 +474,7 @@ def _service_texts(ruleset: CompiledRuleset, language: str) -> tuple[dict[str, A
             fallbacks[service.id] = picker.fallbacks[before:]
         # what templates read: attributes found at the first try (jinja2 looks for an attribute
         # before a key, so plain dicts cost a failed lookup for every field a text prints)
-        for_templates = _Record(**{sid: _Record(**fields) for sid, fields in services.items()})
+        for_templates = TextRecord(**{sid: TextRecord(**fields) for sid, fields in services.items()})
         cached = ruleset.cache[key] = (services, fallbacks, for_templates)
     return cached
 
@@ -435,21 +492,14 @@ def _shown_language(language: object) -> str:
 
 def build_trace(ruleset: CompiledRuleset, outcome: Outcome, *, trace_values: bool = False) -> Trace:
     """The rule-by-rule explanation of an outcome, without the texts."""
-    return Trace._make(format=TRACE_FORMAT, entries=_trace(ruleset, outcome, trace_values))
+    entries, written = _trace(ruleset, outcome, trace_values)
+    trace = Trace._make(format=TRACE_FORMAT, entries=entries)
+    if written is not None:
+        trace.__pydantic_private__["_written"] = written  # type: ignore[index]
+    return trace
 
 
 _SCALARS = frozenset({bool, int, float, str})
-
-
-class _Record(SimpleNamespace):
-    """Fields a text reads (``services.x.phone``): attributes, so jinja2 finds them at the first try;
-    also indexable and iterable by name, like the mapping it replaces."""
-
-    def __getitem__(self, name: str) -> Any:
-        return self.__dict__[name]
-
-    def __iter__(self) -> Any:
-        return iter(self.__dict__)
 
 
 class _Context(dict):  # type: ignore[type-arg]
@@ -462,6 +512,60 @@ class _Context(dict):  # type: ignore[type-arg]
         self.ruleset = ruleset
         self.outcome = outcome
         self.texts = texts
+        self.prepared, self.failures, self.plans, _ = _language_tables(ruleset, language)
+
+    def key_for(self, text: CheckedText) -> Hashable | None:
+        """What the rendering of ``text`` depends on in this case, when that is small and safe to
+        remember (:func:`~invictus_rules.templates.render_keyed`), else None.
+
+        The language, then per answer read its type and value (as texts see it: not given, not asked,
+        and null are one), per score field read the score's points and decided level, and the as-of
+        date if read. Only answers of closed types (yes/no and options) are remembered: never free text, dates or
+        numbers (an age, an amount lost), which say most about a victim and rarely repeat.
+        """
+        plan = self.plans.get(text, False)
+        if plan is False:
+            plan = self.plans.setdefault(text, _memo_plan(self.ruleset, text.reads()))
+        if plan is None:
+            return None
+        answers, scores, as_of = plan
+        values = self.outcome.values
+        key: list[Hashable] = [self["language"]]
+        for question in answers:
+            value = values.get(question)
+            if value is None or value is ABSENT:
+                key.append(None)
+            elif type(value) is float:
+                key.append((float, repr(value)))  # -0.0 == 0.0, yet they print differently
+            else:
+                key.append((type(value), value))
+        outcomes = self.outcome.scores
+        for index, points in scores:
+            result = outcomes[index]
+            if points:
+                low, high = result.points
+                key.append((type(low), repr(low)) if low == high else None)
+            else:
+                key.append(result.level[0] if result.decided and result.level else None)
+        if as_of:
+            key.append(self.outcome.as_of)
+        return tuple(key)
+
+    def reading(self, text: CheckedText) -> Mapping[str, Any]:
+        """The context ``text`` renders in: the services, the date and the language, and the
+        answers and scores it reads by name (a text that reads them otherwise gets them all)."""
+        reads = text.reads()
+        if reads is None:
+            return self.complete()
+        values = self.outcome.values
+        answers = {}
+        for question in reads.answers:
+            value = values.get(question)
+            if value is not None and value is not ABSENT:
+                answers[question] = value if type(value) in _SCALARS else _json_value(value)
+        only = {score_id for score_id, _ in reads.scores}
+        scores = _score_context(self.ruleset, self.outcome, self.texts, only) if only else {}
+        return {**self, "answers": answers, "scores": TextRecord(**{k: TextRecord(**v) for k, v in scores.items()})}
 
     def complete(self) -> _Context:
         if "answers" not in self:
@@ -469,13 +573,52 @@ class _Context(dict):  # type: ignore[type-arg]
             given = [(key, value) for key, value in self.outcome.values.items() if value is not None and value is not ABSENT]
             given.sort(key=lambda pair: order[pair[0]])  # the same order whatever order the case came in
             self["answers"] = {key: value if type(value) in _SCALARS else _json_value(value) for key, value in given}
-            self["scores"] = _Record(**{k: _Record(**v) for k, v in _score_context(self.ruleset, self.outcome, self.texts).items()})
+            self["scores"] = TextRecord(**{k: TextRecord(**v) for k, v in _score_context(self.ruleset, self.outcome, self.texts).items()})
         return self
 
 
-def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts) -> dict[str, Any]:
+_KEYABLE_TYPES = frozenset({"boolean", "single_choice", "multiple_choice"})
+
+
+_MemoPlan = tuple[tuple[str, ...], tuple[tuple[int, bool], ...], bool]
+"""What keys a text's remembered renderings: the answers it reads, (score index, points or level)
+per score field it reads (not the title, which does not change), and whether it reads the date."""
+
+
+def _memo_plan(ruleset: CompiledRuleset, reads: TextReads | None) -> _MemoPlan | None:
+    """How to key a text's renderings, or None when they are not to be remembered."""
+    if reads is None:
+        return None
+    by_id = ruleset.question_by_id
+    if any(q not in by_id or by_id[q].spec.type not in _KEYABLE_TYPES for q in reads.answers):
+        return None
+    order = ruleset.score_order
+    scores = []
+    for score_id, field in reads.scores:
+        if score_id not in order or field not in SCORE_FIELDS:
+            return None
+        if field != "title":
+            scores.append((order[score_id], field == "points"))
+    return reads.answers, tuple(scores), reads.as_of
+
+
+def _language_tables(ruleset: CompiledRuleset, language: str) -> tuple[dict[Any, Any], dict[Any, str], dict[Any, Any], dict[Any, Any]]:
+    """Per ruleset and language, filled as cases need them: prepared texts by place, why a text
+    that no case changes failed to render, memo plans by text, and the words of a score result by
+    its level results (bounded: three values per level condition)."""
+    key = ("texts", language)
+    tables = ruleset.cache.get(key)
+    if tables is None:
+        tables = ruleset.cache.setdefault(key, ({}, {}, {}, {}))
+    return tables  # type: ignore[no-any-return]
+
+
+def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts, only: Container[str] | None = None) -> dict[str, Any]:
+    """The scores as texts see them (all, or ``only`` these)."""
     scores = {}
     for index, score in enumerate(ruleset.scores):
+        if only is not None and score.spec.id not in only:
+            continue
         result = outcome.scores[index]
         decided = result.decided and result.level is not None
         level_id = score.level_ids[result.level[0]] if decided and result.level else None
@@ -489,41 +632,96 @@ def _score_context(ruleset: CompiledRuleset, outcome: Outcome, texts: _Texts) ->
     return scores
 
 
+_Prepared = tuple["str | None", "CheckedText | None", "tuple[str, ...] | None"]
+"""A text as every case in one language starts it: the text itself when no case changes it (None
+when that failed to render), else the template to render; and where it fell back to the default
+language, if it did."""
+
+
 def _render(templates: Mapping[str, Any], texts: _Texts, context: _Context, where: tuple[str, ...], warnings: list[Notice]) -> str:
-    template = texts.pick(templates, where)
-    if template is None:
-        return ""
-    if template.plain is not None:
-        return template.plain  # type: ignore[no-any-return]
+    """The text at ``where`` in this case, noting a fallback to the default language or a failure.
+
+    What does not change from case to case (which language's text is shown; a text without
+    template syntax, or that reads only the services) is worked out once per language."""
+    prepared = context.prepared.get(where)
+    if prepared is None:
+        prepared = context.prepared.setdefault(where, _prepare(templates, texts, context, where))
+    text: str | None
+    template: CheckedText | None
+    text, template, fallback = prepared
+    if fallback is not None:
+        texts.fallbacks.append(fallback)
     try:
-        return render(template, context if template.static else context.complete())
+        if template is None:
+            if text is None:
+                raise RenderError(context.failures[where])
+            return text
+        key = context.key_for(template)
+        if key is None:
+            return render(template, context.reading(template))
+        return render_keyed(template, key, lambda: context.reading(template))
     except RenderError as exc:
         warnings.append(Notice._make(code="text-not-rendered", message=f"{' '.join(where)} could not be rendered ({exc}); check the ruleset text"))
         return ""
+
+
+def _prepare(templates: Mapping[str, Any], texts: _Texts, context: _Context, where: tuple[str, ...]) -> _Prepared:
+    picker = _Texts(texts.language, texts.default)
+    template = picker.pick(templates, where)
+    fallback = picker.fallbacks[0] if picker.fallbacks else None
+    if template is None:
+        return "", None, fallback
+    if template.plain is not None:
+        return template.plain, None, fallback
+    if not template.static:
+        return None, template, fallback
+    try:
+        return render(template, context), None, fallback
+    except RenderError as exc:
+        context.failures.setdefault(where, str(exc))
+        return None, None, fallback
 
 
 def _score_result(ruleset: CompiledRuleset, index: int, outcome: Outcome, texts: _Texts, detail: bool) -> ScoreResult:
     score = ruleset.scores[index]
     result = outcome.scores[index]
     low, high = result.points
-    possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
-    possible_labels = [texts.pick(score.level_specs[level].label, ("level", level, "label")) for level in possible]
-    level_id = possible[0] if result.decided else None
-    level_spec = score.level_specs.get(level_id) if level_id is not None else None
+    table = _language_tables(ruleset, texts.language)[3]
+    where = (index, result.level, result.levels, result.override)
+    words = table.get(where)
+    if words is None:  # the same for every case with these level results: worked out once
+        picker = _Texts(texts.language, texts.default)
+        possible = [score.level_ids[rank] for rank in _possible_ranks(result)]
+        possible_labels = [picker.pick(score.level_specs[level].label, ("level", level, "label")) for level in possible]
+        level_id = possible[0] if result.decided else None
+        level_spec = score.level_specs.get(level_id) if level_id is not None else None
+        words = table.setdefault(
+            where,
+            (
+                picker.pick(score.spec.title, ("score", score.spec.id, "title")),
+                level_id,
+                picker.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
+                tuple(possible),
+                tuple(possible_labels),
+                tuple(picker.fallbacks),
+            ),
+        )
+    title, level_id, level_label, possible, possible_labels, fallbacks = words
+    texts.fallbacks.extend(fallbacks)
     computed_top = result.computed_level[1] if result.computed_level else -1
     items = result.items
     return ScoreResult._make(
         id=score.spec.id,
-        title=texts.pick(score.spec.title, ("score", score.spec.id, "title")),
+        title=title,
         points=low if low == high else None,
         points_min=low,
         points_max=high,
         critical_min=result.critical[0],
         critical_max=result.critical[1],
         level=level_id,
-        level_label=texts.pick(level_spec.label, ("level", level_spec.id, "label")) if level_spec else None,
-        possible_levels=possible,
-        possible_level_labels=possible_labels,
+        level_label=level_label,
+        possible_levels=list(possible),
+        possible_level_labels=list(possible_labels),
         overridden=result.override is not None and result.override > computed_top,
         present=[item for item, r in zip(score.item_ids, items, strict=True) if r is True] if detail else None,
         undecided=[item for item, r in zip(score.item_ids, items, strict=True) if r is None] if None in items else [],
@@ -683,19 +881,37 @@ def _pending(ruleset: CompiledRuleset, outcome: Outcome, waiting: list[_Waiting]
 _TRI = {True: "true", False: "false", None: "unknown"}
 
 
-def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, TraceEntry]]:
-    """Per rule, its trace entry for each result: copied per case, which is cheaper than building it."""
+def _trace_variants(ruleset: CompiledRuleset) -> list[dict[Any, tuple[TraceEntry, str]]]:
+    """Per rule, for each result, its trace entry and the entry's JSON text: the entry is copied per
+    case, which is cheaper than building it, and the text is joined into the JSON form."""
     variants = ruleset.cache.get("trace")
     if variants is None:
-        variants = ruleset.cache["trace"] = [
-            {result: {"kind": kind, "id": rule_id, "condition": text, "result": tri, "read": reads, "uses": uses} for result, tri in _TRI.items()}
-            for kind, rule_id, text, reads, uses in ruleset.trace_plan
-        ]
-    return variants
+        variants = []
+        for kind, rule_id, text, reads, uses in ruleset.trace_plan:
+            by_result = {}
+            for result, tri in _TRI.items():
+                entry: TraceEntry = {"kind": kind, "id": rule_id, "condition": text, "result": tri, "read": reads, "uses": uses}  # type: ignore[typeddict-item]
+                by_result[result] = (entry, _ENTRY_JSON.dump_json(entry).decode())
+            variants.append(by_result)
+        variants = ruleset.cache.setdefault("trace", variants)
+    return variants  # type: ignore[no-any-return]
 
 
-def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> list[TraceEntry]:
-    """Every rule with its result, in the order of ``CompiledRuleset.trace_plan``."""
+def _deferred_variant(ruleset: CompiledRuleset, position: int, why: str) -> tuple[TraceEntry, str]:
+    """The trace entry of a referral that holds and is deferred, and its JSON text."""
+    cache = ruleset.cache.get("trace-deferred")
+    if cache is None:
+        cache = ruleset.cache.setdefault("trace-deferred", {})
+    variant = cache.get((position, why))
+    if variant is None:
+        entry: TraceEntry = {**_trace_variants(ruleset)[position][True][0], "deferred": why}
+        variant = cache.setdefault((position, why), (entry, _ENTRY_JSON.dump_json(entry).decode()))
+    return variant  # type: ignore[no-any-return]
+
+
+def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> tuple[list[TraceEntry], _Written | None]:
+    """Every rule with its result, in the order of ``CompiledRuleset.trace_plan``; and, without
+    values, per entry the entry it was copied from and its JSON text."""
     results: list[Any] = [flag for flag, question in zip(outcome.asked, ruleset.questions, strict=True) if question.ask_if is not None]
     if ruleset.safety is not None:
         results.append(outcome.safe)
@@ -705,13 +921,15 @@ def _trace(ruleset: CompiledRuleset, outcome: Outcome, with_values: bool) -> lis
     first_referral = len(results)
     results.extend(outcome.referrals)
     results.extend(outcome.information)
-    entries: list[TraceEntry] = [variants[result].copy() for variants, result in zip(_trace_variants(ruleset), results, strict=True)]
+    written = [variants[result] for variants, result in zip(_trace_variants(ruleset), results, strict=True)]
     for index, why in outcome.deferred:
-        entries[first_referral + index]["deferred"] = why
+        written[first_referral + index] = _deferred_variant(ruleset, first_referral + index, why)
+    entries: list[TraceEntry] = [source.copy() for source, _ in written]
     if with_values:
         for entry in entries:
             entry["values"] = {q: _json_value(outcome.values.get(q)) for q in entry["read"]}
-    return entries
+        return entries, None
+    return entries, written
 
 
 def _json_value(value: Any) -> Any:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -140,10 +141,33 @@ def _charge(value: Any, steps: int = 0) -> None:
         raise RenderError(f"the text needs more than {MAX_WORK:,} steps to render")
 
 
+class TextRecord(SimpleNamespace):
+    """Fields a text reads (``services.x.phone``, ``scores.x.level``): attributes, so jinja2 finds
+    them at the first try; also indexable and iterable by name, like the mapping it replaces."""
+
+    def __getitem__(self, name: str) -> Any:
+        return self.__dict__[name]
+
+    def __iter__(self) -> Any:
+        return iter(self.__dict__)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class _Environment(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "//", "/", "%", "+"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        # The fields of the two kinds of object texts read fields of (a TextRecord; the answers, a
+        # dict) are found directly: the sandbox's general lookup gives the same value after checks
+        # these pass (a name without an underscore first, that is not a method of dict).
+        kind = type(obj)
+        if kind is TextRecord:
+            if attribute[:1] != "_" and attribute in obj.__dict__:
+                return self._read(obj.__dict__[attribute])
+        elif kind is dict and attribute in obj and attribute not in _DICT_ATTRIBUTES:
+            return self._read(obj[attribute])
         return self._read(super().getattr(obj, attribute))
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -153,7 +177,11 @@ class _Environment(SandboxedEnvironment):
     def _read(value: Any) -> Any:
         if callable(value) and not isinstance(value, jinja2.Undefined):
             raise RenderError("the text reads a method, not a value")
-        _charge(value, 1)
+        budget = _WORK.get(None)  # _charge(value, 1), written out: every field read passes here
+        if budget is not None:
+            budget[0] -= 1 + len(value) if isinstance(value, (str, list, tuple, dict)) else 1
+            if budget[0] < 0:
+                raise RenderError(f"the text needs more than {MAX_WORK:,} steps to render")
         return value
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
@@ -237,10 +265,12 @@ class CheckedText:
     jinja2's code generation is the costliest part of loading a ruleset and a run renders few of
     its texts, so it waits until a text is rendered (once, under a lock: safe across threads). A
     text without template syntax is never handed to jinja2 at all, and a text that reads only the
-    services and the language (``static``) is rendered once per language and remembered.
+    services and the language (``static``) is rendered once per language and remembered. A text that
+    reads named answers and score fields only is remembered too, by the values it reads
+    (:func:`render_keyed`; the caller decides which answers may be keys).
     """
 
-    __slots__ = ("source", "static", "plain", "_template", "_rendered", "_lock")
+    __slots__ = ("source", "static", "plain", "_template", "_rendered", "_lock", "_reads", "_memo")
 
     def __init__(self, source: str, static: bool = False):
         self.source = source
@@ -250,6 +280,17 @@ class CheckedText:
         self._template: jinja2.Template | None = None
         self._rendered: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._reads: TextReads | None | bool = False  # False: not worked out yet
+        self._memo: dict[Hashable, str | _Failed] = {}
+
+    def reads(self) -> TextReads | None:
+        """The answers and score fields the text reads, and whether it reads ``as_of``; None when it
+        reads ``answers`` or ``scores`` other than by fields named in the text (then only a full
+        rendering knows what it depends on)."""
+        if self._reads is False:
+            self._reads = _text_reads(ENVIRONMENT.parse(self.source))
+        assert self._reads is not True
+        return self._reads
 
     def template(self) -> jinja2.Template:
         if self._template is None:
@@ -593,6 +634,83 @@ def render(text: CheckedText, context: Mapping[str, Any]) -> str:
                 text._rendered[language] = rendered
         return rendered
     return _render(text, context)
+
+
+MEMO_SIZE = 512
+"""Renderings remembered per text by :func:`render_keyed`; past it, texts are rendered every time."""
+
+
+class _Failed:
+    """A rendering that failed, remembered with its reason."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def render_keyed(text: CheckedText, key: Hashable, context: Callable[[], Mapping[str, Any]]) -> str:
+    """Render a checked text whose rendering depends only on ``key``, remembering it under that key.
+
+    The caller promises that two calls with equal keys give equal contexts for what the text reads
+    (:meth:`CheckedText.reads` says what that is). ``context`` is called only when the key is new.
+    A failed rendering is remembered too and raises the same RenderError again.
+    """
+    done = text._memo.get(key)
+    if done is None:
+        try:
+            done = _render(text, context())
+        except RenderError as exc:
+            done = _Failed(str(exc))
+        if len(text._memo) < MEMO_SIZE:
+            with text._lock:
+                text._memo.setdefault(key, done)
+    if type(done) is _Failed:
+        raise RenderError(done.reason)
+    return done  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TextReads:
+    """What a text reads besides the services and the language: named answers, (score, field) pairs
+    and ``as_of``, each in the order first seen."""
+
+    answers: tuple[str, ...]
+    scores: tuple[tuple[str, str], ...]
+    as_of: bool
+
+
+def _text_reads(tree: nodes.Template) -> TextReads | None:
+    """The fields a template reads, or None if it reads ``answers`` or ``scores`` any other way
+    (as a whole, by a computed key, or a loop variable of that name hides them)."""
+    answers: dict[str, None] = {}
+    scores: dict[tuple[str, str], None] = {}
+    covered: set[int] = set()
+    for access in _walk(tree):
+        if not isinstance(access, (nodes.Getattr, nodes.Getitem)) or not isinstance(access.node, nodes.Name):
+            continue
+        name = access.node.name
+        attribute = _attribute(access)
+        if name == "answers" and attribute is not None:
+            answers[attribute] = None
+            covered.add(id(access.node))
+    for access in _walk(tree):  # scores.<id>.<field>
+        if not isinstance(access, (nodes.Getattr, nodes.Getitem)):
+            continue
+        inner = access.node
+        if isinstance(inner, (nodes.Getattr, nodes.Getitem)) and isinstance(inner.node, nodes.Name) and inner.node.name == "scores":
+            score, field = _attribute(inner), _attribute(access)
+            if score is not None and field is not None:
+                scores[(score, field)] = None
+                covered.add(id(inner.node))
+    as_of = False
+    for node in tree.find_all(nodes.Name):
+        if node.name in CONTEXT_NAMES and node.ctx != "load":
+            return None
+        if node.name in ("answers", "scores") and id(node) not in covered:
+            return None
+        as_of = as_of or node.name == "as_of"
+    return TextReads(tuple(answers), tuple(scores), as_of)
 
 
 def _render(text: CheckedText, context: Mapping[str, Any]) -> str:

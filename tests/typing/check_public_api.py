@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, assert_type
 
 import invictus_rules
@@ -18,10 +18,10 @@ from invictus_rules import (
     AnswersError,
     Assessment,
     DecisionRecord,
+    Decisions,
     InformationResult,
     InvictusError,
     Location,
-    Outcome,
     PendingResult,
     Problem,
     Question,
@@ -31,6 +31,7 @@ from invictus_rules import (
     RulesetError,
     RulesetNotFoundError,
     RulesetRef,
+    ScoreDecision,
     ScoreResult,
     Trace,
     VersionInfo,
@@ -55,8 +56,21 @@ def host_assesses_a_case(answers: dict[str, Any]) -> None:
 
     validated = ruleset.validate_answers(answers)
     assert_type(validated, Answers)
-    assert_type(ruleset.decide(validated), Outcome)
-    assert_type(ruleset.decide(answers, as_of="2026-12-07"), Outcome)
+    decisions = ruleset.decide(validated)
+    assert_type(decisions, Decisions)
+    assert_type(ruleset.decide(answers, as_of="2026-12-07"), Decisions)
+    assert_type(decisions.levels, Mapping[str, str | None])
+    assert_type(decisions.scores, Mapping[str, ScoreDecision])
+    assert_type(decisions.scores["dv_risk"].points, tuple[float, float])
+    assert_type(decisions.referrals, tuple[str, ...])
+    assert_type(decisions.services, tuple[str, ...])
+    assert_type(decisions.information, tuple[str, ...])
+    assert_type(decisions.pending, tuple[str, ...])
+    assert_type(decisions.deferred, Mapping[str, str])
+    assert_type(decisions.next_questions, tuple[str, ...])
+    assert_type(decisions.safe, bool | None)
+    assert_type(decisions.to_dict(), dict[str, Any])
+    assert_type(decisions.to_json(), str)
 
     assessment = ruleset.evaluate(answers, as_of=dt.date(2026, 12, 7), language="en", trace=True)
     assert_type(assessment, Assessment)

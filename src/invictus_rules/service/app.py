@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,7 @@ from ..record import DecisionRecord
 from ..refs import RULESET_REFERENCE, parse_ruleset_ref
 from ..registry import Registry
 from ..schemas import SCHEMAS
+from ..static import script_response
 from ..texts import pick_text
 from .auth import ApiKeys
 from .decision_log import DecisionLog
@@ -198,6 +200,20 @@ class _TimeLimitAndAccessLog:
         )
 
 
+async def _append(decision_log: DecisionLog, record: dict[str, Any]) -> Any:
+    """Append in a worker thread, so that the event loop serves other requests meanwhile and appends
+    made at the same time share one commit (group commit, see ``decision_log``).
+
+    Once started, the append is seen through even when the time limit runs out: a record that may
+    be committed is never answered with "try again", which would store the decision twice.
+    """
+    write = asyncio.ensure_future(run_in_threadpool(decision_log.append, record))
+    try:
+        return await asyncio.shield(write)
+    except asyncio.CancelledError:
+        return await write
+
+
 def _too_large(limit: int) -> Response:
     return problem_response(413, "request-too-large", "The request body is too large", f"send at most {limit:,} bytes: one case per request")
 
@@ -302,7 +318,7 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
         headers = {}
         if record:
             assert decision_log is not None
-            stored = decision_log.append(assessment.record(case.answers, case_id=case.case_id).model_dump(mode="json"))
+            stored = await _append(decision_log, assessment.record(case.answers, case_id=case.case_id).model_dump(mode="json"))
             headers = {"Location": f"/v1/records/{stored.record_id}", "X-Record-Id": stored.record_id}
         return Response(assessment.model_dump_json(), media_type="application/json", headers=headers)
 
@@ -373,6 +389,11 @@ def create_app(settings: ServiceSettings | None = None, *, registry: Registry | 
     @app.get("/ui", include_in_schema=False)
     def ui() -> HTMLResponse:
         return HTMLResponse(resources.files(__package__).joinpath("ui.html").read_text(encoding="utf-8"))
+
+    @app.get("/ui/ask_if.js", include_in_schema=False)
+    def ask_if_script() -> Response:
+        """The ask_if evaluator the interview page shares with the workbench."""
+        return script_response("ask_if.js")
 
     app.state.registry = registry
     app.state.decision_log = decision_log

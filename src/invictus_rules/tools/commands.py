@@ -91,31 +91,41 @@ def _progress(io: Any) -> Callable[[int], None] | None:
 
 
 def run_impact_for(args: argparse.Namespace, io: Any, old: Ruleset, new: Ruleset) -> tuple[Any, str]:
-    from .impact import affected_jsonl, boundary_cases, generate_cases, run_impact
+    from .impact import GENERATOR, affected_jsonl, boundary_cases, run_generated_impact, run_impact
 
     as_of = args.as_of or dt.date.today()
+    progress = _progress(io)
+    keep_affected = bool(getattr(args, "affected_out", None))
     if args.cases:
-        cases: Any = _case_stream(Path(args.cases), as_of)
         source = f"from {args.cases}"
+        report = run_impact(
+            _reference_for_workers(args.old),
+            _reference_for_workers(args.new),
+            _case_stream(Path(args.cases), as_of),
+            workers=args.workers,
+            rulesets_dir=args.rulesets,
+            progress=progress,
+            as_of=as_of,
+            keep_affected=keep_affected,
+        )
     else:
         focus = boundary_cases(old, new, as_of)
-        cases = generate_cases(old, new, args.generate, args.seed, as_of, focus)
-        source = f"{args.generate} synthetic cases generated with seed {args.seed} on {as_of.isoformat()}, plus {len(focus)} boundary cases from the solver (synthetic: not a sample of real cases)"
-    progress = _progress(io)
-    report = run_impact(
-        _reference_for_workers(args.old),
-        _reference_for_workers(args.new),
-        cases,
-        workers=args.workers,
-        rulesets_dir=args.rulesets,
-        progress=progress,
-        as_of=as_of,
-        synthetic=not args.cases,
-        keep_affected=bool(getattr(args, "affected_out", None)),
-    )
+        source = f"{args.generate} synthetic cases generated ({GENERATOR}) with seed {args.seed} on {as_of.isoformat()}, plus {len(focus)} boundary cases from the solver (synthetic: not a sample of real cases)"
+        report = run_generated_impact(
+            _reference_for_workers(args.old),
+            _reference_for_workers(args.new),
+            args.generate,
+            args.seed,
+            as_of,
+            focus,
+            workers=args.workers,
+            rulesets_dir=args.rulesets,
+            progress=progress,
+            keep_affected=keep_affected,
+        )
     if progress:
         io.err.write("\n")
-    if getattr(args, "affected_out", None):
+    if keep_affected:
         write_atomic(args.affected_out, affected_jsonl(report))
     return report, source
 
@@ -226,7 +236,7 @@ def _impact_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generate", metavar="N", type=_bounded(0, MAX_GENERATE, "--generate"), default=0, help=f"without a corpus: generate N cases from the questionnaire (at most {MAX_GENERATE:,})")
     parser.add_argument("--seed", type=int, default=1, help="seed for --generate (default 1), so runs are reproducible")
     parser.add_argument("--as-of", type=_date, help="date for cases without one (default today)")
-    parser.add_argument("--workers", type=_bounded(1, MAX_WORKERS, "--workers"), help=f"processes to use (default: all cores; at most {MAX_WORKERS})")
+    parser.add_argument("--workers", "--jobs", type=_bounded(1, MAX_WORKERS, "--workers"), help=f"processes to use (default: all cores; at most {MAX_WORKERS}); the report is the same for any number")
     parser.add_argument("--affected-out", metavar="FILE", help="write the id and kinds of change of every affected case to FILE (JSON Lines)")
 
 

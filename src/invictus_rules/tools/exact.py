@@ -16,7 +16,7 @@ from typing import Any
 
 import z3
 
-from ..api import Ruleset
+from ..api import Ruleset, decide_outcome
 from ..compiled import CompiledCondition, CompiledInformation, CompiledReferral, CompiledRuleset
 from ..errors import AnswersError
 from ..model import PRIORITY_RANK
@@ -63,7 +63,7 @@ def run_case(ruleset: Ruleset, answers: dict[str, Any], as_of: dt.date) -> Outco
     """The engine's outcome for the case (answers to questions the version lacks left out)."""
     known = {q.id for q in ruleset.questions}
     try:
-        return ruleset.decide({k: v for k, v in answers.items() if k in known}, as_of=as_of)
+        return decide_outcome(ruleset, {k: v for k, v in answers.items() if k in known}, as_of=as_of)
     except AnswersError:
         return None
 

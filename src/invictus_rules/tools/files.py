@@ -1,5 +1,6 @@
-"""Atomic file writes (a reader sees the old file or the new one, never half of either) and a lock
-between processes that write the same files."""
+"""Files the tools read and write: UTF-8 text read with positioned errors, atomic writes (a reader
+sees the old file or the new one, never half of either) and a lock between processes that write the
+same files."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,35 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
     import msvcrt
+
+
+def read_utf8(
+    path: Path,
+    *,
+    file: str,
+    error: Callable[[list[Problem]], InvictusError] = InvictusError,
+    what: str = "the file",
+    hint: str = "save it as UTF-8",
+) -> str:
+    """The text of a UTF-8 file (a leading byte-order mark dropped, as spreadsheets write one).
+
+    Raises ``error`` with one problem: ``file-not-readable`` (what the system said), or ``encoding``
+    pointing at the line and column of the first byte that is not UTF-8 (``file`` names the file in
+    it). The bytes themselves are never quoted: they may be a victim's data.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error([Problem("file-not-readable", f"cannot read {what}: {exc.strerror or type(exc).__name__}", "check the path", Location(file))]) from None
+    # the mark is cut off by hand: the utf-8-sig codec counts error offsets from after it
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = body.rfind(b"\n", 0, exc.start) + 1
+        line = body.count(b"\n", 0, exc.start) + 1
+        column = len(body[line_start : exc.start].decode("utf-8")) + 1
+        raise error([Problem("encoding", f"{what} is not valid UTF-8", hint, Location(file, line, column))]) from None
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:

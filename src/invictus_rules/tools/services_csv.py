@@ -27,6 +27,7 @@ from ..errors import InvictusError, Location, Problem, TreePath
 from ..expr.check import did_you_mean
 from ..load import display_path
 from ..model import FirstContact, ServiceCategory
+from .files import read_utf8
 from .yamledit import (
     YamlEditor,
     published_problem,
@@ -108,15 +109,7 @@ class _Sheet:
 
 def _read_sheet(csv_path: Path, report: ServicesReport) -> _Sheet | None:
     file = display_path(csv_path)
-    try:
-        data = csv_path.read_bytes()
-    except OSError as exc:
-        raise ServicesError([Problem("file-not-readable", f"cannot read the file: {exc.strerror or exc}", "check the path", Location(file))]) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ServicesError([Problem("encoding", "the file is not UTF-8", "save it as 'CSV UTF-8' (spreadsheets offer it under Save as)", Location(file, line, 1))]) from None
+    text = read_utf8(csv_path, file=file, error=ServicesError, hint="save it as 'CSV UTF-8' (spreadsheets offer it under Save as)")
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -29,6 +29,7 @@ from ..errors import InvictusError, Location, Problem, TreePath, format_problems
 from ..expr.check import did_you_mean
 from ..load import display_path
 from ..templates import ENVIRONMENT, check_template
+from .files import read_utf8
 from .yamledit import (
     YamlEditor,
     published_problem,
@@ -229,15 +230,7 @@ class ImportReport:
 
 def _parse_po(po_path: Path) -> tuple[Any, list[str]]:
     file = display_path(po_path)
-    try:
-        raw = po_path.read_bytes()
-    except OSError as exc:
-        raise TranslationError([Problem("file-not-readable", f"cannot read the PO file: {exc.strerror or exc}", "check the path", Location(file))]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise TranslationError([Problem("encoding", "the PO file is not valid UTF-8", "save it as UTF-8 (PO editors do so by default)", Location(file, line, 1))]) from None
+    text = read_utf8(po_path, file=file, error=TranslationError, what="the PO file", hint="save it as UTF-8 (PO editors do so by default)")
     try:
         po = polib.pofile(text, wrapwidth=PO_WIDTH)
     except (OSError, ValueError, IndexError, KeyError) as exc:

@@ -34,6 +34,7 @@ from ..load import list_countries, list_versions, read_manifest
 from ..registry import Registry
 from ..service.app import _BodyLimit
 from ..service.problems import http_error_handler, invictus_error_handler, problem_response, request_validation_handler
+from ..static import script_response
 from ..tools.files import write_atomic
 
 TOKEN_HEADER = "x-workbench-token"
@@ -158,6 +159,11 @@ def create_app(settings: WorkbenchSettings) -> FastAPI:
     def page() -> HTMLResponse:
         html = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
         return HTMLResponse(html.replace("__WORKBENCH_TOKEN__", settings.token), headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"})
+
+    @app.get("/ask_if.js", include_in_schema=False)
+    def ask_if_script() -> Response:
+        """The ask_if evaluator the page shares with the service's interview page."""
+        return script_response("ask_if.js")
 
     @app.get("/api/rulesets")
     def rulesets() -> dict[str, Any]:
