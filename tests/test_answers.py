@@ -109,7 +109,8 @@ def test_quick_check_agrees_with_the_full_check(path, data):
         assert [p.to_dict() for p in info.value.problems] == [p.to_dict() for p in error.problems]
     else:
         assert AnswerChecker(questions).validate(answers) == expected
-        assert ruleset.decide(answers, as_of="2026-03-01") == ruleset.decide(expected, as_of="2026-03-01")
+        assert ruleset.validate_answers(answers) == expected
+        assert ruleset.decide(answers, as_of="2026-03-01") == ruleset.decide(ruleset.validate_answers(answers), as_of="2026-03-01")
 
 
 _LOADED: dict = {}

@@ -118,3 +118,27 @@ def test_replay_on_the_command_line(cli, tmp_path, monkeypatch):
     assert refused.code == 1 and "error[not-the-recorded-answers]" in refused.err
     payload = json.loads(cli("replay", str(record), str(CASE), "--format", "json").out)
     assert payload["identical"] is True and payload["differences"] == 0
+
+
+def test_replay_names_a_changed_priority_and_a_changed_order(nl):
+    """A record whose referral priority or referral order differs from the replay names exactly that difference."""
+    answers = _answers()
+    recorded = nl.evaluate(answers, as_of="2026-03-01").record(answers, case_id="c-18").model_dump(mode="json")
+    first = recorded["decisions"]["referrals"][0]["service"]
+    edited = json.loads(json.dumps(recorded))
+    edited["decisions"]["referrals"][0]["priority"] = "standard" if edited["decisions"]["referrals"][0]["priority"] != "standard" else "urgent"
+    result = nl.replay(edited, answers)
+    assert not result.identical and [path for path, _, _ in result.differences] == [f"decisions.referrals.{first}.priority"]
+    reordered = json.loads(json.dumps(recorded))
+    reordered["decisions"]["referrals"].reverse()
+    result = nl.replay(reordered, answers)
+    assert [path for path, _, _ in result.differences] == ["decisions.referrals.(order)"]
+    assert result.summary().startswith("DIFFERENT: 1 difference")
+
+
+def test_a_record_needs_an_aware_clock(nl):
+    """A clock without a time zone is refused: records are stamped in an unambiguous time."""
+    answers = _answers()
+    assessment = nl.evaluate(answers, as_of="2026-03-01")
+    with pytest.raises(ValueError, match="aware datetime"):
+        assessment.record(answers, clock=lambda: dt.datetime(2026, 3, 1, 12, 0))

@@ -4,6 +4,11 @@ A case's answers are a JSON object keyed by question id. Each value is the answe
 markers ``{"status": "declined"}`` (the victim chose not to answer) and ``{"status": "unknown"}``
 (the victim does not know). ``null`` means not answered yet. Problems name the question and the
 kind of value expected, never the value sent: answers are personal data.
+
+Validated ``Answers`` belong to the ruleset that checked them: only the checks here make them, each
+stamping its :class:`CheckedBy` (the ruleset's name and digest) into the object, and ``Ruleset.decide``
+(and everything built on it) refuses ``Answers`` stamped by another ruleset, or built by hand, with
+one identity check on the hot path (see :func:`refuse_foreign`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import AnswersError, Location, Problem
@@ -35,13 +40,61 @@ def shown_key(key: object) -> str | None:
     return key if isinstance(key, str) and _ID_LIKE.fullmatch(key) else None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedBy:
+    """Who checked a set of answers: a ruleset's name (for messages) and content digest (for the check)."""
+
+    name: str
+    digest: str
+
+
 @dataclass(frozen=True)
 class Answers:
-    """Validated answers: values by question id, and the questions declined or not known."""
+    """Validated answers: values by question id, and the questions declined or not known.
+
+    Made by ``Ruleset.validate_answers`` and tied to that ruleset: a ruleset evaluates only
+    ``Answers`` it (or a ruleset with the same content digest) checked. ``Answers`` built by hand
+    carry no checker and are refused (``answers-not-validated``), as are answers checked by another
+    ruleset or version (``answers-other-ruleset``). Equality compares the answers only.
+    """
 
     values: Mapping[str, Any]
     declined: frozenset[str]
     unknown: frozenset[str]
+    _checker: CheckedBy | None = field(default=None, init=False, repr=False, compare=False)
+
+
+def _checked(values: Mapping[str, Any], declined: frozenset[str], unknown: frozenset[str], checker: CheckedBy | None) -> Answers:
+    """Answers stamped with the checker that accepted them: the only way a stamp is set."""
+    answers = Answers(values, declined, unknown)
+    if checker is not None:
+        object.__setattr__(answers, "_checker", checker)
+    return answers
+
+
+def refuse_foreign(answers: Answers, stamp: CheckedBy | None) -> None:
+    """Raise AnswersError unless ``answers`` were checked by the ruleset ``stamp`` names (same digest).
+
+    Callers test ``answers._checker is not stamp`` first, so the usual case costs one identity check;
+    this settles the rest: the same content loaded twice is accepted, anything else refused.
+    """
+    own = answers._checker
+    if own is not None and stamp is not None and own.digest == stamp.digest:
+        return
+    this = f"{stamp.name} (sha256 {stamp.digest[:12]})" if stamp is not None else "this ruleset"
+    if own is None:
+        problem = Problem(
+            "answers-not-validated",
+            f"these Answers were not checked by any ruleset (they were built by hand), so {this} cannot trust them",
+            "pass the case's answers as a mapping, or check them first with this ruleset's validate_answers(...)",
+        )
+    else:
+        problem = Problem(
+            "answers-other-ruleset",
+            f"these Answers were checked by {own.name} (sha256 {own.digest[:12]}), not by {this}",
+            "check the case's answers again with this ruleset's validate_answers(...), or pass them as a mapping",
+        )
+    raise AnswersError([problem])
 
 
 def validate_answers(
@@ -50,8 +103,13 @@ def validate_answers(
     *,
     file: str = "",
     path_prefix: str = "$",
+    checker: CheckedBy | None = None,
 ) -> Answers:
-    """Check every answer against its question; raise AnswersError with all problems at once."""
+    """Check every answer against its question; raise AnswersError with all problems at once.
+
+    The result is stamped with ``checker`` (the ruleset doing the check); without one it is not
+    accepted by any ruleset's evaluation.
+    """
     if not isinstance(answers, Mapping):
         raise AnswersError(
             [
@@ -122,7 +180,7 @@ def validate_answers(
             )
     if problems:
         raise AnswersError(problems)
-    return Answers(values, frozenset(declined), frozenset(unknown))
+    return _checked(values, frozenset(declined), frozenset(unknown), checker)
 
 
 class _Invalid(Exception):
@@ -336,14 +394,15 @@ def _fast_checker(question: Question) -> Callable[[Any], Any]:
 class AnswerChecker:
     """A questionnaire prepared once for checking many cases' answers quickly."""
 
-    def __init__(self, questions: Mapping[str, Question]):
+    def __init__(self, questions: Mapping[str, Question], stamp: CheckedBy | None = None):
         self.questions = questions
+        self.stamp = stamp
         self.checks = {question_id: _fast_checker(question) for question_id, question in questions.items()}
 
     def validate(self, answers: Any, *, file: str = "", path_prefix: str = "$") -> Answers:
         """Like :func:`validate_answers`, quick when every answer is valid."""
         if type(answers) is not dict:
-            return validate_answers(answers, self.questions, file=file, path_prefix=path_prefix)
+            return validate_answers(answers, self.questions, file=file, path_prefix=path_prefix, checker=self.stamp)
         checks = self.checks
         values: dict[str, Any] = {}
         declined: list[str] = []
@@ -369,5 +428,5 @@ class AnswerChecker:
         else:
             rejected = False
         if rejected:  # outside the except block, so the error does not carry the lookup that failed
-            return validate_answers(answers, self.questions, file=file, path_prefix=path_prefix)
-        return Answers(values, frozenset(declined), frozenset(unknown))
+            return validate_answers(answers, self.questions, file=file, path_prefix=path_prefix, checker=self.stamp)
+        return _checked(values, frozenset(declined), frozenset(unknown), self.stamp)

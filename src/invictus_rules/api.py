@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args, overload
 
-from .answers import AnswerChecker, Answers
-from .batch import Output, evaluate_batch, evaluate_one
+from .answers import Answers, refuse_foreign
+from .batch import Output, answer_checker, evaluate_batch, evaluate_one
 from .cases import Case, validate_model
 from .compile import compile_source
 from .compiled import CompiledRuleset
@@ -55,7 +55,8 @@ class Ruleset:
         self._provenance = provenance
         self.load_warnings: tuple[Problem, ...] = ()
         self._questions = {q.spec.id: q.spec for q in compiled.questions}
-        self._checker = AnswerChecker(self._questions)
+        self._checker = answer_checker(compiled)
+        self._checked_by = self._checker.stamp
         self._ids = DecisionIds.of(compiled)
         self._source = source
 
@@ -127,6 +128,8 @@ class Ruleset:
                     self.validate_answers(answers)  # invalid answers are reported before an invalid date
                 raise
         if type(answers) is Answers:
+            if answers._checker is not self._checked_by:
+                refuse_foreign(answers, self._checked_by)
             return evaluate(self._compiled, answers, day)
         return decide_dict(self._compiled, answers, day, self._checker.validate)
 

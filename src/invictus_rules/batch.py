@@ -20,7 +20,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, Literal, TypeVar
 
-from .answers import AnswerChecker
+from .answers import AnswerChecker, Answers, CheckedBy, refuse_foreign
 from .cases import Case
 from .compile import compile_source
 from .compiled import CompiledRuleset
@@ -50,12 +50,17 @@ def evaluate_one(compiled: CompiledRuleset, case: Mapping[str, Any] | Case, as_o
     ``case`` is an answers mapping, or a :class:`Case` whose own ``as_of`` and ``language`` (when
     set) take the place of the run's.
     """
-    answers: Mapping[str, Any] = case.answers if isinstance(case, Case) else case
+    answers: Mapping[str, Any] | Answers = case.answers if isinstance(case, Case) else case
     if isinstance(case, Case):
         as_of, language = case.as_of or as_of, case.language or language
-    checker = compiled.cache.get("answer-checker") or compiled.cache.setdefault("answer-checker", AnswerChecker({q.spec.id: q.spec for q in compiled.questions}))
+    checker = answer_checker(compiled)
     try:
-        outcome = evaluate(compiled, checker.validate(answers), as_of)
+        if type(answers) is Answers:
+            if answers._checker is not checker.stamp:
+                refuse_foreign(answers, checker.stamp)
+            outcome = evaluate(compiled, answers, as_of)
+        else:
+            outcome = evaluate(compiled, checker.validate(answers), as_of)
     except AnswersError as error:
         return error
     if output == "outcome":
@@ -64,6 +69,16 @@ def evaluate_one(compiled: CompiledRuleset, case: Mapping[str, Any] | Case, as_o
         return decisions(compiled, outcome)
     assessment = build_assessment(compiled, outcome, language=language, trace=trace)
     return assessment if output == "assessment" else assessment.model_dump_json()
+
+
+def answer_checker(compiled: CompiledRuleset) -> AnswerChecker:
+    """The compiled ruleset's answer checker, made once: it stamps the answers it accepts with the
+    ruleset's name and digest, so that only this ruleset (or one with the same digest) evaluates them."""
+    checker = compiled.cache.get("answer-checker")
+    if checker is None:
+        stamp = CheckedBy(f"{compiled.metadata.id}@{compiled.metadata.version}", compiled.digest)
+        checker = compiled.cache.setdefault("answer-checker", AnswerChecker({q.spec.id: q.spec for q in compiled.questions}, stamp))
+    return checker  # type: ignore[no-any-return]
 
 
 def decisions(compiled: CompiledRuleset, outcome: Outcome) -> dict[str, Any]:
