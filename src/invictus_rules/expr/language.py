@@ -10,7 +10,10 @@ An entry holds everything the stages need to know about its operator or function
 - ``emit``: its fast-path form. The fast path (``fastpath.py``) calls it with the node; it returns a
   Python ``ast`` expression in two-valued logic (built from nodes and constants, never from text).
 - ``prose``: its phrase key in the tables of ``tools/prose.py`` (``prose_kinds``: the key by kind of
-  value compared, e.g. ``<`` reads "before" for dates).
+  value compared, e.g. ``<`` reads "before" for dates; a function's ``prose_forms``: its other
+  readings, e.g. ``not answered(q)``).
+- ``smt``: its z3 form (``tools/smt.py``), built from what the encoder offers (:class:`Solver`);
+  None where the solver cannot decide it.
 - for comparisons: ``mirror`` (``a < b`` is ``b > a``), ``negation`` (how ``not (a < b)`` reads: a
   reading, not an equivalence, since a question not asked makes both false), ``plain`` (the Python
   operator on two known values) and ``ranges`` (the three-valued answer on two ranges).
@@ -157,8 +160,9 @@ class Function:
     smt: Callable[[Solver, Call], Any] | None = None
     """Its z3 form (``tools/smt.py``): a ``Tri`` for a yes/no function, a ``Val`` for a number; None:
     not encodable, and the tools answer "could not be decided"."""
-    prose_forms: tuple[str, ...] = ()
-    """Further phrase keys of its readings in ``tools/prose.py`` (``not answered``, ``count`` of options)."""
+    prose_forms: Mapping[str, str] = field(default_factory=dict)
+    """Its other readings' phrase keys in ``tools/prose.py``, by form: ``negated`` (how ``not f(q)``
+    reads), ``choices`` (of a multiple-choice answer), ``quantified`` (compared with a number)."""
 
 
 # -- three-valued helpers ------------------------------------------------------------------------
@@ -1150,7 +1154,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "answered", _check_answered, _compile_answered, _emit_answered, "answered", "question", "bool",
             "answered(safe_contact_phone)", "true when the question has an answer (not declined, not 'don't know', not hidden)",
-            _never_whole, reads_own_argument=True, smt=_smt_state("answered"), prose_forms=("not_answered",),
+            _never_whole, reads_own_argument=True, smt=_smt_state("answered"), prose_forms={"negated": "not_answered"},
         ),
         Function(
             "declined", _check_answered, _compile_declined, _emit_declined, "declined", "question", "bool",
@@ -1160,7 +1164,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "count", _check_count, _compile_count, _emit_count, "count_conditions", "conditions", "number",
             "count(strangulation, threat_to_kill, weapon)", "how many of the yes/no conditions are true, or how many values a multiple-choice answer holds",
-            _always_whole, reads_own_argument=True, smt=_smt_count, prose_forms=("count_true", "count_options"),
+            _always_whole, reads_own_argument=True, smt=_smt_count, prose_forms={"choices": "count_options", "quantified": "count_true"},
         ),
         Function(
             "score", _check_score, _compile_score, _emit_score, "score", "score", "number",

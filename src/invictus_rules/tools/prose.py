@@ -296,8 +296,8 @@ class _Describer:
         reads_as = negation(inner.op) if isinstance(inner, Compare) else None
         if isinstance(inner, Compare) and reads_as is not None:
             return self.comparison(inner.left, reads_as, inner.right)
-        if isinstance(inner, Call) and inner.function == "answered":
-            return self.say("not_answered", q=_question_of(self, inner))
+        if isinstance(inner, Call) and "negated" in FUNCTIONS[inner.function].prose_forms:
+            return self.say(FUNCTIONS[inner.function].prose_forms["negated"], q=_question_of(self, inner))
         return self.say(OPERATORS["not"].prose, x=self.grouped(inner))
 
     def bool_op(self, node: BoolOp) -> str:
@@ -351,7 +351,7 @@ class _Describer:
         """``count(a, b, c) >= 2`` reads "at least 2 of these are true: a; b; c"."""
         assert isinstance(left, Call)
         amount = self.say(_ORDER_PHRASES["number"][op], v=self.value(right, like=left))
-        return self.say("count_true", n=amount, items="; ".join(self.grouped(arg) for arg in left.args))
+        return self.say(FUNCTIONS[left.function].prose_forms["quantified"], n=amount, items="; ".join(self.grouped(arg) for arg in left.args))
 
     # -- values (noun phrases) ------------------------------------------------------------------
     def term(self, node: Node) -> str:
@@ -409,26 +409,27 @@ def _question_of(describer: _Describer, node: Call) -> str:
     return describer.question(arg.id) if isinstance(arg, Name) else describer.term(arg) if arg else ""
 
 
-def _count(key: str) -> Callable[[_Describer, Call], str]:
+def _count(function: Function) -> Callable[[_Describer, Call], str]:
     def describe_count(describer: _Describer, node: Call) -> str:
         if len(node.args) == 1 and describer.kind(node.args[0]) == "set":
-            return describer.say("count_options", q=_question_of(describer, node))
+            return describer.say(function.prose_forms["choices"], q=_question_of(describer, node))
         items = "; ".join(describer.grouped(arg) for arg in node.args)
-        return describer.say(key, items=items)
+        return describer.say(function.prose, items=items)
 
     return describe_count
 
 
-def _about_question(key: str) -> Callable[[_Describer, Call], str]:
-    return lambda describer, node: describer.say(key, q=_question_of(describer, node))
+def _about_question(function: Function) -> Callable[[_Describer, Call], str]:
+    return lambda describer, node: describer.say(function.prose, q=_question_of(describer, node))
 
 
-def _about_score(key: str) -> Callable[[_Describer, Call], str]:
-    return lambda describer, node: describer.say(key, s=describer.score_title(node.args[0]) if node.args else "")
+def _about_score(function: Function) -> Callable[[_Describer, Call], str]:
+    return lambda describer, node: describer.say(function.prose, s=describer.score_title(node.args[0]) if node.args else "")
 
 
-# How a call reads, by what the function takes (``Function.argument``); its words are its ``prose`` key.
-_BY_ARGUMENT: dict[str, Callable[[str], Callable[[_Describer, Call], str]]] = {
+# How a call reads, by what the function takes (``Function.argument``); its words are its ``prose``
+# key (and its ``prose_forms``).
+_BY_ARGUMENT: dict[str, Callable[[Function], Callable[[_Describer, Call], str]]] = {
     "question": _about_question,
     "score": _about_score,
     "conditions": _count,
@@ -436,7 +437,7 @@ _BY_ARGUMENT: dict[str, Callable[[str], Callable[[_Describer, Call], str]]] = {
 
 
 def _phrase(function: Function) -> Callable[[_Describer, Call], str]:
-    return _BY_ARGUMENT[function.argument](function.prose)
+    return _BY_ARGUMENT[function.argument](function)
 
 
 # One reading per function of the condition language (expr.language.FUNCTIONS).

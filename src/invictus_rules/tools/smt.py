@@ -50,7 +50,7 @@ MODE_ORDER = ("report", "opt_out", "opt_in", "inform_only")
 
 ANSWERED, DECLINED, DONT_KNOW, NOT_GIVEN = 0, 1, 2, 3
 _STATE_OF = {"answered": ANSWERED, "declined": DECLINED}
-"""The yes/no functions of the language (expr.language.FUNCTIONS), by the question state they test."""
+"""The question states a z3 form may test (``expr.language.Solver.in_state``), by name."""
 
 
 class NotEncodable(Exception):
