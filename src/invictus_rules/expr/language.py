@@ -135,7 +135,10 @@ class Operator:
     python: type[Any] | None = None
     """The ``ast`` operator class of the fast path's form (ast.Lt, ast.Add, ast.And...)."""
     smt: Callable[[Solver, Any], Any] | None = None
-    """Its z3 form (``tools/smt.py``); None: the solver reads it through the comparison's own rule."""
+    """Its z3 form (``tools/smt.py``): a ``Tri`` for a condition, a ``Val`` for a number."""
+    prose_forms: Mapping[str, str] = field(default_factory=dict)
+    """Its other readings' phrase keys in ``tools/prose.py``, by form: ``list``, the heading of its
+    operands set out as a list."""
 
 
 @dataclass(frozen=True)
@@ -1128,8 +1131,8 @@ _MEMBERSHIP = _comparison(_membership)
 OPERATORS: dict[str, Operator] = {
     entry.name: entry
     for entry in (
-        Operator("and", BoolOp, _check_bool_op, _compile_and, _emit_bool_op, "and", python=ast.And, smt=_smt_and),
-        Operator("or", BoolOp, _check_bool_op, _compile_or, _emit_bool_op, "or", python=ast.Or, smt=_smt_or),
+        Operator("and", BoolOp, _check_bool_op, _compile_and, _emit_bool_op, "and", python=ast.And, smt=_smt_and, prose_forms={"list": "all_of"}),
+        Operator("or", BoolOp, _check_bool_op, _compile_or, _emit_bool_op, "or", python=ast.Or, smt=_smt_or, prose_forms={"list": "any_of"}),
         Operator("not", Not, _check_not, _compile_not, _emit_not, "not", python=ast.Not, smt=_smt_not),
         Operator("neg", Negate, _check_negate, _compile_negate, _emit_negate, "negative", python=ast.USub, smt=_smt_negate),
         _relation("==", "==", "!=", operator.eq, _eq, ast.Eq, _EQUALITY, "is", {"number": "exactly"}, _smt_relation(_z3_equal, lambda z3, equal: equal)),

@@ -25,6 +25,10 @@ from ..texts import pick_text
 
 Phrases = Mapping[str, str]
 
+WORDS = frozenset({"yes", "no", "always", "never", "answer", "open_quote", "close_quote"})
+"""The phrase keys that belong to no operator or function (values, a question's answer, quotes);
+every other key is named by an entry of expr.language (``prose``, ``prose_kinds``, ``prose_forms``)."""
+
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "and": "and", "or": "or", "all_of": "all of these:", "any_of": "at least one of these:", "not": "it is not the case that {x}", "always": "always", "never": "never",
@@ -215,7 +219,7 @@ def _is_complex(node: Node) -> bool:
 def _outline(node: Node, describer: _Describer) -> Outline:
     if not isinstance(node, BoolOp):
         return Outline(describer.condition(node))
-    heading = describer.words["all_of" if node.op == "and" else "any_of"]
+    heading = describer.words[OPERATORS[node.op].prose_forms["list"]]
     return Outline(heading, tuple(_outline(operand, describer) for operand in node.operands))
 
 
@@ -252,7 +256,7 @@ class _Describer:
     def join_or(self, items: list[str]) -> str:
         if len(items) == 1:
             return items[0]
-        return ", ".join(items[:-1]) + f" {self.words['or']} " + items[-1]
+        return ", ".join(items[:-1]) + f" {self.words[OPERATORS['or'].prose]} " + items[-1]
 
     def kind(self, node: Node) -> str:
         """The kind of value a node stands for: bool, number, choice, set, date, text, level, string, list."""
@@ -283,7 +287,7 @@ class _Describer:
     def name_condition(self, node: Name) -> str:
         if self.kind(node) != "bool":
             return self.term(node)
-        return self.say("is", s=self.term(node), v=self.words["yes"])
+        return self.say(OPERATORS["=="].prose, s=self.term(node), v=self.words["yes"])
 
     def not_condition(self, node: Not) -> str:
         inner = node.operand
@@ -292,7 +296,7 @@ class _Describer:
         if isinstance(inner, Literal) and isinstance(inner.value, bool):
             return self.literal_condition(Literal(not inner.value))
         if isinstance(inner, Name) and self.kind(inner) == "bool":
-            return self.say("is_not", s=self.term(inner), v=self.words["yes"])
+            return self.say(OPERATORS["!="].prose, s=self.term(inner), v=self.words["yes"])
         reads_as = negation(inner.op) if isinstance(inner, Compare) else None
         if isinstance(inner, Compare) and reads_as is not None:
             return self.comparison(inner.left, reads_as, inner.right)
@@ -325,7 +329,7 @@ class _Describer:
         if op in ("==", "!="):
             return self.say(OPERATORS[op].prose, s=subject, v=value)
         order = _ORDER_PHRASES.get(self.kind(left), _ORDER_PHRASES["number"])
-        return self.say("is", s=subject, v=self.say(order[op], v=value))
+        return self.say(OPERATORS[op].prose, s=subject, v=self.say(order[op], v=value))
 
     def membership(self, left: Node, op: str, right: Node) -> str:
         entry = OPERATORS[op]
@@ -471,4 +475,4 @@ _TERMS: dict[type, Handler] = {
     Call: _Describer.call,
 }
 
-__all__ = ["FUNCTION_PHRASES", "PHRASES", "Outline", "describe", "outline", "phrases_for"]
+__all__ = ["FUNCTION_PHRASES", "PHRASES", "WORDS", "Outline", "describe", "outline", "phrases_for"]
