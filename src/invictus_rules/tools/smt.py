@@ -6,7 +6,10 @@ returns a model, which :meth:`Case.answers` turns into a case (answers JSON) tha
 through the real engine to confirm. A query that runs out of time is "could not be decided".
 
 The encoding mirrors the documented semantics (README, "Unanswered questions"), one construct at a
-time:
+time. Each operator's and function's form is the ``smt`` of its entry in ``expr.language`` (one
+table for the whole language); this module holds how questions, scores and levels are represented,
+and the primitives those forms use (``expr.language.Solver``). An entry without a form is not
+encodable: the tools say "could not be decided".
 
 - each question has a *state*: answered, declined, "don't know", or not given; and a value of its
   type when answered (a yes/no as a boolean; a whole number as an integer; a number as a real; a
