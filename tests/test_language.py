@@ -1,11 +1,15 @@
 """The table of the condition language: every entry complete, every operator and function covered,
-and the mirrors and negations it states hold on the three-valued path and on the fast path."""
+the mirrors and negations it states hold on the three-valued path and on the fast path, the parser
+and prose read their tokens and phrase keys from it, and every z3 form gives the engine's result."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
+import itertools
 import re
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,7 +27,10 @@ from invictus_rules.expr.values import ABSENT, Env, Interval
 from invictus_rules.fastpath import Generator
 from invictus_rules.schemas import condition_tree_schema
 from invictus_rules.tools import smt
-from invictus_rules.tools.prose import FUNCTION_PHRASES, PHRASES
+from invictus_rules.tools.exact import Analysis, run_case
+from invictus_rules.tools.prose import FUNCTION_PHRASES, PHRASES, WORDS
+
+from .random_rulesets import DOMAINS, SPECS, answer_json, load_document
 
 AS_OF = dt.date(2026, 3, 1)
 CATALOGUE = Catalogue(
@@ -85,7 +92,7 @@ def test_every_operator_entry_is_complete(entry: Operator) -> None:
     assert entry.python is not None and isinstance(entry.python(), ast.AST)
     for language, words in PHRASES.items():
         assert entry.prose in words, (language, entry.prose)
-        for key in entry.prose_kinds.values():
+        for key in (*entry.prose_kinds.values(), *entry.prose_forms.values()):
             assert key in words, (language, key)
     if entry.mirror is not None:
         assert entry.plain is not None and entry.ranges is not None and entry.negation is not None
@@ -105,8 +112,11 @@ def test_every_function_entry_is_complete(entry: Function) -> None:
     for language, words in PHRASES.items():
         assert entry.prose in words, (language, entry.prose)
     assert entry.name in FUNCTION_PHRASES
+    for key in entry.prose_forms.values():
+        for language, words in PHRASES.items():
+            assert key in words, (language, key)
     if entry.result == "bool":
-        assert entry.name in smt._STATE_OF
+        assert entry.smt is not None, "a yes/no function needs a z3 form: the solver tools read every condition"
 
 
 def test_every_operator_the_parser_reads_has_an_entry() -> None:
@@ -260,3 +270,229 @@ def test_level_mirror_holds_on_the_fast_path(op: str, rank: Any, name: str) -> N
     assert fast == _fast(f'"{name}" {mirror(op)} level(t)', {}, ranks={"t": rank})
     expected = _three_valued(f'level(t) {op} "{name}"', {}, levels={"t": ABSENT if rank is None else rank})
     assert fast == expected
+
+
+# -- the parser reads the table ------------------------------------------------------------------------
+
+
+def test_the_parser_tokens_are_the_table_operators() -> None:
+    """Each operator symbol of the table is one token, and the parser's comparisons are the table's."""
+    keyword_ops = {name for name in OPERATORS if set(name.split()) <= parser_module.KEYWORDS}
+    assert set(OPERATORS) - keyword_ops - {"neg"} == parser_module.SYMBOLS
+    assert parser_module.RELATIONS | {name for name in COMPARISONS if name in keyword_ops} == set(COMPARISONS)
+    for symbol in parser_module.SYMBOLS:
+        tokens = [t for t in parser_module.tokenize(f"x {symbol} y") if t.kind in ("op", "name")]
+        assert [t.text for t in tokens] == ["x", symbol, "y"], symbol
+    for name in COMPARISONS:
+        node = parse(f"x {name} [1]" if "in" in name.split() else f"x {name} 1")
+        assert type(node).__name__ == "Compare" and getattr(node, "op", None) == name
+
+
+# -- prose reads its phrase keys from the table --------------------------------------------------------
+
+
+def _entry_phrase_keys() -> set[str]:
+    entries: list[Operator | Function] = [*OPERATORS.values(), *FUNCTIONS.values()]
+    return {key for entry in entries for key in (entry.prose, *getattr(entry, "prose_kinds", {}).values(), *entry.prose_forms.values())}
+
+
+def test_every_phrase_key_is_named_by_an_entry_or_is_a_plain_word() -> None:
+    """Each language's phrases are exactly the keys the table's entries name, plus the few plain words."""
+    named = _entry_phrase_keys()
+    assert not named & WORDS
+    for language, words in PHRASES.items():
+        assert set(words) == named | WORDS, (language, sorted(set(words) ^ (named | WORDS)))
+
+
+def test_prose_spells_no_phrase_key_of_an_entry() -> None:
+    """The keys prose.py writes out as text are plain words only: an entry's words are read from its entry."""
+    from invictus_rules.tools import prose
+
+    with open(prose.__file__, encoding="utf-8") as file:
+        source = ast.parse(file.read())
+    spelled: set[str] = set()
+    for node in ast.walk(source):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "say" and node.args and isinstance(node.args[0], ast.Constant):
+            spelled.add(node.args[0].value)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "words" and isinstance(node.slice, ast.Constant):
+            spelled.add(node.slice.value)
+    assert spelled and spelled <= WORDS, sorted(spelled - WORDS)
+
+
+# -- the z3 forms agree with the engine -------------------------------------------------------------------
+
+# Conditions the solver decides, by the entry whose z3 form they exercise (each form's branches).
+SOLVER_EXAMPLES: dict[str, list[str]] = {
+    "and": ["b1 and b2"],
+    "or": ["b1 or n1 > 1"],
+    "not": ["not b1", "not (n1 > 1)"],
+    "neg": ["-n1 < -1"],
+    "==": ["score(s1) == 2", 'c1 == "a"', "b1 == b2", 'level(s1) == "mid"'],
+    "!=": ["n1 != 2", 'c1 != "b"'],
+    "<": ["n1 < score(s1)", 'level(s1) < "hi"'],
+    "<=": ["f1 <= 1", '"mid" <= level(s1)'],
+    ">": ['level(s1) > "lo"', "days_since(d1) > 7"],
+    ">=": ["d1 >= 2026-02-22", "critical(s1) >= 1"],
+    "in": ['"x" in m1', 'c1 in ["a", "b"]', "n1 in [1, 2]", "f1 in [0.5, 2]", 'level(s1) in ["lo", "hi"]', "count(b1, b2) in [1]"],
+    "not in": ["n1 not in [1, 2]", 'c1 not in ["a"]', 'level(s1) not in ["mid"]', '"y" not in m1'],
+    "+": ["n1 + score(s1) > 3"],
+    "-": ["n1 - f1 >= 1"],
+    "*": ["f1 * 2 > 1", "2 * n1 <= 2"],
+    "/": ["n1 / 2 >= 1"],
+    "answered": ["answered(n1)", "not answered(n1)"],
+    "declined": ["declined(c1)"],
+    "count": ["count(b1, b2, n1 > 1) >= 2", "count(m1) == 1"],
+    "score": ["score(s1) >= 2"],
+    "critical": ["critical(s1) >= 1"],
+    "level": ['level(s1) == "hi"'],
+    "days_since": ["days_since(d1) <= 7"],
+    "years_since": ["years_since(d1) >= 18"],
+}
+_SOLVER_QUESTIONS = ("b1", "b2", "n1", "f1", "c1", "m1", "d1")
+
+
+def _solver_document(when: str) -> dict[str, Any]:
+    questions: list[dict[str, Any]] = []
+    for question in _SOLVER_QUESTIONS:
+        spec = SPECS[question]
+        entry: dict[str, Any] = {"id": question, "text": {"en": question}, **{k: v for k, v in spec.items() if k != "options"}}
+        if "options" in spec:
+            entry["options"] = [{"value": v, "label": {"en": v}} for v in spec["options"]]
+        if question == "n1":
+            entry["ask_if"] = "b1"  # so a question not asked is among the cases
+        questions.append(entry)
+    levels = [{"id": "lo", "label": {"en": "lo"}}, {"id": "mid", "label": {"en": "mid"}, "when": "score(s1) >= 1"}, {"id": "hi", "label": {"en": "hi"}, "when": "score(s1) >= 3"}]
+    items = [
+        {"id": "i0", "label": {"en": "i0"}, "when": "b1", "points": 2, "critical": True},
+        {"id": "i1", "label": {"en": "i1"}, "when": "b2", "points": 1, "critical": False},
+    ]
+    return {
+        "format": "invictus-rules/v1",
+        "metadata": {"id": "t", "country": "xx", "version": "2026.1", "effective_from": "2026-01-01", "status": "draft", "languages": ["en"], "default_language": "en", "title": {"en": "t"}},
+        "questions": questions,
+        "scores": [{"id": "s1", "title": {"en": "s1"}, "items": items, "levels": levels}],
+        "services": [{"id": "h1", "category": "general_support", "name": {"en": "h"}, "phone": "1"}],
+        "referrals": [{"id": "r0", "service": "h1", "when": when, "priority": "standard", "mode": "opt_in", "reason": {"en": "r"}}],
+    }
+
+
+def _cases(when: str) -> list[dict[str, Any]]:
+    """Every case over the questions the condition reads (with the score's and ask_if's): each
+    answered with each value of its small domain, declined, or left out."""
+    read = set(re.findall(r"\b(" + "|".join(_SOLVER_QUESTIONS) + r")\b", when))
+    if re.search(r"\b(score|critical|level)\(", when):
+        read |= {"b1", "b2"}
+    if "n1" in read:
+        read.add("b1")
+    ordered = [q for q in _SOLVER_QUESTIONS if q in read]
+    states = [[("answer", answer_json(v)) for v in DOMAINS[q]] + [("declined", None), ("missing", None)] for q in ordered]
+    cases = []
+    for combination in itertools.product(*states):
+        case: dict[str, Any] = {}
+        for question, (state, value) in zip(ordered, combination, strict=True):
+            if state != "missing":
+                case[question] = value if state == "answer" else {"status": "declined"}
+        cases.append(case)
+    return cases
+
+
+def test_every_entry_with_a_z3_form_has_solver_examples() -> None:
+    """Each operator and function the solver can encode is exercised below; each operator has a z3 form."""
+    encodable = {name for name, entry in {**OPERATORS, **FUNCTIONS}.items() if entry.smt is not None}
+    assert encodable == set(SOLVER_EXAMPLES) - {"level"}  # level() is read by the comparison that holds it
+    assert all(entry.smt is not None for entry in OPERATORS.values())
+    for name, texts in SOLVER_EXAMPLES.items():
+        for text in texts:
+            node = parse(text)
+            used = {node.function for node in walk(node) if isinstance(node, Call)} | {
+                operator_of(n).name for n in walk(node) if type(n).__name__ in ("Not", "Negate", "BoolOp", "Compare", "Arith")
+            }
+            assert name in used, (name, text)
+
+
+@pytest.mark.parametrize(("name", "text"), [(name, text) for name, texts in SOLVER_EXAMPLES.items() for text in texts])
+def test_the_z3_form_agrees_with_the_engine(name: str, text: str) -> None:
+    """Whether the condition can be true, false or unknown, the solver decides exactly as the engine
+    evaluates every case: each outcome it proves impossible never occurs, each case it finds the
+    engine confirms."""
+    ruleset = load_document(_solver_document(text))
+    seen = set()
+    for case in _cases(text):
+        outcome = run_case(ruleset, case, AS_OF)
+        assert outcome is not None
+        seen.add(outcome.referrals[0])
+    outcomes = Analysis(ruleset, AS_OF).outcomes(ruleset.compiled.referrals[0].condition, locate=lambda out: out.referrals[0])
+    for value, verdict in ((True, outcomes.true), (False, outcomes.false), (None, outcomes.unknown)):
+        assert verdict.status != "undecided", (text, verdict.reason)
+        assert verdict.confirmed, (text, value, verdict.case)
+        assert verdict.found == (value in seen), (text, value, verdict.status)
+
+
+def _pins(encoder: smt.Encoder, case: dict[str, Any]) -> list[Any]:
+    """Solver constraints that fix the encoder's variables to one case."""
+    import z3
+
+    pins = []
+    for question, qv in encoder.vars.items():
+        answer = case.get(question)
+        if answer is None or isinstance(answer, dict):
+            pins.append(qv.state == (smt.NOT_GIVEN if answer is None else smt.DECLINED))
+            continue
+        pins.append(qv.state == smt.ANSWERED)
+        if qv.type == "multiple_choice":
+            pins += [member == (option in answer) for option, member in qv.value.items()]
+        elif qv.type == "single_choice":
+            pins.append(qv.value == qv.options.index(answer))
+        elif qv.type == "date":
+            pins.append(qv.value == (dt.date.fromisoformat(answer) - AS_OF).days)
+        elif qv.type == "number":
+            pins.append(qv.value == z3.RealVal(str(Fraction(answer)), encoder.ctx))
+        else:
+            pins.append(qv.value == answer)
+    return pins
+
+
+@pytest.mark.parametrize(("name", "text"), [(name, text) for name, texts in SOLVER_EXAMPLES.items() for text in texts])
+def test_the_z3_form_gives_the_engine_result_on_every_case(name: str, text: str) -> None:
+    """Fixed to one case, the solver's term is true, false or neither exactly where the engine's
+    three-valued evaluation of that case is true, false or unknown."""
+    import z3
+
+    ruleset = load_document(_solver_document(text))
+    encoder = smt.Encoder(ruleset.compiled, smt.Variables(), AS_OF)
+    result = encoder.condition(ruleset.compiled.referrals[0].condition.node)
+    solver = z3.Solver(ctx=encoder.ctx)
+    solver.add(*encoder.domain)
+    for case in _cases(text):
+        outcome = run_case(ruleset, case, AS_OF)
+        assert outcome is not None
+        solver.push()
+        solver.add(*_pins(encoder, case))
+        assert solver.check() == z3.sat, (text, case)
+        model = solver.model()
+        t, f = (z3.is_true(model.eval(term, model_completion=True)) for term in (result.t, result.f))
+        assert not (t and f), (text, case)
+        assert (True if t else False if f else None) is outcome.referrals[0], (text, case)
+        solver.pop()
+
+
+def test_an_entry_without_a_z3_form_could_not_be_decided(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function or operator whose entry has no z3 form makes the tools say "could not be decided"."""
+    ruleset = load_document(_solver_document("days_since(d1) <= 7 or f1 * 2 > 1"))
+    condition = ruleset.compiled.referrals[0].condition
+    monkeypatch.setitem(FUNCTIONS, "days_since", dataclasses.replace(FUNCTIONS["days_since"], smt=None))
+    outcomes = Analysis(ruleset, AS_OF).outcomes(condition)
+    assert {v.status for v in (outcomes.true, outcomes.false, outcomes.unknown)} == {"undecided"}
+    assert outcomes.true.reason == "days_since() as a value"
+    monkeypatch.undo()
+    monkeypatch.setitem(OPERATORS, "*", dataclasses.replace(OPERATORS["*"], smt=None))
+    assert Analysis(ruleset, AS_OF).outcomes(condition).true.reason == "'*' has no solver form"
+
+
+def test_the_table_imports_no_solver() -> None:
+    """The table hands z3 forms the solver through the encoder: the engine's modules never import z3."""
+    import subprocess
+    import sys
+
+    code = "import sys, invictus_rules, invictus_rules.expr.language; assert 'z3' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

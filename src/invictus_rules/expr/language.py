@@ -10,7 +10,10 @@ An entry holds everything the stages need to know about its operator or function
 - ``emit``: its fast-path form. The fast path (``fastpath.py``) calls it with the node; it returns a
   Python ``ast`` expression in two-valued logic (built from nodes and constants, never from text).
 - ``prose``: its phrase key in the tables of ``tools/prose.py`` (``prose_kinds``: the key by kind of
-  value compared, e.g. ``<`` reads "before" for dates).
+  value compared, e.g. ``<`` reads "before" for dates; a function's ``prose_forms``: its other
+  readings, e.g. ``not answered(q)``).
+- ``smt``: its z3 form (``tools/smt.py``), built from what the encoder offers (:class:`Solver`);
+  None where the solver cannot decide it.
 - for comparisons: ``mirror`` (``a < b`` is ``b > a``), ``negation`` (how ``not (a < b)`` reads: a
   reading, not an equivalence, since a question not asked makes both false), ``plain`` (the Python
   operator on two known values) and ``ranges`` (the three-valued answer on two ranges).
@@ -23,7 +26,8 @@ Adding a function
 1. Write its type rule, closure builder and fast-path emitter in this module (most functions reuse a
    helper, e.g. ``_question_value``) and add one :class:`Function` row to :data:`FUNCTIONS`.
 2. Add its phrase (the row's ``prose`` key) to every language in ``tools/prose.py`` ``PHRASES``.
-3. If it gives a number, give it a z3 translation in ``tools/smt.py`` (``Encoder.call``).
+3. Give it a z3 form (the row's ``smt``, built from what :class:`Solver` offers), or leave it None:
+   the solver tools then answer "could not be decided" for conditions that use it.
 
 ``tests/test_language.py`` walks the table and fails on a missing part, on an operator the parser
 can produce without an entry, and on a mirror or negation the two evaluation paths disagree with.
@@ -36,10 +40,11 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeGuard
 
 from . import pyast
-from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not
+from .nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
 from .types import BOOL, NUMBER, CheckFailed, Type
 from .values import ABSENT, Env, Fn, Interval, age_in_years, bounds, make_number
 
@@ -68,6 +73,47 @@ class Emitter(Protocol):
     def is_choices(self, node: Node) -> TypeGuard[Name]: ...
 
 
+class Solver(Protocol):
+    """What a z3 form may ask of the encoder (``tools.smt.Encoder``). ``z3`` is the solver module,
+    handed over by the encoder: this table never imports it, so the engine runs without the solver.
+    A condition's form gives a ``Tri`` (``t``/``f``), a number's form a ``Val`` (a range)."""
+
+    z3: Any
+    ctx: Any
+
+    def condition(self, node: Node) -> Any: ...
+
+    def operand(self, node: Node) -> Any: ...
+
+    def value(self, question_id: str) -> Any: ...
+
+    def asked(self, question_id: str) -> Any: ...
+
+    def in_state(self, question_id: str, state: str) -> Any: ...
+
+    def score(self, score_id: str) -> Any: ...
+
+    def years(self, question_id: str, day: Any) -> Any: ...
+
+    def is_choices(self, node: Node) -> TypeGuard[Name]: ...
+
+    def tri(self, t: Any, f: Any) -> Any: ...
+
+    def number(self, absent: Any, unknown: Any, lo: Any, hi: Any, whole: bool) -> Any: ...
+
+    def real(self, value: Fraction) -> Any: ...
+
+    def string_equal(self, a: Any, b: Any) -> Any: ...
+
+    def string_in(self, a: Any, values: list[Any]) -> Any: ...
+
+    def number_in(self, a: Any, values: list[Any]) -> tuple[Any, Any]: ...
+
+    def level_compare(self, call: Call, holds: Callable[[int, Mapping[str, int]], bool]) -> Any: ...
+
+    def refuse(self, reason: str) -> NoReturn: ...
+
+
 # -- the entries ---------------------------------------------------------------------------------
 
 
@@ -88,6 +134,11 @@ class Operator:
     ranges: Callable[[Any, Any], bool | None] | None = None
     python: type[Any] | None = None
     """The ``ast`` operator class of the fast path's form (ast.Lt, ast.Add, ast.And...)."""
+    smt: Callable[[Solver, Any], Any] | None = None
+    """Its z3 form (``tools/smt.py``): a ``Tri`` for a condition, a ``Val`` for a number."""
+    prose_forms: Mapping[str, str] = field(default_factory=dict)
+    """Its other readings' phrase keys in ``tools/prose.py``, by form: ``list``, the heading of its
+    operands set out as a list."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +160,12 @@ class Function:
     reads_own_argument: bool
     """The fast path guards a question a value reads against ABSENT, except where the function
     reads its argument itself (``answered`` of a question not asked is false, ``count`` counts it 0)."""
+    smt: Callable[[Solver, Call], Any] | None = None
+    """Its z3 form (``tools/smt.py``): a ``Tri`` for a yes/no function, a ``Val`` for a number; None:
+    not encodable, and the tools answer "could not be decided"."""
+    prose_forms: Mapping[str, str] = field(default_factory=dict)
+    """Its other readings' phrase keys in ``tools/prose.py``, by form: ``negated`` (how ``not f(q)``
+    reads), ``choices`` (of a multiple-choice answer), ``quantified`` (compared with a number)."""
 
 
 # -- three-valued helpers ------------------------------------------------------------------------
@@ -218,6 +275,11 @@ def _emit_not(gen: Emitter, node: Not) -> ast.expr:
     return ast.UnaryOp(ast.Not(), gen.condition(node.operand))
 
 
+def _smt_not(enc: Solver, node: Not) -> Any:
+    inner = enc.condition(node.operand)
+    return enc.tri(inner.f, inner.t)
+
+
 # -- and, or ---------------------------------------------------------------------------------------
 
 
@@ -265,6 +327,18 @@ def _compile_or(compiler: Compiler, node: BoolOp) -> Fn:
     return disjunction
 
 
+def _smt_and(enc: Solver, node: BoolOp) -> Any:
+    z3 = enc.z3
+    parts = [enc.condition(o) for o in node.operands]
+    return enc.tri(z3.And([p.t for p in parts]), z3.Or([p.f for p in parts]))
+
+
+def _smt_or(enc: Solver, node: BoolOp) -> Any:
+    z3 = enc.z3
+    parts = [enc.condition(o) for o in node.operands]
+    return enc.tri(z3.Or([p.t for p in parts]), z3.And([p.f for p in parts]))
+
+
 def _emit_bool_op(gen: Emitter, node: BoolOp) -> ast.expr:
     op = OPERATORS[node.op].python
     assert op is not None
@@ -295,6 +369,11 @@ def _compile_negate(compiler: Compiler, node: Negate) -> Fn:
 
 def _emit_negate(gen: Emitter, node: Negate) -> ast.expr:
     return ast.UnaryOp(ast.USub(), gen.value(node.operand))
+
+
+def _smt_negate(enc: Solver, node: Negate) -> Any:
+    inner = enc.operand(node.operand)
+    return enc.number(inner.absent, inner.unknown, -inner.hi, -inner.lo, inner.whole)
 
 
 # -- arithmetic --------------------------------------------------------------------------------------
@@ -355,6 +434,61 @@ def _emit_arith(gen: Emitter, node: Arith) -> ast.expr:  # in floats, as the clo
     op = OPERATORS[node.op].python
     assert op is not None
     return ast.BinOp(pyast.call("float", gen.value(node.left)), op(), pyast.call("float", gen.value(node.right)))
+
+
+def _smt_additive(bounds_of: Callable[[Any, Any], tuple[Any, Any]]) -> Callable[[Solver, Arith], Any]:
+    """The z3 form of ``+`` or ``-``: interval arithmetic, ``bounds_of`` giving (lo, hi) of the two ranges."""
+
+    def form(enc: Solver, node: Arith) -> Any:
+        z3 = enc.z3
+        a = enc.operand(node.left)
+        b = enc.operand(node.right)
+        absent = z3.Or(a.absent, b.absent)
+        unknown = z3.And(z3.Not(absent), z3.Or(a.unknown, b.unknown))
+        lo, hi = bounds_of(a, b)
+        return enc.number(absent, unknown, lo, hi, a.whole and b.whole)
+
+    return form
+
+
+def _is_constant(node: Node) -> bool:
+    return not any(isinstance(n, (Name, Call)) for n in walk(node))
+
+
+def _constant_value(node: Node) -> Fraction:
+    """The exact value of a constant number (``_is_constant``), by the operators' ``plain``."""
+    if isinstance(node, Literal):
+        assert isinstance(node.value, (int, float))
+        return Fraction(node.value)
+    if isinstance(node, Negate):
+        return -_constant_value(node.operand)
+    assert isinstance(node, Arith)
+    plain = OPERATORS[node.op].plain
+    assert plain is not None
+    return plain(_constant_value(node.left), _constant_value(node.right))  # type: ignore[no-any-return]
+
+
+def _smt_scale(divide: bool) -> Callable[[Solver, Arith], Any]:
+    """The z3 form of ``*`` or ``/``: linear only, one side a constant (and, dividing, the divisor)."""
+
+    def form(enc: Solver, node: Arith) -> Any:
+        z3 = enc.z3
+        enc.operand(node.left)
+        constant_side = node.right if _is_constant(node.right) else node.left if _is_constant(node.left) else None
+        if constant_side is None:
+            enc.refuse("a product of two answers is non-linear")
+        other = enc.operand(node.left if constant_side is node.right else node.right)
+        if divide and constant_side is node.left:
+            enc.refuse("division by an answer")
+        factor = _constant_value(constant_side)
+        if divide:
+            factor = 1 / factor
+        c = enc.real(factor)
+        lo, hi = (other.lo * c, other.hi * c) if factor >= 0 else (other.hi * c, other.lo * c)
+        whole = not divide and other.whole and factor.denominator == 1
+        return enc.number(other.absent, z3.And(z3.Not(other.absent), other.unknown), lo, hi, whole)
+
+    return form
 
 
 # -- comparisons: type rules -------------------------------------------------------------------------
@@ -666,6 +800,94 @@ def _emit_membership(gen: Emitter, node: Compare) -> ast.expr:
     return pyast.and_(guard + [test]) if needs_guard else test
 
 
+# -- comparisons: z3 forms ---------------------------------------------------------------------------
+
+
+def _smt_relation(
+    ranges: Callable[[Any, Any, Any], tuple[Any, Any]], choices: Callable[[Any, Any], Any] | None
+) -> Callable[[Solver, Compare], Any]:
+    """The z3 form of a relation: ``ranges(z3, a, b)`` gives (true, false) on two number ranges, as
+    the entry's ``ranges`` decides them; ``choices(z3, equal)`` its test on two choices (None: the
+    relation orders, and choices and yes/no values have no order)."""
+
+    def form(enc: Solver, node: Compare) -> Any:
+        z3 = enc.z3
+        level_side = _level_call(node)
+        if level_side is not None:
+            other = node.right if level_side is node.left else node.left
+            assert isinstance(other, Literal)
+            op = node.op if level_side is node.left else OPERATORS[node.op].mirror or node.op
+            by_rank = OPERATORS[op].plain
+            assert by_rank is not None
+            target = str(other.value)
+            return enc.level_compare(level_side, lambda rank, ranks: bool(by_rank(rank, ranks[target])))
+        a = enc.operand(node.left)
+        b = enc.operand(node.right)
+        absent = z3.Or(a.absent, b.absent)
+        unknown = z3.And(z3.Not(absent), z3.Or(a.unknown, b.unknown))
+        known = z3.And(z3.Not(absent), z3.Not(unknown))
+        if a.kind == "number":
+            t, f = ranges(z3, a, b)
+        else:
+            if a.kind == "string":
+                if choices is None:
+                    enc.refuse("ordering of choices")
+                holds = choices(z3, enc.string_equal(a, b))
+            else:
+                if a.kind == "bool" and choices is None:
+                    enc.refuse("ordering of yes/no values")
+                plain = OPERATORS[node.op].plain
+                assert plain is not None
+                holds = plain(a.payload, b.payload)
+            t, f = holds, z3.Not(holds)
+        return enc.tri(z3.And(known, t), z3.Or(absent, z3.And(known, f)))
+
+    return form
+
+
+def _z3_equal(z3: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    return z3.And(a.lo == a.hi, b.lo == b.hi, a.lo == b.lo), z3.Or(a.hi < b.lo, b.hi < a.lo)
+
+
+def _z3_not_equal(z3: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    t, f = _z3_equal(z3, a, b)
+    return f, t
+
+
+def _smt_membership(negated: bool) -> Callable[[Solver, Compare], Any]:
+    """The z3 form of ``in`` (``not in`` when ``negated``): a value in a list, or an option chosen."""
+
+    def form(enc: Solver, node: Compare) -> Any:
+        z3 = enc.z3
+        level_side = _level_call(node)
+        if level_side is not None:
+            assert isinstance(node.right, ListLiteral)
+            wanted = {str(item.value) for item in node.right.items if isinstance(item, Literal)}
+            return enc.level_compare(level_side, lambda rank, ranks: (rank in {ranks[name] for name in wanted}) != negated)
+        if isinstance(node.right, ListLiteral):
+            a = enc.operand(node.left)
+            values = [item.value for item in node.right.items if isinstance(item, Literal)]
+            if a.kind == "string":
+                core = enc.string_in(a, values)
+                t_core, f_core = core, z3.Not(core)
+            elif a.kind == "number":
+                t_core, f_core = enc.number_in(a, values)
+            else:
+                enc.refuse(f"'in' on {a.kind}")
+        else:
+            assert isinstance(node.left, Literal)
+            a = enc.operand(node.right)
+            member = a.payload.get(node.left.value)
+            core = member if member is not None else z3.BoolVal(False, enc.ctx)
+            t_core, f_core = core, z3.Not(core)
+        known = z3.And(z3.Not(a.absent), z3.Not(a.unknown))
+        if negated:
+            t_core, f_core = f_core, t_core
+        return enc.tri(z3.And(known, t_core), z3.Or(a.absent, z3.And(known, f_core)))
+
+    return form
+
+
 # -- functions ---------------------------------------------------------------------------------------
 
 
@@ -846,10 +1068,60 @@ def _whole_points(node: Call, fractional_scores: frozenset[str]) -> bool:
     return _argument_id(node) not in fractional_scores
 
 
+# -- functions: z3 forms ------------------------------------------------------------------------------
+
+
+def _smt_state(state: str) -> Callable[[Solver, Call], Any]:
+    """The z3 form of a function testing a question's state: asked, and in that state."""
+
+    def form(enc: Solver, node: Call) -> Any:
+        z3 = enc.z3
+        question = _argument_id(node)
+        holds = z3.And(z3.Not(enc.asked(question).f), enc.in_state(question, state))
+        return enc.tri(holds, z3.Not(holds))
+
+    return form
+
+
+def _smt_count(enc: Solver, node: Call) -> Any:
+    z3, ctx = enc.z3, enc.ctx
+    no = z3.BoolVal(False, ctx)
+    if len(node.args) == 1 and enc.is_choices(node.args[0]):
+        chosen = enc.value(node.args[0].id)
+        size = z3.ToReal(z3.Sum([z3.If(v, 1, 0) for v in chosen.payload.values()])) if chosen.payload else z3.RealVal(0, ctx)
+        counted = z3.If(chosen.absent, z3.RealVal(0, ctx), size)
+        return enc.number(no, chosen.unknown, counted, counted, True)
+    parts = [enc.condition(arg) for arg in node.args]
+    low = z3.ToReal(z3.Sum([z3.If(p.t, 1, 0) for p in parts]))
+    high = low + z3.ToReal(z3.Sum([z3.If(p.unknown, 1, 0) for p in parts]))
+    return enc.number(no, no, low, high, True)
+
+
+def _smt_score(enc: Solver, node: Call) -> Any:
+    return enc.score(_argument_id(node))[0]
+
+
+def _smt_critical(enc: Solver, node: Call) -> Any:
+    return enc.score(_argument_id(node))[1]
+
+
+def _smt_days_since(enc: Solver, node: Call) -> Any:
+    date = enc.value(_argument_id(node))  # a date is its day number counted from the as-of date
+    days = enc.z3.ToReal(-date.payload)
+    return enc.number(date.absent, date.unknown, days, days, True)
+
+
+def _smt_years_since(enc: Solver, node: Call) -> Any:
+    key = _argument_id(node)
+    date = enc.value(key)
+    years = enc.z3.ToReal(enc.years(key, date.payload))
+    return enc.number(date.absent, date.unknown, years, years, True)
+
+
 # -- the table -----------------------------------------------------------------------------------------
 
-def _relation(name: str, mirror: str, negation: str, plain: Callable[[Any, Any], Any], ranges: Callable[[Any, Any], bool | None], python: type[Any], check: Callable[[Checker, Compare], Type], prose: str, prose_kinds: Mapping[str, str]) -> Operator:
-    return Operator(name, Compare, check, _compile_relation, _emit_relation, prose, prose_kinds, mirror, negation, plain, ranges, python)
+def _relation(name: str, mirror: str, negation: str, plain: Callable[[Any, Any], Any], ranges: Callable[[Any, Any], bool | None], python: type[Any], check: Callable[[Checker, Compare], Type], prose: str, prose_kinds: Mapping[str, str], smt: Callable[[Solver, Any], Any]) -> Operator:
+    return Operator(name, Compare, check, _compile_relation, _emit_relation, prose, prose_kinds, mirror, negation, plain, ranges, python, smt)
 
 
 _EQUALITY = _comparison(_equality)
@@ -859,22 +1131,22 @@ _MEMBERSHIP = _comparison(_membership)
 OPERATORS: dict[str, Operator] = {
     entry.name: entry
     for entry in (
-        Operator("and", BoolOp, _check_bool_op, _compile_and, _emit_bool_op, "and", python=ast.And),
-        Operator("or", BoolOp, _check_bool_op, _compile_or, _emit_bool_op, "or", python=ast.Or),
-        Operator("not", Not, _check_not, _compile_not, _emit_not, "not", python=ast.Not),
-        Operator("neg", Negate, _check_negate, _compile_negate, _emit_negate, "negative", python=ast.USub),
-        _relation("==", "==", "!=", operator.eq, _eq, ast.Eq, _EQUALITY, "is", {"number": "exactly"}),
-        _relation("!=", "!=", "==", operator.ne, _ne, ast.NotEq, _EQUALITY, "is_not", {}),
-        _relation("<", ">", ">=", operator.lt, _lt, ast.Lt, _ORDERING, "is", {"number": "<", "date": "before", "level": "lower"}),
-        _relation("<=", ">=", ">", operator.le, _le, ast.LtE, _ORDERING, "is", {"number": "<=", "date": "on_or_before", "level": "or_lower"}),
-        _relation(">", "<", "<=", operator.gt, _gt, ast.Gt, _ORDERING, "is", {"number": ">", "date": "after", "level": "higher"}),
-        _relation(">=", "<=", "<", operator.ge, _ge, ast.GtE, _ORDERING, "is", {"number": ">=", "date": "on_or_after", "level": "or_higher"}),
-        Operator("in", Compare, _MEMBERSHIP, _compile_in, _emit_membership, "is", {"set": "includes", "list": "one_of"}, negation="not in", python=ast.In),
-        Operator("not in", Compare, _MEMBERSHIP, _compile_not_in, _emit_membership, "is_not", {"set": "excludes", "list": "one_of"}, negation="in", python=ast.NotIn),
-        Operator("+", Arith, _check_arith, _compile_arith, _emit_arith, "+", python=ast.Add),
-        Operator("-", Arith, _check_arith, _compile_arith, _emit_arith, "-", python=ast.Sub),
-        Operator("*", Arith, _check_arith, _compile_arith, _emit_arith, "*", python=ast.Mult),
-        Operator("/", Arith, _check_division, _compile_arith, _emit_arith, "/", python=ast.Div),
+        Operator("and", BoolOp, _check_bool_op, _compile_and, _emit_bool_op, "and", python=ast.And, smt=_smt_and, prose_forms={"list": "all_of"}),
+        Operator("or", BoolOp, _check_bool_op, _compile_or, _emit_bool_op, "or", python=ast.Or, smt=_smt_or, prose_forms={"list": "any_of"}),
+        Operator("not", Not, _check_not, _compile_not, _emit_not, "not", python=ast.Not, smt=_smt_not),
+        Operator("neg", Negate, _check_negate, _compile_negate, _emit_negate, "negative", python=ast.USub, smt=_smt_negate),
+        _relation("==", "==", "!=", operator.eq, _eq, ast.Eq, _EQUALITY, "is", {"number": "exactly"}, _smt_relation(_z3_equal, lambda z3, equal: equal)),
+        _relation("!=", "!=", "==", operator.ne, _ne, ast.NotEq, _EQUALITY, "is_not", {}, _smt_relation(_z3_not_equal, lambda z3, equal: z3.Not(equal))),
+        _relation("<", ">", ">=", operator.lt, _lt, ast.Lt, _ORDERING, "is", {"number": "<", "date": "before", "level": "lower"}, _smt_relation(lambda z3, a, b: (a.hi < b.lo, a.lo >= b.hi), None)),
+        _relation("<=", ">=", ">", operator.le, _le, ast.LtE, _ORDERING, "is", {"number": "<=", "date": "on_or_before", "level": "or_lower"}, _smt_relation(lambda z3, a, b: (a.hi <= b.lo, a.lo > b.hi), None)),
+        _relation(">", "<", "<=", operator.gt, _gt, ast.Gt, _ORDERING, "is", {"number": ">", "date": "after", "level": "higher"}, _smt_relation(lambda z3, a, b: (a.lo > b.hi, a.hi <= b.lo), None)),
+        _relation(">=", "<=", "<", operator.ge, _ge, ast.GtE, _ORDERING, "is", {"number": ">=", "date": "on_or_after", "level": "or_higher"}, _smt_relation(lambda z3, a, b: (a.lo >= b.hi, a.hi < b.lo), None)),
+        Operator("in", Compare, _MEMBERSHIP, _compile_in, _emit_membership, "is", {"set": "includes", "list": "one_of"}, negation="not in", python=ast.In, smt=_smt_membership(negated=False)),
+        Operator("not in", Compare, _MEMBERSHIP, _compile_not_in, _emit_membership, "is_not", {"set": "excludes", "list": "one_of"}, negation="in", python=ast.NotIn, smt=_smt_membership(negated=True)),
+        Operator("+", Arith, _check_arith, _compile_arith, _emit_arith, "+", plain=operator.add, python=ast.Add, smt=_smt_additive(lambda a, b: (a.lo + b.lo, a.hi + b.hi))),
+        Operator("-", Arith, _check_arith, _compile_arith, _emit_arith, "-", plain=operator.sub, python=ast.Sub, smt=_smt_additive(lambda a, b: (a.lo - b.hi, a.hi - b.lo))),
+        Operator("*", Arith, _check_arith, _compile_arith, _emit_arith, "*", plain=operator.mul, python=ast.Mult, smt=_smt_scale(divide=False)),
+        Operator("/", Arith, _check_division, _compile_arith, _emit_arith, "/", plain=operator.truediv, python=ast.Div, smt=_smt_scale(divide=True)),
     )
 }
 """Every operator, by spelling (``neg``: the unary minus), in the order of the JSON condition tree."""
@@ -885,27 +1157,27 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "answered", _check_answered, _compile_answered, _emit_answered, "answered", "question", "bool",
             "answered(safe_contact_phone)", "true when the question has an answer (not declined, not 'don't know', not hidden)",
-            _never_whole, reads_own_argument=True,
+            _never_whole, reads_own_argument=True, smt=_smt_state("answered"), prose_forms={"negated": "not_answered"},
         ),
         Function(
             "declined", _check_answered, _compile_declined, _emit_declined, "declined", "question", "bool",
             "declined(dependants)", "true when the victim declined to answer the question",
-            _never_whole, reads_own_argument=True,
+            _never_whole, reads_own_argument=True, smt=_smt_state("declined"),
         ),
         Function(
             "count", _check_count, _compile_count, _emit_count, "count_conditions", "conditions", "number",
             "count(strangulation, threat_to_kill, weapon)", "how many of the yes/no conditions are true, or how many values a multiple-choice answer holds",
-            _always_whole, reads_own_argument=True,
+            _always_whole, reads_own_argument=True, smt=_smt_count, prose_forms={"choices": "count_options", "quantified": "count_true"},
         ),
         Function(
             "score", _check_score, _compile_score, _emit_score, "score", "score", "number",
             "score(dv_risk) >= 14", "the points of a score",
-            _whole_points, reads_own_argument=True,
+            _whole_points, reads_own_argument=True, smt=_smt_score,
         ),
         Function(
             "critical", _check_score, _compile_critical, _emit_critical, "critical", "score", "number",
             "critical(dv_risk) >= 1", "how many critical indicators of a score are present",
-            _always_whole, reads_own_argument=True,
+            _always_whole, reads_own_argument=True, smt=_smt_critical,
         ),
         Function(
             "level", _check_level, _compile_level, _emit_level, "level", "score", "level",
@@ -915,12 +1187,12 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "days_since", _check_date_function, _compile_days_since, _emit_days_since, "days_since", "question", "number",
             "days_since(crime_date) <= 7", "whole days from a date answer to the assessment date",
-            _always_whole, reads_own_argument=False,
+            _always_whole, reads_own_argument=False, smt=_smt_days_since,
         ),
         Function(
             "years_since", _check_date_function, _compile_years_since, _emit_years_since, "years_since", "question", "number",
             "years_since(date_of_birth) < 18", "whole years from a date answer to the assessment date (an age)",
-            _always_whole, reads_own_argument=False,
+            _always_whole, reads_own_argument=False, smt=_smt_years_since,
         ),
     )
 }
@@ -956,4 +1228,4 @@ def negation(op: str) -> str | None:
     return entry.negation if entry is not None else None
 
 
-__all__ = ["COMPARISONS", "FUNCTIONS", "OPERATORS", "RUNTIME", "Emitter", "Function", "Operator", "is_whole", "mirror", "negation", "operator_of"]
+__all__ = ["COMPARISONS", "FUNCTIONS", "OPERATORS", "RUNTIME", "Emitter", "Function", "Solver", "Operator", "is_whole", "mirror", "negation", "operator_of"]

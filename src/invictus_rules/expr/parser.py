@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import TreePath
+from .language import COMPARISONS, OPERATORS
 from .nodes import (
     Arith,
     BoolOp,
@@ -46,6 +47,13 @@ MAX_DIGITS = 30
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 
+SYMBOLS = frozenset(name for name in OPERATORS if name != "neg" and not set(name.split()) <= KEYWORDS)
+"""The operators written as symbols (``==``, ``+``...), from the table: all but the keyword ones
+(``and``, ``not in``...) and ``neg``, the unary minus, which is written ``-``."""
+
+RELATIONS = SYMBOLS & frozenset(COMPARISONS)
+"""The comparison operators written as symbols; ``in`` and ``not in`` are read as keywords."""
+
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -53,10 +61,11 @@ _TOKEN = re.compile(
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?![\w]))
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)
-    """,
+  | (?P<op>{symbols}|\(|\)|\[|\]|,)
+    """.replace("{symbols}", "|".join(re.escape(symbol) for symbol in sorted(SYMBOLS, key=lambda s: (-len(s), s)))),
     re.VERBOSE,
 )
+"""The tokens; the operators' symbols come from the table, the longest first (``<=`` before ``<``)."""
 
 _LOOKALIKES = {
     "=": ("'=' alone is not an operator", 'to compare, write "==", e.g. crime_type == "robbery"'),
@@ -265,7 +274,7 @@ class _Parser:
         left = self.sum()
         token = self.token
         op = None
-        if token.kind == "op" and token.text in ("==", "!=", "<", "<=", ">", ">="):
+        if token.kind == "op" and token.text in RELATIONS:
             op = token.text
             self.advance()
         elif token.kind == "in":
@@ -279,7 +288,7 @@ class _Parser:
             return left
         right = self.sum()
         after = self.token
-        if after.kind == "op" and after.text in ("==", "!=", "<", "<=", ">", ">=") or after.kind == "in":
+        if after.kind == "op" and after.text in RELATIONS or after.kind == "in":
             self.fail(
                 "comparisons cannot be chained",
                 after,

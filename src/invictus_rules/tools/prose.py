@@ -25,6 +25,10 @@ from ..texts import pick_text
 
 Phrases = Mapping[str, str]
 
+WORDS = frozenset({"yes", "no", "always", "never", "answer", "open_quote", "close_quote"})
+"""The phrase keys that belong to no operator or function (values, a question's answer, quotes);
+every other key is named by an entry of expr.language (``prose``, ``prose_kinds``, ``prose_forms``)."""
+
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "and": "and", "or": "or", "all_of": "all of these:", "any_of": "at least one of these:", "not": "it is not the case that {x}", "always": "always", "never": "never",
@@ -215,7 +219,7 @@ def _is_complex(node: Node) -> bool:
 def _outline(node: Node, describer: _Describer) -> Outline:
     if not isinstance(node, BoolOp):
         return Outline(describer.condition(node))
-    heading = describer.words["all_of" if node.op == "and" else "any_of"]
+    heading = describer.words[OPERATORS[node.op].prose_forms["list"]]
     return Outline(heading, tuple(_outline(operand, describer) for operand in node.operands))
 
 
@@ -252,7 +256,7 @@ class _Describer:
     def join_or(self, items: list[str]) -> str:
         if len(items) == 1:
             return items[0]
-        return ", ".join(items[:-1]) + f" {self.words['or']} " + items[-1]
+        return ", ".join(items[:-1]) + f" {self.words[OPERATORS['or'].prose]} " + items[-1]
 
     def kind(self, node: Node) -> str:
         """The kind of value a node stands for: bool, number, choice, set, date, text, level, string, list."""
@@ -283,7 +287,7 @@ class _Describer:
     def name_condition(self, node: Name) -> str:
         if self.kind(node) != "bool":
             return self.term(node)
-        return self.say("is", s=self.term(node), v=self.words["yes"])
+        return self.say(OPERATORS["=="].prose, s=self.term(node), v=self.words["yes"])
 
     def not_condition(self, node: Not) -> str:
         inner = node.operand
@@ -292,12 +296,12 @@ class _Describer:
         if isinstance(inner, Literal) and isinstance(inner.value, bool):
             return self.literal_condition(Literal(not inner.value))
         if isinstance(inner, Name) and self.kind(inner) == "bool":
-            return self.say("is_not", s=self.term(inner), v=self.words["yes"])
+            return self.say(OPERATORS["!="].prose, s=self.term(inner), v=self.words["yes"])
         reads_as = negation(inner.op) if isinstance(inner, Compare) else None
         if isinstance(inner, Compare) and reads_as is not None:
             return self.comparison(inner.left, reads_as, inner.right)
-        if isinstance(inner, Call) and inner.function == "answered":
-            return self.say("not_answered", q=_question_of(self, inner))
+        if isinstance(inner, Call) and "negated" in FUNCTIONS[inner.function].prose_forms:
+            return self.say(FUNCTIONS[inner.function].prose_forms["negated"], q=_question_of(self, inner))
         return self.say(OPERATORS["not"].prose, x=self.grouped(inner))
 
     def bool_op(self, node: BoolOp) -> str:
@@ -325,7 +329,7 @@ class _Describer:
         if op in ("==", "!="):
             return self.say(OPERATORS[op].prose, s=subject, v=value)
         order = _ORDER_PHRASES.get(self.kind(left), _ORDER_PHRASES["number"])
-        return self.say("is", s=subject, v=self.say(order[op], v=value))
+        return self.say(OPERATORS[op].prose, s=subject, v=self.say(order[op], v=value))
 
     def membership(self, left: Node, op: str, right: Node) -> str:
         entry = OPERATORS[op]
@@ -351,7 +355,7 @@ class _Describer:
         """``count(a, b, c) >= 2`` reads "at least 2 of these are true: a; b; c"."""
         assert isinstance(left, Call)
         amount = self.say(_ORDER_PHRASES["number"][op], v=self.value(right, like=left))
-        return self.say("count_true", n=amount, items="; ".join(self.grouped(arg) for arg in left.args))
+        return self.say(FUNCTIONS[left.function].prose_forms["quantified"], n=amount, items="; ".join(self.grouped(arg) for arg in left.args))
 
     # -- values (noun phrases) ------------------------------------------------------------------
     def term(self, node: Node) -> str:
@@ -409,26 +413,27 @@ def _question_of(describer: _Describer, node: Call) -> str:
     return describer.question(arg.id) if isinstance(arg, Name) else describer.term(arg) if arg else ""
 
 
-def _count(key: str) -> Callable[[_Describer, Call], str]:
+def _count(function: Function) -> Callable[[_Describer, Call], str]:
     def describe_count(describer: _Describer, node: Call) -> str:
         if len(node.args) == 1 and describer.kind(node.args[0]) == "set":
-            return describer.say("count_options", q=_question_of(describer, node))
+            return describer.say(function.prose_forms["choices"], q=_question_of(describer, node))
         items = "; ".join(describer.grouped(arg) for arg in node.args)
-        return describer.say(key, items=items)
+        return describer.say(function.prose, items=items)
 
     return describe_count
 
 
-def _about_question(key: str) -> Callable[[_Describer, Call], str]:
-    return lambda describer, node: describer.say(key, q=_question_of(describer, node))
+def _about_question(function: Function) -> Callable[[_Describer, Call], str]:
+    return lambda describer, node: describer.say(function.prose, q=_question_of(describer, node))
 
 
-def _about_score(key: str) -> Callable[[_Describer, Call], str]:
-    return lambda describer, node: describer.say(key, s=describer.score_title(node.args[0]) if node.args else "")
+def _about_score(function: Function) -> Callable[[_Describer, Call], str]:
+    return lambda describer, node: describer.say(function.prose, s=describer.score_title(node.args[0]) if node.args else "")
 
 
-# How a call reads, by what the function takes (``Function.argument``); its words are its ``prose`` key.
-_BY_ARGUMENT: dict[str, Callable[[str], Callable[[_Describer, Call], str]]] = {
+# How a call reads, by what the function takes (``Function.argument``); its words are its ``prose``
+# key (and its ``prose_forms``).
+_BY_ARGUMENT: dict[str, Callable[[Function], Callable[[_Describer, Call], str]]] = {
     "question": _about_question,
     "score": _about_score,
     "conditions": _count,
@@ -436,7 +441,7 @@ _BY_ARGUMENT: dict[str, Callable[[str], Callable[[_Describer, Call], str]]] = {
 
 
 def _phrase(function: Function) -> Callable[[_Describer, Call], str]:
-    return _BY_ARGUMENT[function.argument](function.prose)
+    return _BY_ARGUMENT[function.argument](function)
 
 
 # One reading per function of the condition language (expr.language.FUNCTIONS).
@@ -470,4 +475,4 @@ _TERMS: dict[type, Handler] = {
     Call: _Describer.call,
 }
 
-__all__ = ["FUNCTION_PHRASES", "PHRASES", "Outline", "describe", "outline", "phrases_for"]
+__all__ = ["FUNCTION_PHRASES", "PHRASES", "WORDS", "Outline", "describe", "outline", "phrases_for"]

@@ -6,7 +6,10 @@ returns a model, which :meth:`Case.answers` turns into a case (answers JSON) tha
 through the real engine to confirm. A query that runs out of time is "could not be decided".
 
 The encoding mirrors the documented semantics (README, "Unanswered questions"), one construct at a
-time:
+time. Each operator's and function's form is the ``smt`` of its entry in ``expr.language`` (one
+table for the whole language); this module holds how questions, scores and levels are represented,
+and the primitives those forms use (``expr.language.Solver``). An entry without a form is not
+encodable: the tools say "could not be decided".
 
 - each question has a *state*: answered, declined, "don't know", or not given; and a value of its
   type when answered (a yes/no as a boolean; a whole number as an integer; a number as a real; a
@@ -30,16 +33,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn, TypeGuard
 
 import z3
 
 from ..compiled import CompiledCondition, CompiledRuleset, CompiledScore
-from ..expr.language import FUNCTIONS, OPERATORS, mirror
-from ..expr.nodes import Arith, BoolOp, Call, Compare, ListLiteral, Literal, Name, Negate, Node, Not, walk
+from ..expr.language import FUNCTIONS, operator_of
+from ..expr.nodes import Arith, BoolOp, Call, Compare, Literal, Name, Negate, Node, Not
 from ..expr.values import age_in_years
 from ..model import CONSENT_MODES, PRIORITY_RANK
 
@@ -50,7 +53,7 @@ MODE_ORDER = ("report", "opt_out", "opt_in", "inform_only")
 
 ANSWERED, DECLINED, DONT_KNOW, NOT_GIVEN = 0, 1, 2, 3
 _STATE_OF = {"answered": ANSWERED, "declined": DECLINED}
-"""The yes/no functions of the language (expr.language.FUNCTIONS), by the question state they test."""
+"""The question states a z3 form may test (``expr.language.Solver.in_state``), by name."""
 
 
 class NotEncodable(Exception):
@@ -166,21 +169,6 @@ class Variables:
                 if kind == "multiple_choice":
                     found.value[option] = z3.Bool(f"v:{found.id}:{option}", self.ctx)
         return found
-
-
-def _is_constant(node: Node) -> bool:
-    return not any(isinstance(n, (Name, Call)) for n in walk(node))
-
-
-def _constant_value(node: Node) -> Fraction:
-    if isinstance(node, Literal):
-        return Fraction(node.value) if not isinstance(node.value, float) else Fraction(node.value)  # type: ignore[arg-type]
-    if isinstance(node, Negate):
-        return -_constant_value(node.operand)
-    if isinstance(node, Arith):
-        a, b = _constant_value(node.left), _constant_value(node.right)
-        return a + b if node.op == "+" else a - b if node.op == "-" else a * b if node.op == "*" else a / b
-    raise NotEncodable("not a constant")
 
 
 def _real(ctx: Any, value: Any) -> Any:
@@ -352,24 +340,15 @@ class Encoder:
             value = self.value(node.id)
             known = z3.And(z3.Not(value.absent), z3.Not(value.unknown))
             return Tri(z3.And(known, value.payload), z3.Or(value.absent, z3.And(known, z3.Not(value.payload))))
-        if isinstance(node, Not):
-            return self.condition(node.operand).negate()
-        if isinstance(node, BoolOp):
-            parts = [self.condition(o) for o in node.operands]
-            if node.op == "and":
-                return Tri(_all(self.ctx, [p.t for p in parts]), _any(self.ctx, [p.f for p in parts]))
-            return Tri(_any(self.ctx, [p.t for p in parts]), _all(self.ctx, [p.f for p in parts]))
+        if isinstance(node, (Not, BoolOp)):
+            return self._operator(node)  # type: ignore[no-any-return]
         if isinstance(node, Compare):
             return self.compare(node)
         if isinstance(node, Call) and FUNCTIONS[node.function].result == "bool":
-            state = _STATE_OF.get(node.function)
-            if state is None:
+            form = FUNCTIONS[node.function].smt
+            if form is None:
                 raise NotEncodable(f"{node.function}() has no solver form")
-            question = node.args[0].id  # type: ignore[union-attr]
-            qv = self.vars[question]
-            shown = z3.Not(self.asked(question).f)
-            holds = z3.And(shown, qv.state == state)
-            return Tri(holds, z3.Not(holds))
+            return form(self, node)  # type: ignore[no-any-return]
         raise NotEncodable(f"not a condition: {type(node).__name__}")
 
     def operand(self, node: Node) -> Val:
@@ -387,67 +366,57 @@ class Encoder:
         if isinstance(node, Name):
             return self.value(node.id)
         if isinstance(node, Negate):
-            inner = self.operand(node.operand)
-            return Val("number", inner.absent, inner.unknown, -inner.hi, -inner.lo, whole=inner.whole)
+            return self._operator(node)  # type: ignore[no-any-return]
         if isinstance(node, Arith):
-            return self.arith(node)
+            return self._operator(node)  # type: ignore[no-any-return]
         if isinstance(node, Call):
             return self.call(node)
         if isinstance(node, (Compare, BoolOp, Not)):
             raise NotEncodable("a condition used as a value")
         raise NotEncodable(type(node).__name__)
 
-    def arith(self, node: Arith) -> Val:
-        a = self.operand(node.left)
-        op = node.op
-        absent_b: Any
-        if op in ("*", "/"):
-            constant_side = node.right if _is_constant(node.right) else node.left if _is_constant(node.left) else None
-            if constant_side is None:
-                raise NotEncodable("a product of two answers is non-linear")
-            other = self.operand(node.left if constant_side is node.right else node.right)
-            if op == "/" and constant_side is node.left:
-                raise NotEncodable("division by an answer")
-            factor = _constant_value(constant_side)
-            if op == "/":
-                factor = 1 / factor
-            c = _real(self.ctx, factor)
-            lo, hi = (other.lo * c, other.hi * c) if factor >= 0 else (other.hi * c, other.lo * c)
-            whole = op == "*" and other.whole and factor.denominator == 1
-            return Val("number", other.absent, z3.And(z3.Not(other.absent), other.unknown), lo, hi, whole=whole)
-        b = self.operand(node.right)
-        absent_b = z3.Or(a.absent, b.absent)
-        unknown = z3.And(z3.Not(absent_b), z3.Or(a.unknown, b.unknown))
-        if op == "+":
-            return Val("number", absent_b, unknown, a.lo + b.lo, a.hi + b.hi, whole=a.whole and b.whole)
-        return Val("number", absent_b, unknown, a.lo - b.hi, a.hi - b.lo, whole=a.whole and b.whole)
-
     def call(self, node: Call) -> Val:
+        entry = FUNCTIONS[node.function]
+        if entry.smt is None or entry.result == "bool":
+            raise NotEncodable(f"{node.function}() as a value")
+        return entry.smt(self, node)  # type: ignore[no-any-return]
+
+    def _operator(self, node: Node) -> Any:
+        form = operator_of(node).smt
+        if form is None:
+            raise NotEncodable(f"'{operator_of(node).name}' has no solver form")
+        return form(self, node)
+
+    # -- what the table's z3 forms use (expr.language.Solver) -------------------------------
+    z3 = z3
+
+    def in_state(self, question_id: str, state: str) -> Any:
+        return self.vars[question_id].state == _STATE_OF[state]
+
+    def is_choices(self, node: Node) -> TypeGuard[Name]:
+        return isinstance(node, Name) and self.specs[node.id].spec.type == "multiple_choice"
+
+    def tri(self, t: Any, f: Any) -> Tri:
+        return Tri(t, f)
+
+    def number(self, absent: Any, unknown: Any, lo: Any, hi: Any, whole: bool) -> Val:
+        return Val("number", absent, unknown, lo, hi, whole=whole)
+
+    def real(self, value: Fraction) -> Any:
+        return _real(self.ctx, value)
+
+    def string_equal(self, a: Val, b: Val) -> Any:
+        return _string_equal(self.ctx, a, b)
+
+    def string_in(self, a: Val, values: list[Any]) -> Any:
         no = _bv(self.ctx, False)
-        name = node.function
-        if name == "count":
-            if len(node.args) == 1 and isinstance(node.args[0], Name) and self.specs[node.args[0].id].spec.type == "multiple_choice":
-                chosen = self.value(node.args[0].id)
-                size = z3.ToReal(z3.Sum([z3.If(v, 1, 0) for v in chosen.payload.values()])) if chosen.payload else _real(self.ctx, 0)
-                counted = z3.If(chosen.absent, _real(self.ctx, 0), size)
-                return Val("number", no, chosen.unknown, counted, counted, whole=True)
-            parts = [self.condition(arg) for arg in node.args]
-            low = z3.ToReal(z3.Sum([z3.If(p.t, 1, 0) for p in parts]))
-            high = low + z3.ToReal(z3.Sum([z3.If(p.unknown, 1, 0) for p in parts]))
-            return Val("number", no, no, low, high, whole=True)
-        key = node.args[0].id  # type: ignore[union-attr]
-        if name == "score":
-            return self.score(key)[0]
-        if name == "critical":
-            return self.score(key)[1]
-        if name in ("days_since", "years_since"):
-            date = self.value(key)
-            if name == "days_since":
-                days = z3.ToReal(-date.payload)
-                return Val("number", date.absent, date.unknown, days, days, whole=True)
-            years = z3.ToReal(self.years(key, date.payload))
-            return Val("number", date.absent, date.unknown, years, years, whole=True)
-        raise NotEncodable(f"{name}() as a value")
+        return _any(self.ctx, [_string_equal(self.ctx, a, Val("string", no, no, payload=v)) for v in values])
+
+    def number_in(self, a: Val, values: list[Any]) -> tuple[Any, Any]:
+        return _number_membership(self.ctx, a, values)
+
+    def refuse(self, reason: str) -> NoReturn:
+        raise NotEncodable(reason)
 
     def years(self, question_id: str, day: Any) -> Any:
         """Whole years from the date to the as-of date: the number of anniversaries reached."""
@@ -477,90 +446,16 @@ class Encoder:
 
     # -- comparisons ------------------------------------------------------------------------
     def compare(self, node: Compare) -> Tri:
-        left_level = isinstance(node.left, Call) and FUNCTIONS[node.left.function].result == "level"
-        right_level = isinstance(node.right, Call) and FUNCTIONS[node.right.function].result == "level"
-        if left_level or right_level:
-            return self.level_compare(node, left_level)
-        if node.op in ("in", "not in"):
-            return self.membership(node)
-        a = self.operand(node.left)
-        b = self.operand(node.right)
-        absent = z3.Or(a.absent, b.absent)
-        unknown = z3.And(z3.Not(absent), z3.Or(a.unknown, b.unknown))
-        known = z3.And(z3.Not(absent), z3.Not(unknown))
-        if a.kind == "number":
-            t, f = _ranges(node.op, a, b)
-            return Tri(z3.And(known, t), z3.Or(absent, z3.And(known, f)))
-        holds = self.plain(node.op, a, b)
-        return Tri(z3.And(known, holds), z3.Or(absent, z3.And(known, z3.Not(holds))))
+        return self._operator(node)  # type: ignore[no-any-return]
 
-    def plain(self, op: str, a: Val, b: Val) -> Any:
-        if a.kind == "string":
-            equal = _string_equal(self.ctx, a, b)
-            if op == "==":
-                return equal
-            if op == "!=":
-                return z3.Not(equal)
-            raise NotEncodable("ordering of choices")
-        x, y = a.payload, b.payload
-        if a.kind == "bool" and op not in ("==", "!="):
-            raise NotEncodable("ordering of yes/no values")
-        return _plain(op)(x, y)
-
-    def membership(self, node: Compare) -> Tri:
-        negated = node.op == "not in"
-        if isinstance(node.right, ListLiteral):
-            a = self.operand(node.left)
-            values = [item.value for item in node.right.items if isinstance(item, Literal)]
-            if a.kind == "string":
-                core = _any(self.ctx, [_string_equal(self.ctx, a, Val("string", _bv(self.ctx, False), _bv(self.ctx, False), payload=v)) for v in values])
-                t_core, f_core = core, z3.Not(core)
-            elif a.kind == "number":
-                t_core, f_core = _number_membership(self.ctx, a, values)
-            else:
-                raise NotEncodable(f"'in' on {a.kind}")
-        else:
-            assert isinstance(node.left, Literal)
-            a = self.operand(node.right)
-            member = a.payload.get(node.left.value)
-            core = member if member is not None else _bv(self.ctx, False)
-            t_core, f_core = core, z3.Not(core)
-        known = z3.And(z3.Not(a.absent), z3.Not(a.unknown))
-        if negated:
-            t_core, f_core = f_core, t_core
-        return Tri(z3.And(known, t_core), z3.Or(a.absent, z3.And(known, f_core)))
-
-    def level_compare(self, node: Compare, level_left: bool) -> Tri:
-        call = node.left if level_left else node.right
-        other = node.right if level_left else node.left
-        assert isinstance(call, Call) and isinstance(call.args[0], Name)
+    def level_compare(self, call: Call, holds: Callable[[int, Mapping[str, int]], bool]) -> Tri:
+        """A comparison of ``level(score)``: ``holds(rank, ranks)`` says whether it holds at a rank."""
+        assert isinstance(call.args[0], Name)
         level = self.score(call.args[0].id)[2]
         ranks = {name: rank for rank, name in enumerate(level.ids)}
-        if node.op in ("in", "not in"):
-            assert isinstance(other, ListLiteral)
-            wanted = {ranks[str(item.value)] for item in other.items if isinstance(item, Literal)}
-            def holds(rank: int) -> bool:
-                return (rank in wanted) == (node.op == "in")
-
-        else:
-            assert isinstance(other, Literal)
-            target = ranks[str(other.value)]
-            op = node.op if level_left else mirror(node.op) or node.op
-            relation = _plain(op)
-
-            def holds(rank: int) -> bool:
-                return bool(relation(rank, target))
-
-        t = _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, index > 0 and holds(index - 1))) for index, possible in enumerate(level.possible)])
-        f = z3.Or(level.absent, _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, not (index > 0 and holds(index - 1)))) for index, possible in enumerate(level.possible)]))
+        t = _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, index > 0 and holds(index - 1, ranks))) for index, possible in enumerate(level.possible)])
+        f = z3.Or(level.absent, _all(self.ctx, [z3.Implies(possible, _bv(self.ctx, not (index > 0 and holds(index - 1, ranks)))) for index, possible in enumerate(level.possible)]))
         return Tri(t, f)
-
-
-def _plain(op: str) -> Callable[[Any, Any], Any]:
-    """The relation's operator on two known values (on z3 terms it builds the term)."""
-    plain = OPERATORS[op].plain
-    assert plain is not None
-    return plain
 
 
 def _string_equal(ctx: Any, a: Val, b: Val) -> Any:
@@ -572,21 +467,6 @@ def _string_equal(ctx: Any, a: Val, b: Val) -> Any:
         return b.payload == b.options.index(a.payload) if a.payload in b.options else _bv(ctx, False)
     pairs = [(i, b.options.index(o)) for i, o in enumerate(a.options) if o in b.options]
     return _any(ctx, [z3.And(a.payload == i, b.payload == j) for i, j in pairs]) if pairs else _bv(ctx, False)
-
-
-def _ranges(op: str, a: Val, b: Val) -> tuple[Any, Any]:
-    """(true, false) of comparing two ranges, as the engine's ``Operator.ranges`` decide them."""
-    if op == "<":
-        return a.hi < b.lo, a.lo >= b.hi
-    if op == "<=":
-        return a.hi <= b.lo, a.lo > b.hi
-    if op == ">":
-        return a.lo > b.hi, a.hi <= b.lo
-    if op == ">=":
-        return a.lo >= b.hi, a.hi < b.lo
-    equal_t = z3.And(a.lo == a.hi, b.lo == b.hi, a.lo == b.lo)
-    equal_f = z3.Or(a.hi < b.lo, b.hi < a.lo)
-    return (equal_t, equal_f) if op == "==" else (equal_f, equal_t)
 
 
 def _number_membership(ctx: Any, a: Val, values: list[Any]) -> tuple[Any, Any]:
