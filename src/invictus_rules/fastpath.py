@@ -306,6 +306,18 @@ class Generator:
         return self.condition(node)
 
 
+def _whole_points(weights: Sequence[int], flags: Sequence[ast.expr]) -> ast.expr:
+    """``sum((w1 * sum((flags...)), ...))`` for whole-number weights (True adds up as 1)."""
+    groups: dict[int, list[ast.expr]] = {}
+    for weight, flag in zip(weights, flags, strict=True):
+        groups.setdefault(weight, []).append(flag)
+    terms: list[ast.expr] = []
+    for weight, group in groups.items():
+        total = group[0] if len(group) == 1 else _sum(group)
+        terms.append(total if weight == 1 else ast.BinOp(total, ast.Mult(), _const(weight)))
+    return _sum(terms)  # an int even for one flag: sum((True,)) == 1
+
+
 def _record(cls: type[Outcome] | type[ScoreOutcome], *fields: ast.expr) -> ast.expr:
     """``_new(cls, (fields...))``: a named tuple built without the Python-level ``__new__`` it brings
     (a frame per record); ``_new`` is ``tuple.__new__``, so every field must be given, in order."""
@@ -415,9 +427,12 @@ def _build(
             points_terms.append(ast.BinOp(_name(name), ast.Mult(), _const(item.spec.points)))
             if item.spec.critical:
                 critical_terms.append(_name(name))
-        points = _sum(points_terms)
         whole = all(float(item.spec.points).is_integer() and isinstance(item.spec.points, int) for item in score.items)
-        body.append(_assign(f"p{s_index}", points if whole else _call("_tidy", points)))
+        if whole:
+            # whole points add up exactly in any order: one multiplication per distinct weight
+            body.append(_assign(f"p{s_index}", _whole_points([item.spec.points for item in score.items], items)))
+        else:
+            body.append(_assign(f"p{s_index}", _call("_tidy", _sum(points_terms))))
         body.append(_assign(f"c{s_index}", _sum(critical_terms)))  # True + True == 2: the flags add up as numbers
         level_flags: list[ast.expr] = []
         for l_index, (_, condition) in enumerate(score.levels):
