@@ -32,12 +32,19 @@ def test_parallel_batch_equals_sequential_evaluation():
 
 
 def test_decisions_output_is_small_plain_data():
-    """output='decisions' gives levels, referred services, information and pending rules."""
+    """output='decisions' gives what decide() gives, as plain data: levels, referral rules and their
+    services, information and pending rules, the same on one worker and on two."""
     ruleset = load_ruleset("nl@2026.1")
-    first, *_ = ruleset.evaluate_batch(_cases(3), as_of="2026-03-01", output="decisions", workers=1)
+    cases = _cases(12)
+    one = list(ruleset.evaluate_batch(cases, as_of="2026-03-01", output="decisions", workers=1))
+    two = list(ruleset.evaluate_batch(cases, as_of="2026-03-01", output="decisions", workers=2))
+    assert isinstance(one[7], AnswersError) and isinstance(two[7], AnswersError)  # the invalid case
+    del cases[7], one[7], two[7]
+    assert one == two == [ruleset.decide(case, as_of="2026-03-01").to_dict() for case in cases]
+    first, partial = one[0], one[10]
     assert first["levels"]["dv_risk"] == "high"
-    assert "veilig_thuis" in first["referrals"] and "support_available" in first["information"]
-    partial = list(ruleset.evaluate_batch(_cases(12), as_of="2026-03-01", output="decisions", workers=2))[11]
+    assert "veilig_thuis" in first["services"] and "support_available" in first["information"]
+    assert set(first["referrals"]) <= {rule.spec.id for rule in ruleset.compiled.referrals}
     assert partial["pending"] and partial["levels"]["dv_risk"] is None
 
 

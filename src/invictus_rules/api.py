@@ -226,8 +226,8 @@ class Ruleset:
 
         A case is an answers mapping, or a :class:`Case` whose own ``as_of`` and ``language`` take
         the place of the run's (an archive of cases made on different days). ``output`` picks what
-        each case gives: ``"decisions"`` (a small dict: levels, services referred, deferred,
-        information items, pending rules), ``"outcome"``, ``"assessment"`` or ``"json"``; anything
+        each case gives: ``"decisions"`` (``decide(...).to_dict()``: plain data keyed by
+        id, small to send between processes), ``"outcome"``, ``"assessment"`` or ``"json"``; anything
         else is a ValueError. A case whose answers are invalid yields its ``AnswersError`` instead of
         raising, so one bad case does not stop a run. Memory stays constant however long the stream is.
         """

@@ -24,6 +24,7 @@ from .answers import AnswerChecker, Answers, CheckedBy, refuse_foreign
 from .cases import Case
 from .compile import compile_source
 from .compiled import CompiledRuleset
+from .decisions import DecisionIds, Decisions
 from .errors import AnswersError, BatchError, Problem
 from .evaluate import evaluate
 from .outcome import Outcome
@@ -82,18 +83,9 @@ def answer_checker(compiled: CompiledRuleset) -> AnswerChecker:
 
 
 def decisions(compiled: CompiledRuleset, outcome: Outcome) -> dict[str, Any]:
-    """The decisions of one case as plain data: level per score (None while undecided), services
-    referred, referral rules deferred for safety, information items given, rules pending. Small, so it
-    travels cheaply between processes."""
-    levels = {}
-    for score, result in zip(compiled.scores, outcome.scores, strict=True):
-        level = result.level
-        levels[score.spec.id] = score.level_ids[level[0]] if level is not None and level[0] == level[1] else None
-    referred = list(dict.fromkeys(rule.spec.service for rule, fired in zip(compiled.referrals, outcome.referred, strict=True) if fired is True))
-    deferred = [compiled.referrals[index].spec.id for index, _ in outcome.deferred]
-    information = [item.spec.id for item, given in zip(compiled.information, outcome.information, strict=True) if given is True]
-    pending = [rule.spec.id for rule, fired in zip(compiled.referrals + compiled.information, outcome.referrals + outcome.information, strict=True) if fired is None]
-    return {"levels": levels, "referrals": referred, "deferred": deferred, "information": information, "pending": pending}
+    """The decisions of one case as plain data, the same as ``Ruleset.decide(...).to_dict()``: small,
+    so it travels cheaply between processes."""
+    return Decisions(outcome, DecisionIds.of(compiled)).to_dict()
 
 
 def _chunk(cases: list[Mapping[str, Any] | Case]) -> list[Any]:
