@@ -140,7 +140,7 @@ def test_decisions_and_trace_show_what_is_deferred(safety):
     assert entries["dv_centre_consent"]["result"] == "true" and entries["dv_centre_consent"]["deferred"] == "not_safe_to_talk"
     assert "deferred" not in entries["support_number"]
     decisions = next(safety.evaluate_batch([answers], as_of=AS_OF, output="decisions", workers=1))
-    assert decisions["deferred"] == ["everyone_support", "dv_centre_consent", "shelter_place"]
+    assert decisions["deferred"] == dict.fromkeys(["everyone_support", "dv_centre_consent", "shelter_place"], "not_safe_to_talk")
     assert "dv_centre" not in decisions["referrals"]
 
 
