@@ -96,5 +96,8 @@ def answer_values(ruleset: Ruleset) -> st.SearchStrategy[Any]:
     """One answer value, valid for some question of ``ruleset`` or not: for comparing answer checks."""
     near = [st.just(q.min) for q in ruleset.questions if q.min is not None] + [st.just(q.max) for q in ruleset.questions if q.max is not None]
     valid = st.one_of(*(valid_answer(q) for q in ruleset.questions))
-    edges = st.sampled_from([0.5, -0.0, 1e15, 1e15 + 1, 10**15, -(10**15) - 1, 2.0, "2026-01-31", "x" * 13, "no", "yes", ["yes", "yes"], [1]])
+    edges = st.sampled_from([0.5, -0.0, 1e15, 1e15 + 1, 10**15, -(10**15) - 1, 2.0, "2026-01-31", "x" * 13, "no", "yes", ["yes", "yes"], [1]]
+        # date texts other ISO forms, markers that are not quite markers
+        + ["20260131", "2026-W05-6", "2026-01-31T00:00", "2026-01-31 ", {"status": "declined", "note": "x"}, {"status": "maybe"}, {}]
+    )
     return st.one_of(valid, JSON_VALUES, edges, MARKERS, *near)

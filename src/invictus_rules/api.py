@@ -19,7 +19,8 @@ from .compile import compile_source
 from .compiled import CompiledRuleset
 from .decisions import DecisionIds, Decisions
 from .errors import AnswersError, InvictusError, Problem
-from .evaluate import Outcome, decide_dict, evaluate
+from .evaluate import DICT_DECIDER, Outcome, decide_dict, evaluate
+from .fastpath import AnswersNeedFullCheck
 from .load import Located, display_path, locate_ruleset, read_bytes, rulesets_folder_of, usable_path, vouch_for
 from .model import Question
 from .questionnaire import answers_schema, questionnaire
@@ -114,6 +115,14 @@ class Ruleset:
 
         ``as_of`` defaults to today. Raises ``AnswersError`` for invalid answers, like :meth:`evaluate`.
         """
+        if type(answers) is dict and type(as_of) is dt.date:
+            # the common call, straight to the generated decider once it exists (see decide_dict)
+            decide = self._compiled.cache.get(DICT_DECIDER)
+            if decide is not None:
+                try:
+                    return Decisions(decide(answers, as_of), self._ids)
+                except AnswersNeedFullCheck:
+                    pass  # decide_dict below gives the case to the full check
         return Decisions(self._outcome(answers, as_of), self._ids)
 
     def _outcome(self, answers: Mapping[str, Any] | Answers, as_of: DateLike) -> Outcome:

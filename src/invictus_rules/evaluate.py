@@ -29,6 +29,8 @@ from .numbers import tidy_number
 from .outcome import Outcome, ScoreOutcome, level_value, possible_level_ranks
 
 IGNORED_NOT_ASKED = "not_asked"
+DICT_DECIDER = "decide-dict"
+"""The key of the generated ``decide_dict`` function in a compiled ruleset's cache."""
 
 
 def evaluate(ruleset: CompiledRuleset, answers: Answers, as_of: dt.date) -> Outcome:
@@ -48,10 +50,10 @@ def decide_dict(ruleset: CompiledRuleset, raw: Any, as_of: dt.date, validate: Ca
     anything that check does not accept on its own, ``validate`` (the full check) accepts the case or
     raises the AnswersError that explains the rejection, and the case is evaluated as usual."""
     if type(raw) is dict:
-        decide = ruleset.cache.get("decide-dict")
+        decide = ruleset.cache.get(DICT_DECIDER)
         if decide is None:
             three_valued = lambda values, declined, unknown, day: evaluate_three_valued(ruleset, Answers(values, declined, unknown), day)  # noqa: E731
-            decide = ruleset.cache.setdefault("decide-dict", generate_dict_decider(ruleset, three_valued))
+            decide = ruleset.cache.setdefault(DICT_DECIDER, generate_dict_decider(ruleset, three_valued))
         try:
             return decide(raw, as_of)  # type: ignore[no-any-return]
         except AnswersNeedFullCheck:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeGuard
@@ -58,62 +57,84 @@ class AnswersNeedFullCheck(Exception):
 
 
 _NEED_FULL_CHECK = AnswersNeedFullCheck()
+
+
+class _NotGiven:
+    """The type of what ``decide_dict`` reads for a question the case leaves out."""
+
+    __slots__ = ()
+
+
+_NOT_GIVEN = _NotGiven()
 MAX_NUMBER = 10**15
 """answers.MAX_NUMBER (fastpath comes before answers in the stages; a test holds the two equal)."""
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
-def _check_multiple(raw: Any, options: frozenset[str]) -> frozenset[str]:
-    if type(raw) is list or type(raw) is tuple:
-        try:
-            chosen = frozenset(raw)
-        except TypeError:
-            raise _NEED_FULL_CHECK from None
-        if len(chosen) == len(raw) and chosen <= options and all(type(item) is str for item in raw):
-            return chosen
-    raise _NEED_FULL_CHECK
+def _check_multiple(raw: list[Any] | tuple[Any, ...], options: frozenset[str]) -> frozenset[str]:
+    try:
+        chosen = frozenset(raw)
+    except TypeError:
+        raise _NEED_FULL_CHECK from None
+    if len(chosen) != len(raw) or not chosen <= options:
+        raise _NEED_FULL_CHECK
+    for item in raw:  # a loop, not all(...): the lists are short and a generator costs more
+        if type(item) is not str:
+            raise _NEED_FULL_CHECK
+    return chosen
 
 
-def _marker(raw: Any, question_id: str, declined: list[str], unknown: list[str]) -> None:
-    """Note a declined or "don't know" marker; anything else goes to the full check."""
-    if type(raw) is dict and len(raw) == 1:
+def _check_date(raw: str) -> dt.date:
+    """``YYYY-MM-DD`` in ASCII digits, a real day: exactly the texts a date prints back as."""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise _NEED_FULL_CHECK from None
+    if day.isoformat() != raw:  # fromisoformat also takes other ISO forms (20260101, 2026-W01-1)
+        raise _NEED_FULL_CHECK
+    return day
+
+
+def _other(raw: Any, question_id: str, answers: dict[str, Any], declined: list[str], unknown: list[str]) -> None:
+    """An answer that is not a plain valid value: ``None`` (not answered) and a declined or "don't
+    know" marker are taken out of ``answers`` (the marker noted); anything else goes to the full check."""
+    if raw is not None:
+        if type(raw) is not dict or len(raw) != 1:
+            raise _NEED_FULL_CHECK
         status = raw.get("status")
         if status == "declined":
             declined.append(question_id)
-            return
-        if status == "unknown":
+        elif status == "unknown":
             unknown.append(question_id)
-            return
-    raise _NEED_FULL_CHECK
-
-
-def _check_date(raw: Any) -> dt.date:
-    if type(raw) is str and _DATE.fullmatch(raw):
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise _NEED_FULL_CHECK
+        else:
+            raise _NEED_FULL_CHECK
+    del answers[question_id]
 
 
 # One template per question type, parsed once from this fixed text; QID, LOW, HIGH, OPTS and LIMIT
-# are replaced by constants (never by ruleset text formatted into source). Each accepts exactly what
-# answers._fast_checker accepts (a property test compares decide(dict) with the full check).
+# are replaced by constants (never by ruleset text formatted into source). ``answers`` starts as a
+# copy of the case and ``x`` is the case's value (NOT_GIVEN when the case leaves the question out):
+# a valid value stays as it is (or is replaced by its converted form), anything else goes to
+# ``_other``. Each accepts exactly what answers._fast_checker accepts (a property test compares
+# decide(dict) with the full check).
 _CHECK_TEMPLATES = {
     kind: ast.parse(text).body
     for kind, text in {
-        "boolean": "if x is True or x is False:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "boolean": "if x is not True and x is not False and x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)",
         "integer": (
             "t = type(x)\n"
-            "if t is int and LOW <= x <= HIGH:\n    answers[QID] = x\n"
+            "if t is int and LOW <= x <= HIGH:\n    pass\n"
             "elif t is float and LOW <= x <= HIGH and x.is_integer():\n    answers[QID] = int(x)\n"
-            "else:\n    _marker(x, QID, d, u)"
+            "elif x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)"
         ),
-        "number": "t = type(x)\nif (t is int or t is float) and LOW <= x <= HIGH:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
-        "single_choice": "if type(x) is str and x in OPTS:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
-        "multiple_choice": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_multiple(x, OPTS)",
-        "date": "if type(x) is dict:\n    _marker(x, QID, d, u)\nelse:\n    answers[QID] = _check_date(x)",
-        "text": "if type(x) is str and len(x) <= LIMIT:\n    answers[QID] = x\nelse:\n    _marker(x, QID, d, u)",
+        "number": "t = type(x)\nif (t is not int and t is not float or not LOW <= x <= HIGH) and x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)",
+        "single_choice": "if (type(x) is not str or x not in OPTS) and x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)",
+        "multiple_choice": (
+            "t = type(x)\n"
+            "if t is list or t is tuple:\n    answers[QID] = _check_multiple(x, OPTS)\n"
+            "elif x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)"
+        ),
+        "date": "if type(x) is str:\n    answers[QID] = _check_date(x)\nelif x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)",
+        "text": "if (type(x) is not str or len(x) > LIMIT) and x is not NOT_GIVEN:\n    _other(x, QID, answers, d, u)",
     }.items()
 }
 
@@ -137,16 +158,29 @@ class _Constants:
 
 
 def _build_dict_decider(questions: Sequence[CompiledQuestion]) -> tuple[ast.Module, _Constants]:
-    """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function."""
+    """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function.
+
+    Unknown keys are found by one set comparison; ``answers`` starts as a copy of the case, and each
+    answer is then read once and checked by identity and type, in generated code: a valid value
+    stays, is converted (multiple choice, dates, whole floats) or is taken out (unanswered, markers).
+    """
     gen = _Constants()
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg("raw"), ast.arg("as_of")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    head = ast.parse(
+        "if not KNOWN.issuperset(raw):\n    raise NEED_FULL_CHECK\n"
+        "answers = raw.copy()\n"
+        "d = []\n"
+        "u = []\n"
+        "get = raw.get"
+    ).body
+    head = [_Fill({"KNOWN": gen.constant(frozenset(q.spec.id for q in questions))}).visit(statement) for statement in head]
     tail = ast.parse(
         "declined = frozenset(d) if d else NOTHING\n"
         "unknown = frozenset(u) if u else NOTHING\n"
         "try:\n    return decide(answers, declined, unknown, as_of)\nexcept NeedsThreeValued:\n    pass\n"
         "return three_valued(answers, declined, unknown, as_of)"
     ).body
-    function = ast.FunctionDef("decide_dict", arguments, _answer_checks(gen, questions) + tail, [], None)
+    function = ast.FunctionDef("decide_dict", arguments, head + _answer_checks(gen, questions) + tail, [], None)
     return ast.fix_missing_locations(ast.Module([function], [])), gen
 
 
@@ -157,10 +191,11 @@ def generate_dict_decider(compiled: CompiledRuleset, three_valued: Callable[[Any
     path cannot decide, calls ``three_valued(values, declined, unknown, as_of)``."""
     module, gen = _build_dict_decider(compiled.questions)
     namespace: dict[str, Any] = {
-        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len, "dict": dict, "frozenset": frozenset},
+        "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len, "dict": dict, "frozenset": frozenset, "list": list, "tuple": tuple},
         "NeedsThreeValued": NeedsThreeValued,
         "three_valued": three_valued,
-        "_marker": _marker,
+        "_other": _other,
+        "NOT_GIVEN": _NOT_GIVEN,
         "NEED_FULL_CHECK": _NEED_FULL_CHECK,
         "NOTHING": frozenset(),
         "_check_multiple": _check_multiple,
@@ -173,19 +208,10 @@ def generate_dict_decider(compiled: CompiledRuleset, three_valued: Callable[[Any
 
 
 def _answer_checks(gen: _Constants, questions: Sequence[CompiledQuestion]) -> list[ast.stmt]:
-    """Statements that read each answer from ``raw``, check it and put its value in ``answers``,
-    raising NEED_FULL_CHECK for anything else (markers and invalid values alike)."""
-    body: list[ast.stmt] = [
-        ast.If(
-            ast.UnaryOp(ast.Not(), ast.Compare(ast.Call(ast.Attribute(_name("raw"), "keys", ast.Load()), [], []), [ast.LtE()], [gen.constant(frozenset(q.spec.id for q in questions))])),
-            [ast.Raise(_name("NEED_FULL_CHECK"), None)],
-            [],
-        ),
-        _assign("answers", ast.Dict([], [])),
-        _assign("d", ast.List([], ast.Load())),
-        _assign("u", ast.List([], ast.Load())),
-        _assign("get", ast.Attribute(_name("raw"), "get", ast.Load())),
-    ]
+    """Statements that read each answer from ``raw`` and check it, leaving its value in ``answers``
+    (converted where need be), taking out what is not an answer (``None``, markers) and raising
+    NEED_FULL_CHECK for anything else."""
+    body: list[ast.stmt] = []
     for question in questions:
         spec = question.spec
         names: dict[str, ast.expr] = {"QID": _const(spec.id)}
@@ -198,9 +224,8 @@ def _answer_checks(gen: _Constants, questions: Sequence[CompiledQuestion]) -> li
             names["OPTS"] = gen.constant(frozenset(option.value for option in spec.options or ()))
         elif spec.type == "text":
             names["LIMIT"] = _const(spec.max_length or 10_000)
-        check = [_Fill(names).visit(copy.deepcopy(statement)) for statement in _CHECK_TEMPLATES[spec.type]]
-        body.append(_assign("x", ast.Call(_name("get"), [_const(spec.id)], [])))
-        body.append(ast.If(ast.Compare(_name("x"), [ast.IsNot()], [_const(None)]), check, []))
+        body.append(_assign("x", ast.Call(_name("get"), [_const(spec.id), _name("NOT_GIVEN")], [])))
+        body.extend(_Fill(names).visit(copy.deepcopy(statement)) for statement in _CHECK_TEMPLATES[spec.type])
     return body
 
 
@@ -279,6 +304,26 @@ class Generator:
         if isinstance(node, Call):
             return FUNCTIONS[node.function].emit(self, node)
         return self.condition(node)
+
+
+def _whole_points(weights: Sequence[int], flags: Sequence[ast.expr]) -> ast.expr:
+    """``sum((w1 * sum((flags...)), ...))`` for whole-number weights (True adds up as 1)."""
+    groups: dict[int, list[ast.expr]] = {}
+    for weight, flag in zip(weights, flags, strict=True):
+        groups.setdefault(weight, []).append(flag)
+    terms: list[ast.expr] = []
+    for weight, group in groups.items():
+        total = group[0] if len(group) == 1 else _sum(group)
+        terms.append(total if weight == 1 else ast.BinOp(total, ast.Mult(), _const(weight)))
+    return _sum(terms)  # an int even for one flag: sum((True,)) == 1
+
+
+def _record(cls: type[Outcome] | type[ScoreOutcome], *fields: ast.expr) -> ast.expr:
+    """``_new(cls, (fields...))``: a named tuple built without the Python-level ``__new__`` it brings
+    (a frame per record); ``_new`` is ``tuple.__new__``, so every field must be given, in order."""
+    if len(fields) != len(cls._fields):
+        raise TypeError(f"{cls.__name__} has {len(cls._fields)} fields, {len(fields)} given")
+    return _call("_new", _name(cls.__name__), ast.Tuple(list(fields), ast.Load()))
 
 
 def _pair(name: str) -> ast.expr:
@@ -382,9 +427,12 @@ def _build(
             points_terms.append(ast.BinOp(_name(name), ast.Mult(), _const(item.spec.points)))
             if item.spec.critical:
                 critical_terms.append(_name(name))
-        points = _sum(points_terms)
         whole = all(float(item.spec.points).is_integer() and isinstance(item.spec.points, int) for item in score.items)
-        body.append(_assign(f"p{s_index}", points if whole else _call("_tidy", points)))
+        if whole:
+            # whole points add up exactly in any order: one multiplication per distinct weight
+            body.append(_assign(f"p{s_index}", _whole_points([item.spec.points for item in score.items], items)))
+        else:
+            body.append(_assign(f"p{s_index}", _call("_tidy", _sum(points_terms))))
         body.append(_assign(f"c{s_index}", _sum(critical_terms)))  # True + True == 2: the flags add up as numbers
         level_flags: list[ast.expr] = []
         for l_index, (_, condition) in enumerate(score.levels):
@@ -414,8 +462,8 @@ def _build(
             body.append(raise_level)
             override = _name(f"o{s_index}")
         score_records.append(
-            _call(
-                "ScoreOutcome",
+            _record(
+                ScoreOutcome,
                 _pair(f"p{s_index}"),
                 _pair(f"c{s_index}"),
                 _level_pair(f"r{s_index}"),
@@ -439,8 +487,8 @@ def _build(
     ignored_tuple = ast.IfExp(_name("ignored"), _call("_ignored", _name("ignored")), ast.Tuple([], ast.Load()))
     body.append(
         ast.Return(
-            _call(
-                "Outcome",
+            _record(
+                Outcome,
                 _name("as_of"),
                 _name("v"),
                 _name("asked"),
@@ -512,6 +560,7 @@ def _generate(
         **RUNTIME,
         "Outcome": Outcome,
         "ScoreOutcome": ScoreOutcome,
+        "_new": tuple.__new__,
         "_tidy": _tidy,
         "_defer": defer,
         "_ignored": lambda names: tuple((q, "not_asked") for q in sorted(names, key=order.__getitem__)),
