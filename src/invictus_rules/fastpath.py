@@ -21,6 +21,7 @@ import copy
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from types import CodeType
 from typing import Any, TypeGuard
 
 from .compiled import CompiledInformation, CompiledQuestion, CompiledReferral, CompiledRuleset, CompiledSafety, CompiledScore, FastDecide, FastPath
@@ -157,6 +158,23 @@ class _Constants:
         return _name(key)
 
 
+GENERATION_LOCK = threading.RLock()
+"""Held while code is generated: parsing to a syntax tree (``ast.parse``) and compiling one.
+
+CPython before 3.12 converts between its internal syntax trees and Python's ``ast`` objects with an
+interpreter-wide recursion counter, which two threads doing it at once corrupt ("AST constructor
+recursion depth mismatch", a SystemError): two rulesets generating their fast paths in two threads
+hit it. Generation happens once per ruleset, so serialising it costs nothing that matters. The lock
+guards those calls only; it holds no state of ours.
+"""
+
+
+def compile_tree(module: ast.Module, name: str) -> CodeType:
+    """``compile`` a generated syntax tree under :data:`GENERATION_LOCK`."""
+    with GENERATION_LOCK:
+        return compile(module, name, "exec")
+
+
 def _build_dict_decider(questions: Sequence[CompiledQuestion]) -> tuple[ast.Module, _Constants]:
     """``decide_dict(raw, as_of)``: the answer checks below, then the fast decision function.
 
@@ -189,7 +207,8 @@ def generate_dict_decider(compiled: CompiledRuleset, three_valued: Callable[[Any
     that loading a ruleset does not pay for it): raises AnswersNeedFullCheck for anything the full
     check must see (unknown keys, invalid values, anything not a plain dict) and, for a case the fast
     path cannot decide, calls ``three_valued(values, declined, unknown, as_of)``."""
-    module, gen = _build_dict_decider(compiled.questions)
+    with GENERATION_LOCK:
+        module, gen = _build_dict_decider(compiled.questions)
     namespace: dict[str, Any] = {
         "__builtins__": {"int": int, "float": float, "str": str, "type": type, "len": len, "dict": dict, "frozenset": frozenset, "list": list, "tuple": tuple},
         "NeedsThreeValued": NeedsThreeValued,
@@ -203,7 +222,7 @@ def generate_dict_decider(compiled: CompiledRuleset, three_valued: Callable[[Any
         "decide": getattr(compiled.fast, "function", lambda: compiled.fast)(),
         **gen.constants,
     }
-    exec(compile(module, "<invictus-rules answer check>", "exec"), namespace)  # built from fixed templates and constants
+    exec(compile_tree(module, "<invictus-rules answer check>"), namespace)  # built from fixed templates and constants
     return namespace["decide_dict"]  # type: ignore[no-any-return]
 
 
@@ -371,7 +390,8 @@ class _Deferred:
             if self._decide is None:
                 assert self._build is not None
                 try:
-                    self._decide = self._build()
+                    with GENERATION_LOCK:
+                        self._decide = self._build()
                 except (RecursionError, MemoryError, SyntaxError, ValueError):
                     self._decide = _no_fast_path
                 self._build = None
@@ -533,7 +553,8 @@ def generate(
     order = tuple(ask_order)
 
     def source() -> str:
-        return _source(_build(questions, order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
+        with GENERATION_LOCK:
+            return _source(_build(questions, order, scores, referrals, information, safety)) + "\n" + _source(_build_dict_decider(questions))
 
     build = lambda: _generate(questions, order, scores, referrals, information, safety, defer)  # noqa: E731
     return _Deferred(build, source, tuple(q.spec.id for q in questions))
@@ -550,7 +571,7 @@ def _generate(
 ) -> FastDecide:
     """Build and compile the fast decision function (``defer`` is the safety engine's deferral)."""
     module, gen = _build(questions, ask_order, scores, referrals, information, safety)
-    code = compile(module, "<invictus-rules fast path>", "exec")
+    code = compile_tree(module, "<invictus-rules fast path>")
     order = {q.spec.id: i for i, q in enumerate(questions)}
     known_ids = frozenset(order)
     namespace: dict[str, Any] = {
