@@ -287,8 +287,8 @@ def decisions_of(ruleset: Ruleset, result: Any) -> Any:
     compiled = ruleset.compiled
     if isinstance(result, Decisions):
         return (dict(result.levels), result.services, result.information)
-    if isinstance(result, Mapping) and {"levels", "referrals", "information"} <= set(result):
-        return (dict(result["levels"]), tuple(result["referrals"]), tuple(result["information"]))
+    if isinstance(result, Mapping) and {"levels", "services", "information"} <= set(result):  # decide(...).to_dict()
+        return (dict(result["levels"]), tuple(result["services"]), tuple(result["information"]))
     if not hasattr(result, "scores") or not hasattr(result, "referrals"):
         return None
     levels = {
